@@ -1,0 +1,7 @@
+//! skype-sender: post to a Skype conversation with one curl command.
+//!
+//! The crate is split so that each layer knows only what it must:
+//! - [`skype`]: the Skype web protocol client (login, registration,
+//!   LockAndKey, messages, files, the SkPy token file). No Lambda, no AWS.
+
+pub mod skype;

@@ -1,0 +1,313 @@
+//! The stateful client: one logged-in session shared by every caller,
+//! renewed by the clock and recovered once when Skype refuses it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use super::config::{ClientOptions, SkypeUrls};
+use super::conversation::ConversationId;
+use super::error::SkypeError;
+use super::files::Attachment;
+use super::http::{Api, unix_now, unix_now_ms};
+use super::login::{Credentials, Profile};
+use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage};
+use super::session::{Freshness, Session, SkypeAuth};
+
+/// How long logins stay off after Skype said 803 without a `Retry-After`.
+const LOGIN_THROTTLE: Duration = Duration::from_secs(5 * 60);
+
+/// A Skype client for one bot account.
+///
+/// Cheap to share (`Arc`) between concurrent requests: they read the same
+/// session, and only one of them renews it while the others wait for the
+/// result, so a burst of requests on an expired session costs one login.
+pub struct SkypeClient {
+    api: Api,
+    credentials: Option<Credentials>,
+    state: RwLock<State>,
+    /// Held while renewing, so renewals never run twice at once.
+    renewal: tokio::sync::Mutex<()>,
+    last_client_message_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    session: Option<Arc<Session>>,
+    profile: Option<Arc<Profile>>,
+    /// Bumped on every new session, so the owner knows when to save it.
+    generation: u64,
+    /// Unix seconds before which no login is tried (Skype's 803 throttle).
+    logins_blocked_until: u64,
+}
+
+impl std::fmt::Debug for SkypeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SkypeClient")
+            .field("urls", &self.api.urls)
+            .field("credentials", &self.credentials)
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SkypeClient {
+    /// A client with no session yet. Without `credentials` it can only use
+    /// a session given to [`SkypeClient::restore`] (a token file).
+    pub fn new(
+        urls: SkypeUrls,
+        options: ClientOptions,
+        credentials: Option<Credentials>,
+    ) -> Result<Self, SkypeError> {
+        Ok(Self {
+            api: Api::new(urls, options)?,
+            credentials,
+            state: RwLock::new(State::default()),
+            renewal: tokio::sync::Mutex::new(()),
+            last_client_message_id: AtomicU64::new(0),
+        })
+    }
+
+    /// Adopts a stored session (e.g. a SkPy token file), without any request.
+    pub fn restore(&self, session: Session) {
+        self.replace_session(session, None);
+    }
+
+    /// The session in use, if any.
+    pub fn session(&self) -> Option<Arc<Session>> {
+        self.read_state(|state| state.session.clone())
+    }
+
+    /// Changes with every new session: compare with the value seen when the
+    /// session was last saved to know whether it must be written back.
+    pub fn generation(&self) -> u64 {
+        self.read_state(|state| state.generation)
+    }
+
+    /// A session good for at least the renewal margin: logs in or registers
+    /// only when the clock says so.
+    pub async fn ensure_session(&self) -> Result<Arc<Session>, SkypeError> {
+        self.fresh_session(self.api.options.renew_margin).await
+    }
+
+    /// Renews ahead of time: whatever expires within `within` is renewed now
+    /// (the scheduled keep-alive), so user traffic never waits for a login.
+    pub async fn refresh_if_expiring(&self, within: Duration) -> Result<Arc<Session>, SkypeError> {
+        self.fresh_session(within.max(self.api.options.renew_margin))
+            .await
+    }
+
+    /// Sends a text message.
+    pub async fn send(
+        &self,
+        conversation: &ConversationId,
+        message: &OutgoingMessage,
+    ) -> Result<SentMessage, SkypeError> {
+        // One client id for the original and any retry: Skype de-duplicates on it.
+        let client_id = self.next_client_message_id();
+        self.with_session(async |session: &Session| {
+            let profile = self.profile(session).await?;
+            let body = MessageBody::text(message, &profile.display_name)
+                .with_client_id(client_id.clone());
+            self.api
+                .post_message(&session.registration, conversation, &body)
+                .await
+        })
+        .await
+    }
+
+    /// Replaces the content of a message the bot sent; answers Skype's edit time.
+    pub async fn edit(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+        message: &OutgoingMessage,
+    ) -> Result<Option<u64>, SkypeError> {
+        self.with_session(async |session: &Session| {
+            let profile = self.profile(session).await?;
+            let body = MessageBody::text(message, &profile.display_name);
+            self.api
+                .put_message(&session.registration, conversation, id, &body)
+                .await
+        })
+        .await
+    }
+
+    /// Deletes a message the bot sent.
+    pub async fn delete(
+        &self,
+        conversation: &ConversationId,
+        id: &MessageId,
+    ) -> Result<(), SkypeError> {
+        self.with_session(async |session: &Session| {
+            self.api
+                .delete_message(&session.registration, conversation, id)
+                .await
+        })
+        .await
+    }
+
+    /// Uploads a file or picture and posts it.
+    pub async fn send_file(
+        &self,
+        conversation: &ConversationId,
+        attachment: &Attachment,
+    ) -> Result<SentMessage, SkypeError> {
+        let client_id = self.next_client_message_id();
+        self.with_session(async |session: &Session| {
+            let object = self.api.upload(&session.auth, conversation, attachment).await?;
+            let content = self.api.uri_object(attachment, &object);
+            let body = MessageBody::media(attachment.kind.message_type(), content)
+                .with_client_id(client_id.clone());
+            self.api
+                .post_message(&session.registration, conversation, &body)
+                .await
+        })
+        .await
+    }
+
+    /// Runs `op` with a fresh session; if Skype refuses the session, renews
+    /// what it refused (registration, or the login behind it) and runs `op`
+    /// once more. Never loops.
+    async fn with_session<T>(
+        &self,
+        op: impl AsyncFn(&Session) -> Result<T, SkypeError>,
+    ) -> Result<T, SkypeError> {
+        let session = self.ensure_session().await?;
+        let needed = match op(&session).await {
+            Err(SkypeError::RegistrationRejected) => Freshness::NeedsRegistration,
+            Err(SkypeError::SkypeTokenRejected) => Freshness::NeedsLogin,
+            result => return result,
+        };
+        tracing::info!(renewal = ?needed, "Skype refused the session; renewing once");
+        let renewed = self.renew_refused(&session, needed).await?;
+        op(&renewed).await
+    }
+
+    async fn fresh_session(&self, margin: Duration) -> Result<Arc<Session>, SkypeError> {
+        if let Some(session) = self.session()
+            && session.freshness(unix_now(), margin) == Freshness::Fresh
+        {
+            return Ok(session);
+        }
+        let _renewing = self.renewal.lock().await;
+        // Another caller may have renewed while we waited for the lock.
+        let needed = match self.session() {
+            Some(session) => match session.freshness(unix_now(), margin) {
+                Freshness::Fresh => return Ok(session),
+                Freshness::NeedsRegistration => Some(session.auth.clone()),
+                Freshness::NeedsLogin => None,
+            },
+            None => None,
+        };
+        match needed {
+            Some(auth) => self.register_or_login(auth).await,
+            None => self.login().await,
+        }
+    }
+
+    async fn renew_refused(
+        &self,
+        refused: &Arc<Session>,
+        needed: Freshness,
+    ) -> Result<Arc<Session>, SkypeError> {
+        let _renewing = self.renewal.lock().await;
+        if let Some(current) = self.session()
+            && !Arc::ptr_eq(&current, refused)
+        {
+            // Someone renewed after our request left: use theirs.
+            return Ok(current);
+        }
+        match needed {
+            Freshness::NeedsRegistration => self.register_or_login(refused.auth.clone()).await,
+            _ => self.login().await,
+        }
+    }
+
+    /// Registers with the skype token we have; logs in if Skype refuses it.
+    async fn register_or_login(&self, auth: SkypeAuth) -> Result<Arc<Session>, SkypeError> {
+        match self.api.register(&auth).await {
+            Ok(registration) => {
+                tracing::info!(user = %auth.user_id, expires_at = registration.expires_at, "registered messaging endpoint");
+                Ok(self.replace_session(Session { auth, registration }, None))
+            }
+            Err(SkypeError::SkypeTokenRejected) => self.login().await,
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A full password login and registration. Callers hold `renewal`.
+    async fn login(&self) -> Result<Arc<Session>, SkypeError> {
+        let credentials = self.credentials.as_ref().ok_or(SkypeError::LoginRequired)?;
+        let now = unix_now();
+        let blocked_until = self.read_state(|state| state.logins_blocked_until);
+        if now < blocked_until {
+            return Err(SkypeError::LoginRateLimited {
+                retry_after: Some(Duration::from_secs(blocked_until - now)),
+            });
+        }
+        let (auth, profile) = match self.api.login(credentials).await {
+            Ok(done) => done,
+            Err(err) => {
+                if let SkypeError::LoginRateLimited { retry_after } = &err {
+                    let wait = retry_after.unwrap_or(LOGIN_THROTTLE).as_secs();
+                    self.write_state(|state| state.logins_blocked_until = now + wait);
+                }
+                tracing::warn!(error = %err, "Skype login failed");
+                return Err(err);
+            }
+        };
+        tracing::info!(user = %auth.user_id, expires_at = auth.expires_at, "logged in to Skype");
+        let registration = self.api.register(&auth).await?;
+        Ok(self.replace_session(Session { auth, registration }, Some(profile)))
+    }
+
+    /// The bot's profile (for its display name): read once per session owner.
+    async fn profile(&self, session: &Session) -> Result<Arc<Profile>, SkypeError> {
+        if let Some(profile) = self.read_state(|state| state.profile.clone()) {
+            return Ok(profile);
+        }
+        let profile = Arc::new(self.api.profile(&session.auth.token).await?);
+        self.write_state(|state| state.profile = Some(profile.clone()));
+        Ok(profile)
+    }
+
+    fn replace_session(&self, session: Session, profile: Option<Profile>) -> Arc<Session> {
+        let session = Arc::new(session);
+        self.write_state(|state| {
+            let same_user = state
+                .session
+                .as_ref()
+                .is_some_and(|old| old.auth.user_id == session.auth.user_id);
+            match profile {
+                Some(profile) => state.profile = Some(Arc::new(profile)),
+                None if !same_user => state.profile = None,
+                None => {}
+            }
+            state.session = Some(session.clone());
+            state.generation += 1;
+        });
+        session
+    }
+
+    /// Unix milliseconds, strictly increasing within this client, so two
+    /// messages sent in the same millisecond are not merged by Skype.
+    fn next_client_message_id(&self) -> String {
+        let now = unix_now_ms();
+        let previous = self
+            .last_client_message_id
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(now.max(last + 1))
+            })
+            .unwrap_or(now);
+        now.max(previous + 1).to_string()
+    }
+
+    fn read_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
+        read(&self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    fn write_state(&self, write: impl FnOnce(&mut State)) {
+        write(&mut self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    }
+}

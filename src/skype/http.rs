@@ -1,0 +1,204 @@
+//! The one HTTP client, and how Skype's answers are turned into results.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Response, StatusCode, header};
+use serde_json::Value;
+
+use super::config::{ClientOptions, SkypeUrls};
+use super::error::SkypeError;
+
+/// Which credential a request carried: it decides what a 401 means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// Login steps: a 429 there is the login throttle (803).
+    Login,
+    /// The skype token: a 401 means log in again.
+    SkypeToken,
+    /// The registration token: a 401/403/729 means register again.
+    Registration,
+}
+
+/// The protocol operations, sharing one connection pool and the base URLs.
+#[derive(Debug, Clone)]
+pub(crate) struct Api {
+    pub http: reqwest::Client,
+    pub urls: SkypeUrls,
+    pub options: ClientOptions,
+}
+
+impl Api {
+    pub fn new(urls: SkypeUrls, options: ClientOptions) -> Result<Self, SkypeError> {
+        let http = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|_| SkypeError::Connection("cannot build the HTTP client".into()))?;
+        Ok(Self {
+            http,
+            urls,
+            options,
+        })
+    }
+}
+
+/// Status codes SkPy accepts as success.
+fn is_success(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 200 | 201 | 202 | 204 | 207)
+}
+
+/// Passes a success through; turns anything else into a typed error.
+pub(crate) async fn check(response: Response, auth: Auth) -> Result<Response, SkypeError> {
+    let status = response.status();
+    if is_success(status) {
+        return Ok(response);
+    }
+    let retry_after = retry_after(&response);
+    let body = response.text().await.unwrap_or_default();
+    Err(classify(status, retry_after, &body, auth))
+}
+
+/// Maps a failed answer to what the caller should do about it
+/// (skype-protocol.md §6).
+pub(crate) fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &str,
+    auth: Auth,
+) -> SkypeError {
+    let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let error_code = json.get("errorCode").and_then(Value::as_u64);
+    let status_code = json.pointer("/status/code").and_then(Value::as_u64);
+    let skype_token_expired = status_code == Some(40160) || body.contains("Skypetoken has expired");
+    let token_mismatch = body.contains("registration token does not match");
+    match (status.as_u16(), auth) {
+        (429, Auth::Login) => SkypeError::LoginRateLimited { retry_after },
+        (429, _) if error_code == Some(803) => SkypeError::LoginRateLimited { retry_after },
+        (429, _) => SkypeError::RateLimited { retry_after },
+        (401, _) if skype_token_expired => SkypeError::SkypeTokenRejected,
+        (401, Auth::SkypeToken) => SkypeError::SkypeTokenRejected,
+        (401, Auth::Registration) => SkypeError::RegistrationRejected,
+        (403 | 404, Auth::Registration) if error_code == Some(729) || token_mismatch => {
+            SkypeError::RegistrationRejected
+        }
+        (500..=599, _) => SkypeError::Unavailable {
+            status: status.as_u16(),
+        },
+        (code, _) => SkypeError::Rejected {
+            status: code,
+            message: explanation(&json, body),
+        },
+    }
+}
+
+/// Skype's own words for a failure, whatever shape it used, kept short.
+fn explanation(json: &Value, body: &str) -> String {
+    let text = json
+        .get("message")
+        .or_else(|| json.pointer("/status/text"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| body.trim().to_string());
+    let mut text: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    if text.is_empty() {
+        text = "no explanation given".into();
+    }
+    text
+}
+
+/// `Retry-After` in seconds (the form Skype used).
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Reads a JSON body, or says what was wrong with it.
+pub(crate) async fn json_body(response: Response, what: &str) -> Result<Value, SkypeError> {
+    let text = response.text().await?;
+    serde_json::from_str(&text).map_err(|_| SkypeError::Protocol(format!("{what} is not JSON")))
+}
+
+/// Wall-clock Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Wall-clock Unix milliseconds.
+pub(crate) fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> StatusCode {
+        StatusCode::from_u16(code).unwrap()
+    }
+
+    #[test]
+    fn maps_the_errors_the_real_service_gave() {
+        let expired = r#"{"status":{"code":40160,"text":"Skypetoken has expired at 2026"}}"#;
+        assert_eq!(
+            classify(status(401), None, expired, Auth::Registration),
+            SkypeError::SkypeTokenRejected
+        );
+        let missing_endpoint = r#"{"errorCode":729,"message":"You must create an endpoint before performing this operation."}"#;
+        assert_eq!(
+            classify(status(404), None, missing_endpoint, Auth::Registration),
+            SkypeError::RegistrationRejected
+        );
+        assert_eq!(
+            classify(status(401), None, "", Auth::Registration),
+            SkypeError::RegistrationRejected
+        );
+        assert_eq!(
+            classify(status(403), None, "The content in the registration token does not match", Auth::Registration),
+            SkypeError::RegistrationRejected
+        );
+        let login_limit = r#"{"errorCode":803,"message":"Login Rate limit exceeded"}"#;
+        assert_eq!(
+            classify(status(429), Some(Duration::from_secs(300)), login_limit, Auth::SkypeToken),
+            SkypeError::LoginRateLimited {
+                retry_after: Some(Duration::from_secs(300))
+            }
+        );
+        let command_limit = r#"{"errorCode":800,"message":"Command Rate limit exceeded Throttling command"}"#;
+        assert_eq!(
+            classify(status(429), Some(Duration::from_secs(2)), command_limit, Auth::Registration),
+            SkypeError::RateLimited {
+                retry_after: Some(Duration::from_secs(2))
+            }
+        );
+        assert_eq!(
+            classify(status(503), None, "<html>", Auth::Registration),
+            SkypeError::Unavailable { status: 503 }
+        );
+        let quarantine = r#"{"errorCode":804,"message":"Quarantine limit Exceeded"}"#;
+        assert_eq!(
+            classify(status(403), None, quarantine, Auth::SkypeToken),
+            SkypeError::Rejected {
+                status: 403,
+                message: "Quarantine limit Exceeded".into()
+            }
+        );
+        // An unknown message id is not a stale registration.
+        assert!(matches!(
+            classify(status(404), None, r#"{"message":"not found"}"#, Auth::Registration),
+            SkypeError::Rejected { status: 404, .. }
+        ));
+    }
+}

@@ -1,0 +1,265 @@
+//! The fake's own view of an HTTP exchange ([`Req`], [`Resp`]) and the small
+//! encodings every handler needs: forms, queries, cookies, percent-decoding,
+//! base64, XML escaping, dates and the two error-body styles.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::server::Host;
+
+/// A received request, body already read, so handlers are plain functions.
+pub(crate) struct Req {
+    pub method: String,
+    pub host: Host,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Req {
+    /// The first value of a header, case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `Content-Type` without parameters, lower-cased.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type")
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    }
+
+    /// Require a `Content-Type` (parameters such as charset allowed).
+    pub fn require_media_type(&self, expected: &str) -> Result<(), String> {
+        match self.media_type() {
+            Some(m) if m == expected => Ok(()),
+            Some(m) => Err(format!("Content-Type must be {expected}, got {m}")),
+            None => Err(format!("Content-Type must be {expected}, none sent")),
+        }
+    }
+
+    /// The decoded query pairs.
+    pub fn query_pairs(&self) -> Result<Vec<(String, String)>, String> {
+        parse_urlencoded(self.query.as_deref().unwrap_or("").as_bytes())
+    }
+
+    /// The decoded form body pairs.
+    pub fn form(&self) -> Result<Vec<(String, String)>, String> {
+        parse_urlencoded(&self.body)
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| format!("body is not valid JSON: {e}"))
+    }
+
+    /// The cookies of the `Cookie` header(s), in order.
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|c| {
+                let (name, value) = c.trim().split_once('=')?;
+                Some((name.trim().to_string(), value.trim().to_string()))
+            })
+            .collect()
+    }
+}
+
+/// An answer, turned into an HTTP response by the server module.
+#[derive(Debug)]
+pub(crate) struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn empty(status: u16) -> Resp {
+        Resp {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn json(status: u16, value: &Value) -> Resp {
+        Resp::empty(status)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(value.to_string())
+    }
+
+    pub fn html(status: u16, page: String) -> Resp {
+        Resp::empty(status)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(page)
+    }
+
+    pub fn xml(status: u16, document: String) -> Resp {
+        Resp::empty(status)
+            .header("Content-Type", "application/soap+xml; charset=utf-8")
+            .body(document)
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    fn body(mut self, body: String) -> Resp {
+        self.body = body.into_bytes();
+        self
+    }
+}
+
+/// A login/API-host error: `{"status":{"code":N,"text":"..."}}`.
+pub(crate) fn status_error(http: u16, code: u32, text: &str) -> Resp {
+    Resp::json(http, &json!({"status": {"code": code, "text": text}}))
+}
+
+/// A messaging/ASM-host error: `{"errorCode":N,"message":"..."}`.
+pub(crate) fn msg_error(http: u16, code: u32, message: &str) -> Resp {
+    Resp::json(http, &json!({"errorCode": code, "message": message}))
+}
+
+/// A plain 400 for a malformed messaging/ASM request.
+pub(crate) fn bad_request(message: &str) -> Resp {
+    msg_error(400, 400, message)
+}
+
+/// Decode `application/x-www-form-urlencoded` text (also query strings).
+pub(crate) fn parse_urlencoded(raw: &[u8]) -> Result<Vec<(String, String)>, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw)
+        .map_err(|e| format!("malformed url-encoded data: {e}"))
+}
+
+/// Check that `pairs` hold exactly `names`, each once, and return them by
+/// name: the real forms were fixed, and an extra or doubled field is a bug.
+pub(crate) fn exact_fields<'a>(
+    pairs: &'a [(String, String)],
+    names: &[&str],
+) -> Result<HashMap<&'a str, &'a str>, String> {
+    let mut out = HashMap::new();
+    for (name, value) in pairs {
+        if !names.contains(&name.as_str()) {
+            return Err(format!("unexpected field {name:?}"));
+        }
+        if out.insert(name.as_str(), value.as_str()).is_some() {
+            return Err(format!("field {name:?} sent twice"));
+        }
+    }
+    match names.iter().find(|n| !out.contains_key(**n)) {
+        Some(missing) => Err(format!("missing field {missing:?}")),
+        None => Ok(out),
+    }
+}
+
+/// Percent-decode a path segment; `None` when it is not valid UTF-8 or `%`
+/// is not followed by two hex digits.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Escape text for XML/HTML content and double-quoted attributes.
+pub(crate) fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the SOAP lifetimes, error texts).
+pub(crate) fn iso8601(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn iso8601_formats_known_instants() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_451_606_400), "2016-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_709_210_096), "2024-02-29T12:34:56Z");
+    }
+
+    #[test]
+    fn percent_decode_rejects_broken_escapes() {
+        assert_eq!(percent_decode("%7Babc%7d").as_deref(), Some("{abc}"));
+        assert_eq!(percent_decode("19:a@b"), Some("19:a@b".into()));
+        assert_eq!(percent_decode("%7"), None);
+        assert_eq!(percent_decode("%zz"), None);
+    }
+}
