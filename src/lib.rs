@@ -5,3 +5,6 @@
 //!   LockAndKey, messages, files, the SkPy token file). No Lambda, no AWS.
 
 pub mod skype;
+pub mod domain;
+pub mod config;
+pub mod state;

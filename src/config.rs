@@ -1,0 +1,143 @@
+//! Configuration, read once per container from the environment (design.md,
+//! "Configuration").
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::skype::{ClientOptions, InvalidUrl, SkypeUrls};
+
+/// Where the session and the credentials live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateLocation {
+    /// No AWS: credentials and keys from the environment, token in a file.
+    Local {
+        /// `TOKEN_FILE`, default `.tokens-app`.
+        token_file: PathBuf,
+    },
+    /// Secrets Manager and S3.
+    Aws {
+        /// `SECRET_ID`.
+        secret_id: String,
+        /// `TOKEN_BUCKET`.
+        bucket: String,
+        /// `TOKEN_KEY`, default `skype/token`.
+        key: String,
+    },
+}
+
+/// Everything the function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Local or AWS state.
+    pub state: StateLocation,
+    /// The Skype hosts (`SKYPE_*_URL`).
+    pub skype_urls: SkypeUrls,
+    /// Timeouts and renewal margin of the Skype client.
+    pub skype_options: ClientOptions,
+    /// `{"action": "refresh"}` renews what expires within this window
+    /// (`REFRESH_WINDOW_MINUTES`, default 120).
+    pub refresh_window: Duration,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A Skype base URL.
+    #[error(transparent)]
+    Url(#[from] InvalidUrl),
+    /// A number that is not one.
+    #[error("{0} must be a whole number")]
+    NotANumber(&'static str),
+    /// Half of the AWS settings.
+    #[error("set both SECRET_ID and TOKEN_BUCKET (AWS mode) or neither (local mode)")]
+    HalfAws,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a test's map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let state = match (get("SECRET_ID"), get("TOKEN_BUCKET")) {
+            (Some(secret_id), Some(bucket)) => StateLocation::Aws {
+                secret_id,
+                bucket,
+                key: get("TOKEN_KEY").unwrap_or_else(|| "skype/token".into()),
+            },
+            (None, None) => StateLocation::Local {
+                token_file: get("TOKEN_FILE").unwrap_or_else(|| ".tokens-app".into()).into(),
+            },
+            _ => return Err(ConfigError::HalfAws),
+        };
+        let minutes = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            get(name)
+                .map(|v| v.parse::<u64>().map_err(|_| ConfigError::NotANumber(name)))
+                .transpose()
+                .map(|v| Duration::from_secs(60 * v.unwrap_or(default)))
+        };
+        let skype_options = ClientOptions {
+            renew_margin: minutes("RENEW_MARGIN_MINUTES", 5)?,
+            ..ClientOptions::default()
+        };
+        Ok(Self {
+            state,
+            skype_urls: SkypeUrls::from_lookup(&lookup)?,
+            skype_options,
+            refresh_window: minutes("REFRESH_WINDOW_MINUTES", 120)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn local_mode_by_default() {
+        let config = config(&[]).unwrap();
+        assert_eq!(
+            config.state,
+            StateLocation::Local {
+                token_file: ".tokens-app".into()
+            }
+        );
+        assert_eq!(config.refresh_window, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn aws_mode_needs_both_names() {
+        let aws = config(&[("SECRET_ID", "s"), ("TOKEN_BUCKET", "b")]).unwrap();
+        assert_eq!(
+            aws.state,
+            StateLocation::Aws {
+                secret_id: "s".into(),
+                bucket: "b".into(),
+                key: "skype/token".into()
+            }
+        );
+        assert_eq!(config(&[("SECRET_ID", "s")]).unwrap_err(), ConfigError::HalfAws);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert_eq!(
+            config(&[("REFRESH_WINDOW_MINUTES", "soon")]).unwrap_err(),
+            ConfigError::NotANumber("REFRESH_WINDOW_MINUTES")
+        );
+        assert!(config(&[("SKYPE_MSGS_URL", "http://example.com")]).is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! API keys: who may post, and where.
+//!
+//! Keys are kept only as SHA-256 digests (a key object in the secret may
+//! hold nothing else), and a presented key is compared with every digest in
+//! constant time, so neither timing nor a memory dump gives a key away.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::channel::Channels;
+use crate::skype::ConversationId;
+
+/// One accepted key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyEntry {
+    /// A name for logs ("ci", or "key-2" for a bare string key).
+    pub name: String,
+    digest: [u8; 32],
+    /// `None`: every channel. Otherwise aliases or conversation ids.
+    pub channels: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for KeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyEntry")
+            .field("name", &self.name)
+            .field("channels", &self.channels)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a key entry of the configuration is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("api key {0:?}: sha256 must be 64 hexadecimal characters")]
+pub struct BadKeyDigest(pub String);
+
+impl KeyEntry {
+    /// A key given in clear (full access unless `channels` says otherwise).
+    pub fn from_key(name: impl Into<String>, key: &str, channels: Option<Vec<String>>) -> Self {
+        Self {
+            name: name.into(),
+            digest: Sha256::digest(key.trim().as_bytes()).into(),
+            channels,
+        }
+    }
+
+    /// A key given as the hex SHA-256 of the key.
+    pub fn from_sha256(
+        name: impl Into<String>,
+        sha256_hex: &str,
+        channels: Option<Vec<String>>,
+    ) -> Result<Self, BadKeyDigest> {
+        let name = name.into();
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256_hex.trim().to_ascii_lowercase(), &mut digest)
+            .map_err(|_| BadKeyDigest(name.clone()))?;
+        Ok(Self {
+            name,
+            digest,
+            channels,
+        })
+    }
+}
+
+/// Every accepted key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiKeys {
+    entries: Vec<KeyEntry>,
+}
+
+/// Who is asking to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Authenticated by AWS (direct invoke, EventBridge, SQS): IAM decided.
+    Trusted,
+    /// Authenticated by an API key.
+    Key {
+        /// The key's name, for logs.
+        name: String,
+        /// `None`: every channel.
+        channels: Option<Vec<String>>,
+    },
+}
+
+impl ApiKeys {
+    /// The accepted keys.
+    pub fn new(entries: Vec<KeyEntry>) -> Self {
+        Self { entries }
+    }
+
+    /// Whether no key is configured (then every HTTP request is refused).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The caller holding `presented`, if it is one of ours.
+    pub fn authenticate(&self, presented: &str) -> Option<Caller> {
+        let digest: [u8; 32] = Sha256::digest(presented.trim().as_bytes()).into();
+        // Look at every entry, whatever matches, so timing says nothing.
+        let mut found = None;
+        for entry in &self.entries {
+            if bool::from(entry.digest.ct_eq(&digest)) && found.is_none() {
+                found = Some(entry);
+            }
+        }
+        found.map(|entry| Caller::Key {
+            name: entry.name.clone(),
+            channels: entry.channels.clone(),
+        })
+    }
+}
+
+impl Caller {
+    /// Whether this caller may post to `id`, asked for as `requested`.
+    /// A scoped key lists aliases or ids; either way of naming matches.
+    pub fn may_post_to(&self, requested: &str, id: &ConversationId, channels: &Channels) -> bool {
+        let Self::Key {
+            channels: Some(allowed),
+            ..
+        } = self
+        else {
+            return true;
+        };
+        let requested = requested.trim();
+        allowed.iter().any(|allowed| {
+            allowed == requested
+                || allowed == id.as_str()
+                || channels.aliases_of(id).any(|alias| alias == allowed)
+        })
+    }
+
+    /// The name logs show for this caller.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Trusted => "aws",
+            Self::Key { name, .. } => name,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
+
+    fn keys() -> ApiKeys {
+        ApiKeys::new(vec![
+            KeyEntry::from_key("key-1", "open-sesame", None),
+            KeyEntry::from_sha256(
+                "ci",
+                &hex::encode(Sha256::digest(b"ci-key")),
+                Some(vec!["standup".into()]),
+            )
+            .unwrap(),
+        ])
+    }
+
+    #[test]
+    fn clear_and_hashed_keys_authenticate() {
+        assert_eq!(keys().authenticate("open-sesame").unwrap().name(), "key-1");
+        assert_eq!(keys().authenticate("ci-key").unwrap().name(), "ci");
+        assert!(keys().authenticate("open-sesame!").is_none());
+        assert!(keys().authenticate("").is_none());
+        assert!(ApiKeys::default().authenticate("anything").is_none());
+    }
+
+    #[test]
+    fn bad_digests_are_refused_at_load() {
+        assert!(KeyEntry::from_sha256("x", "abc", None).is_err());
+        assert!(KeyEntry::from_sha256("x", &"g".repeat(64), None).is_err());
+    }
+
+    #[test]
+    fn scoped_keys_reach_only_their_channels() {
+        let channels =
+            Channels::new(BTreeMap::from([("standup".to_string(), GROUP.to_string())])).unwrap();
+        let ci = keys().authenticate("ci-key").unwrap();
+        let group = channels.resolve(GROUP).unwrap();
+        assert!(ci.may_post_to("standup", &group, &channels));
+        assert!(ci.may_post_to(GROUP, &group, &channels), "the id of an allowed alias");
+        let other = channels.resolve("8:fred.2").unwrap();
+        assert!(!ci.may_post_to("8:fred.2", &other, &channels));
+        assert!(Caller::Trusted.may_post_to("8:fred.2", &other, &channels));
+    }
+
+    #[test]
+    fn debug_shows_no_digest() {
+        let shown = format!("{:?}", keys());
+        assert!(!shown.contains(&hex::encode(Sha256::digest(b"ci-key"))));
+    }
+}

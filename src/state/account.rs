@@ -1,0 +1,202 @@
+//! The bot account and the keys of its callers: the secret JSON of
+//! design.md, or the same read from the environment in local mode.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::domain::{ApiKeys, ChannelError, Channels, KeyEntry};
+use crate::skype::Credentials;
+
+/// Everything the secret holds, checked.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// `None`: token-file-only operation (no login possible).
+    pub credentials: Option<Credentials>,
+    /// Who may call over HTTP.
+    pub keys: ApiKeys,
+    /// Channel aliases.
+    pub channels: Channels,
+}
+
+/// Why the account configuration is unusable. Never quotes the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// Not the JSON of design.md (position only: the text is secret).
+    #[error("the secret is not the expected JSON (line {line}, column {column}): see design.md for its shape")]
+    NotJson {
+        /// Where the parser stopped.
+        line: usize,
+        /// Where the parser stopped.
+        column: usize,
+    },
+    /// An `api_keys` entry is unusable.
+    #[error("{0}")]
+    BadKey(String),
+    /// A `channels` alias is unusable.
+    #[error(transparent)]
+    BadChannel(#[from] ChannelError),
+    /// The source could not be read (Secrets Manager down, ...).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Where the account comes from.
+#[async_trait::async_trait]
+pub trait AccountSource: Send + Sync {
+    /// Reads the account (callers cache it).
+    async fn load(&self) -> Result<Account, AccountError>;
+}
+
+#[derive(Deserialize)]
+struct SecretDocument {
+    username: Option<String>,
+    password: Option<String>,
+    #[serde(default)]
+    api_keys: Vec<KeyDocument>,
+    #[serde(default)]
+    channels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeyDocument {
+    Clear(String),
+    Entry {
+        name: Option<String>,
+        sha256: Option<String>,
+        key: Option<String>,
+        channels: Option<Vec<String>>,
+    },
+}
+
+impl Account {
+    /// Parses the secret JSON of design.md.
+    pub fn from_secret_json(text: &str) -> Result<Self, AccountError> {
+        let document: SecretDocument =
+            serde_json::from_str(text).map_err(|e| AccountError::NotJson {
+                line: e.line(),
+                column: e.column(),
+            })?;
+        let keys = document
+            .api_keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| key_entry(i, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(
+            document.username,
+            document.password,
+            keys,
+            document.channels,
+        )
+    }
+
+    fn new(
+        username: Option<String>,
+        password: Option<String>,
+        keys: Vec<KeyEntry>,
+        channels: BTreeMap<String, String>,
+    ) -> Result<Self, AccountError> {
+        let credentials = match (username, password) {
+            (Some(user), Some(password)) if !user.trim().is_empty() && !password.is_empty() => {
+                Some(Credentials::new(user.trim(), password))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            credentials,
+            keys: ApiKeys::new(keys),
+            channels: Channels::new(channels)?,
+        })
+    }
+}
+
+fn key_entry(index: usize, key: KeyDocument) -> Result<KeyEntry, AccountError> {
+    let default_name = format!("key-{}", index + 1);
+    match key {
+        KeyDocument::Clear(key) if !key.trim().is_empty() => {
+            Ok(KeyEntry::from_key(default_name, &key, None))
+        }
+        KeyDocument::Entry {
+            name,
+            sha256: Some(digest),
+            channels,
+            ..
+        } => KeyEntry::from_sha256(name.unwrap_or(default_name), &digest, channels)
+            .map_err(|e| AccountError::BadKey(e.to_string())),
+        KeyDocument::Entry {
+            name,
+            key: Some(key),
+            channels,
+            ..
+        } if !key.trim().is_empty() => {
+            Ok(KeyEntry::from_key(name.unwrap_or(default_name), &key, channels))
+        }
+        _ => Err(AccountError::BadKey(format!(
+            "api_keys entry {} needs a non-empty key string, or an object with sha256",
+            index + 1
+        ))),
+    }
+}
+
+/// Local mode: `SKYPE_USERNAME`, `SKYPE_PASSWORD`, `API_KEYS`
+/// (comma-separated) and `CHANNELS` (a JSON object of aliases).
+pub struct EnvAccountSource;
+
+#[async_trait::async_trait]
+impl AccountSource for EnvAccountSource {
+    async fn load(&self) -> Result<Account, AccountError> {
+        let var = |name: &str| std::env::var(name).ok();
+        let keys = var("API_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .enumerate()
+            .map(|(i, key)| KeyEntry::from_key(format!("key-{}", i + 1), key, None))
+            .collect();
+        let channels = match var("CHANNELS").filter(|v| !v.trim().is_empty()) {
+            Some(json) => serde_json::from_str(&json).map_err(|_| {
+                AccountError::BadKey("CHANNELS must be a JSON object of alias: conversation id".into())
+            })?,
+            None => BTreeMap::new(),
+        };
+        Account::new(var("SKYPE_USERNAME"), var("SKYPE_PASSWORD"), keys, channels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_secret_of_the_design() {
+        let account = Account::from_secret_json(
+            r#"{"username": "bot@example.com", "password": "pw",
+                "api_keys": ["k1", {"name": "ci", "sha256": "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b", "channels": ["standup"]}],
+                "channels": {"standup": "19:0123456789abcdef0123456789abcdef@thread.skype"}}"#,
+        )
+        .unwrap();
+        assert_eq!(account.credentials.unwrap().username, "bot@example.com");
+        assert_eq!(account.keys.authenticate("k1").unwrap().name(), "key-1");
+        assert_eq!(account.keys.authenticate("secret").unwrap().name(), "ci");
+        assert!(account.channels.resolve("standup").is_ok());
+    }
+
+    #[test]
+    fn errors_never_quote_the_secret() {
+        let err = Account::from_secret_json(r#"{"username": "bot", "password": 12345678}"#)
+            .unwrap_err();
+        assert!(matches!(err, AccountError::NotJson { .. }));
+        assert!(!err.to_string().contains("12345678"));
+        let err = Account::from_secret_json(r#"{"api_keys": [""]}"#).unwrap_err();
+        assert!(matches!(err, AccountError::BadKey(_)));
+    }
+
+    #[test]
+    fn no_password_means_token_file_only() {
+        let account = Account::from_secret_json(r#"{"api_keys": ["k"]}"#).unwrap();
+        assert!(account.credentials.is_none());
+    }
+}

@@ -1,0 +1,139 @@
+//! The session token file (SkPy's six lines), stored with a version so
+//! that writes are conditional and never overwrite a newer session.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+/// What the store holds, and which version of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token file text (secret: never logged).
+    pub text: String,
+    /// For the next conditional write.
+    pub version: Version,
+}
+
+/// An opaque version: an S3 ETag, or a content digest for files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
+
+/// A failed load or save.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else wrote since we read: re-read before deciding.
+    #[error("the stored token changed since it was read")]
+    Conflict,
+    /// The store cannot be reached or read.
+    #[error("token store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where the token file lives.
+#[async_trait::async_trait]
+pub trait TokenStore: Send + Sync {
+    /// The stored token file, if any.
+    async fn load(&self) -> Result<Option<StoredToken>, StoreError>;
+
+    /// Writes `text` if the store still holds `expected` (`None`: nothing).
+    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError>;
+}
+
+/// A token file on disk (local mode), readable by SkPy as is.
+pub struct FileTokenStore {
+    path: PathBuf,
+}
+
+impl FileTokenStore {
+    /// The store at `path` (the file need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    fn version_of(text: &str) -> Version {
+        Version(hex::encode(Sha256::digest(text.as_bytes())))
+    }
+
+    fn read(&self) -> Result<Option<String>, StoreError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "cannot read {}: {}",
+                self.path.display(),
+                e.kind()
+            ))),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for FileTokenStore {
+    async fn load(&self) -> Result<Option<StoredToken>, StoreError> {
+        Ok(self.read()?.map(|text| StoredToken {
+            version: Self::version_of(&text),
+            text,
+        }))
+    }
+
+    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError> {
+        let current = self.read()?.map(|text| Self::version_of(&text));
+        if current.as_ref() != expected {
+            return Err(StoreError::Conflict);
+        }
+        let unavailable = |e: std::io::Error| {
+            StoreError::Unavailable(format!("cannot write {}: {}", self.path.display(), e.kind()))
+        };
+        // Write aside, then rename: a reader never sees half a file.
+        let temporary = self.path.with_extension("tmp");
+        let mut file = open_private(&temporary).map_err(unavailable)?;
+        file.write_all(text.as_bytes()).map_err(unavailable)?;
+        file.sync_all().map_err(unavailable)?;
+        std::fs::rename(&temporary, &self.path).map_err(unavailable)?;
+        Ok(Self::version_of(text))
+    }
+}
+
+/// Creates the file readable by its owner only, as SkPy does (0600).
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("skype-sender-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        dir
+    }
+
+    #[tokio::test]
+    async fn writes_are_conditional() {
+        let store = FileTokenStore::new(temp_path("conditional"));
+        assert_eq!(store.load().await.unwrap(), None);
+        let first = store.save("one\n", None).await.unwrap();
+        assert_eq!(store.save("again\n", None).await, Err(StoreError::Conflict));
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!((loaded.text.as_str(), &loaded.version), ("one\n", &first));
+        let second = store.save("two\n", Some(&first)).await.unwrap();
+        assert_eq!(store.save("stale\n", Some(&first)).await, Err(StoreError::Conflict));
+        assert_eq!(store.load().await.unwrap().unwrap().version, second);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = temp_path("private");
+        FileTokenStore::new(&path).save("x\n", None).await.unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
