@@ -61,7 +61,11 @@ impl Config {
 
     /// Reads settings through `lookup` (the environment, or a test's map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let state = match (get("SECRET_ID"), get("TOKEN_BUCKET")) {
             (Some(secret_id), Some(bucket)) => StateLocation::Aws {
                 secret_id,
@@ -69,7 +73,9 @@ impl Config {
                 key: get("TOKEN_KEY").unwrap_or_else(|| "skype/token".into()),
             },
             (None, None) => StateLocation::Local {
-                token_file: get("TOKEN_FILE").unwrap_or_else(|| ".tokens-app".into()).into(),
+                token_file: get("TOKEN_FILE")
+                    .unwrap_or_else(|| ".tokens-app".into())
+                    .into(),
             },
             _ => return Err(ConfigError::HalfAws),
         };
@@ -129,7 +135,10 @@ mod tests {
                 key: "skype/token".into()
             }
         );
-        assert_eq!(config(&[("SECRET_ID", "s")]).unwrap_err(), ConfigError::HalfAws);
+        assert_eq!(
+            config(&[("SECRET_ID", "s")]).unwrap_err(),
+            ConfigError::HalfAws
+        );
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! - [`skype`]: the Skype web protocol client (login, registration,
 //!   LockAndKey, messages, files, the SkPy token file). No Lambda, no AWS.
 
-pub mod skype;
-pub mod domain;
+pub mod app;
 pub mod config;
+pub mod domain;
+pub mod error;
+pub mod skype;
 pub mod state;
+pub mod triggers;

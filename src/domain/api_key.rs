@@ -180,7 +180,10 @@ mod tests {
         let ci = keys().authenticate("ci-key").unwrap();
         let group = channels.resolve(GROUP).unwrap();
         assert!(ci.may_post_to("standup", &group, &channels));
-        assert!(ci.may_post_to(GROUP, &group, &channels), "the id of an allowed alias");
+        assert!(
+            ci.may_post_to(GROUP, &group, &channels),
+            "the id of an allowed alias"
+        );
         let other = channels.resolve("8:fred.2").unwrap();
         assert!(!ci.may_post_to("8:fred.2", &other, &channels));
         assert!(Caller::Trusted.may_post_to("8:fred.2", &other, &channels));

@@ -71,7 +71,10 @@ mod tests {
         assert_eq!(channels.resolve("standup").unwrap().as_str(), GROUP);
         assert_eq!(channels.resolve(GROUP).unwrap().as_str(), GROUP);
         assert_eq!(channels.resolve("8:fred.2").unwrap().as_str(), "8:fred.2");
-        assert!(matches!(channels.resolve("random"), Err(ChannelError::Invalid(_))));
+        assert!(matches!(
+            channels.resolve("random"),
+            Err(ChannelError::Invalid(_))
+        ));
         let id = channels.resolve(GROUP).unwrap();
         assert_eq!(channels.aliases_of(&id).collect::<Vec<_>>(), ["standup"]);
     }

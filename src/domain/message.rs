@@ -95,8 +95,14 @@ mod tests {
     fn formats() {
         assert_eq!(Format::parse(None), Ok(Format::Rich));
         assert_eq!(Format::parse(Some("PLAIN")), Ok(Format::Plain));
-        assert_eq!(Format::parse(Some("markdown")), Err(MessageError::MarkdownNotYet));
-        assert_eq!(Format::parse(Some("bbcode")), Err(MessageError::UnknownFormat));
+        assert_eq!(
+            Format::parse(Some("markdown")),
+            Err(MessageError::MarkdownNotYet)
+        );
+        assert_eq!(
+            Format::parse(Some("bbcode")),
+            Err(MessageError::UnknownFormat)
+        );
     }
 
     #[test]

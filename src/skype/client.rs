@@ -105,15 +105,32 @@ impl SkypeClient {
     ) -> Result<SentMessage, SkypeError> {
         // One client id for the original and any retry: Skype de-duplicates on it.
         let client_id = self.next_client_message_id();
-        self.with_session(async |session: &Session| {
-            let profile = self.profile(session).await?;
-            let body = MessageBody::text(message, &profile.display_name)
-                .with_client_id(client_id.clone());
-            self.api
-                .post_message(&session.registration, conversation, &body)
-                .await
-        })
-        .await
+        let session = self.ensure_session().await?;
+        let result = self
+            .try_send(&session, conversation, message, &client_id)
+            .await;
+        match self.renewal_for(&session, &result).await? {
+            Some(renewed) => {
+                self.try_send(&renewed, conversation, message, &client_id)
+                    .await
+            }
+            None => result,
+        }
+    }
+
+    async fn try_send(
+        &self,
+        session: &Session,
+        conversation: &ConversationId,
+        message: &OutgoingMessage,
+        client_id: &str,
+    ) -> Result<SentMessage, SkypeError> {
+        let profile = self.profile(session).await?;
+        let body =
+            MessageBody::text(message, &profile.display_name).with_client_id(client_id.to_string());
+        self.api
+            .post_message(&session.registration, conversation, &body)
+            .await
     }
 
     /// Replaces the content of a message the bot sent; answers Skype's edit time.
@@ -123,14 +140,26 @@ impl SkypeClient {
         id: &MessageId,
         message: &OutgoingMessage,
     ) -> Result<Option<u64>, SkypeError> {
-        self.with_session(async |session: &Session| {
-            let profile = self.profile(session).await?;
-            let body = MessageBody::text(message, &profile.display_name);
-            self.api
-                .put_message(&session.registration, conversation, id, &body)
-                .await
-        })
-        .await
+        let session = self.ensure_session().await?;
+        let result = self.try_edit(&session, conversation, id, message).await;
+        match self.renewal_for(&session, &result).await? {
+            Some(renewed) => self.try_edit(&renewed, conversation, id, message).await,
+            None => result,
+        }
+    }
+
+    async fn try_edit(
+        &self,
+        session: &Session,
+        conversation: &ConversationId,
+        id: &MessageId,
+        message: &OutgoingMessage,
+    ) -> Result<Option<u64>, SkypeError> {
+        let profile = self.profile(session).await?;
+        let body = MessageBody::text(message, &profile.display_name);
+        self.api
+            .put_message(&session.registration, conversation, id, &body)
+            .await
     }
 
     /// Deletes a message the bot sent.
@@ -139,12 +168,19 @@ impl SkypeClient {
         conversation: &ConversationId,
         id: &MessageId,
     ) -> Result<(), SkypeError> {
-        self.with_session(async |session: &Session| {
-            self.api
-                .delete_message(&session.registration, conversation, id)
-                .await
-        })
-        .await
+        let session = self.ensure_session().await?;
+        let result = self
+            .api
+            .delete_message(&session.registration, conversation, id)
+            .await;
+        match self.renewal_for(&session, &result).await? {
+            Some(renewed) => {
+                self.api
+                    .delete_message(&renewed.registration, conversation, id)
+                    .await
+            }
+            None => result,
+        }
     }
 
     /// Uploads a file or picture and posts it.
@@ -154,34 +190,53 @@ impl SkypeClient {
         attachment: &Attachment,
     ) -> Result<SentMessage, SkypeError> {
         let client_id = self.next_client_message_id();
-        self.with_session(async |session: &Session| {
-            let object = self.api.upload(&session.auth, conversation, attachment).await?;
-            let content = self.api.uri_object(attachment, &object);
-            let body = MessageBody::media(attachment.kind.message_type(), content)
-                .with_client_id(client_id.clone());
-            self.api
-                .post_message(&session.registration, conversation, &body)
-                .await
-        })
-        .await
+        let session = self.ensure_session().await?;
+        let result = self
+            .try_send_file(&session, conversation, attachment, &client_id)
+            .await;
+        match self.renewal_for(&session, &result).await? {
+            Some(renewed) => {
+                self.try_send_file(&renewed, conversation, attachment, &client_id)
+                    .await
+            }
+            None => result,
+        }
     }
 
-    /// Runs `op` with a fresh session; if Skype refuses the session, renews
-    /// what it refused (registration, or the login behind it) and runs `op`
-    /// once more. Never loops.
-    async fn with_session<T>(
+    async fn try_send_file(
         &self,
-        op: impl AsyncFn(&Session) -> Result<T, SkypeError>,
-    ) -> Result<T, SkypeError> {
-        let session = self.ensure_session().await?;
-        let needed = match op(&session).await {
+        session: &Session,
+        conversation: &ConversationId,
+        attachment: &Attachment,
+        client_id: &str,
+    ) -> Result<SentMessage, SkypeError> {
+        let object = self
+            .api
+            .upload(&session.auth, conversation, attachment)
+            .await?;
+        let content = self.api.uri_object(attachment, &object);
+        let body = MessageBody::media(attachment.kind.message_type(), content)
+            .with_client_id(client_id.to_string());
+        self.api
+            .post_message(&session.registration, conversation, &body)
+            .await
+    }
+
+    /// After a first attempt: if Skype refused the session, renews what it
+    /// refused (the registration, or the login behind it) and gives the
+    /// session for the one and only retry. Never loops.
+    async fn renewal_for<T>(
+        &self,
+        session: &Arc<Session>,
+        result: &Result<T, SkypeError>,
+    ) -> Result<Option<Arc<Session>>, SkypeError> {
+        let needed = match result {
             Err(SkypeError::RegistrationRejected) => Freshness::NeedsRegistration,
             Err(SkypeError::SkypeTokenRejected) => Freshness::NeedsLogin,
-            result => return result,
+            _ => return Ok(None),
         };
         tracing::info!(renewal = ?needed, "Skype refused the session; renewing once");
-        let renewed = self.renew_refused(&session, needed).await?;
-        op(&renewed).await
+        self.renew_refused(session, needed).await.map(Some)
     }
 
     async fn fresh_session(&self, margin: Duration) -> Result<Arc<Session>, SkypeError> {
@@ -304,10 +359,20 @@ impl SkypeClient {
     }
 
     fn read_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
-        read(&self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        read(
+            &self
+                .state
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     fn write_state(&self, write: impl FnOnce(&mut State)) {
-        write(&mut self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        write(
+            &mut self
+                .state
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
     }
 }

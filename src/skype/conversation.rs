@@ -9,12 +9,12 @@ use regex::Regex;
 static FORMATS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:",
-        r"8:live:\.cid\.[0-9a-fA-F]{16}",            // 1:1, Microsoft account
-        r"|8:live:[A-Za-z0-9._\-]{1,64}",             // 1:1, live: name
-        r"|8:[A-Za-z][A-Za-z0-9._,\-]{1,63}",         // 1:1, Skype name
-        r"|19:[0-9a-fA-F]{32}@thread\.skype",         // group
+        r"8:live:\.cid\.[0-9a-fA-F]{16}", // 1:1, Microsoft account
+        r"|8:live:[A-Za-z0-9._\-]{1,64}", // 1:1, live: name
+        r"|8:[A-Za-z][A-Za-z0-9._,\-]{1,63}", // 1:1, Skype name
+        r"|19:[0-9a-fA-F]{32}@thread\.skype", // group
         r"|19:[A-Za-z0-9+=_\-]{1,200}@p2p\.thread\.skype", // legacy group
-        r"|28:[A-Za-z0-9._:\-]{1,100}",               // bots
+        r"|28:[A-Za-z0-9._:\-]{1,100}",   // bots
         r"|2:[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}", // Skype for Business
         r")$"
     ))
@@ -30,7 +30,9 @@ pub struct ConversationId(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidConversationId {
     /// `48:` ids are Skype's own notes and call logs.
-    #[error("48: conversations (notes, call logs) are system conversations and cannot receive messages")]
+    #[error(
+        "48: conversations (notes, call logs) are system conversations and cannot receive messages"
+    )]
     System,
     /// Anything else that is not one of the known formats.
     #[error(

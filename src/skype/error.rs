@@ -48,7 +48,9 @@ pub enum SkypeError {
     },
 
     /// The session is over and there is no password to log in with.
-    #[error("the Skype session has expired and no password is configured: upload a fresh token file")]
+    #[error(
+        "the Skype session has expired and no password is configured: upload a fresh token file"
+    )]
     LoginRequired,
 
     /// The skype token was refused (expired or revoked): a login is needed.

@@ -13,7 +13,8 @@ use super::http::{Api, Auth, check, json_body};
 use super::markup::escape_attribute;
 use super::session::SkypeAuth;
 
-static OBJECT_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9\-]{1,100}$").unwrap());
+static OBJECT_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9\-]{1,100}$").unwrap());
 
 /// Whether an attachment is shown as a file or as a picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +123,10 @@ impl Api {
         let name = escape_attribute(&attachment.name);
         match attachment.kind {
             AttachmentKind::File => {
-                let link = format!("{}/login/sso?go=webclient.xmm&amp;docid={id}", self.urls.login);
+                let link = format!(
+                    "{}/login/sso?go=webclient.xmm&amp;docid={id}",
+                    self.urls.login
+                );
                 format!(
                     r#"<URIObject type="File.1" uri="{asm}/{id}" url_thumbnail="{asm}/{id}/views/thumbnail"><Title>Title: {name}</Title><Description>Description: {name}</Description><OriginalName v="{name}"/><FileSize v="{}"/><a href="{link}">{link}</a></URIObject>"#,
                     attachment.bytes.len()

@@ -166,19 +166,35 @@ mod tests {
             SkypeError::RegistrationRejected
         );
         assert_eq!(
-            classify(status(403), None, "The content in the registration token does not match", Auth::Registration),
+            classify(
+                status(403),
+                None,
+                "The content in the registration token does not match",
+                Auth::Registration
+            ),
             SkypeError::RegistrationRejected
         );
         let login_limit = r#"{"errorCode":803,"message":"Login Rate limit exceeded"}"#;
         assert_eq!(
-            classify(status(429), Some(Duration::from_secs(300)), login_limit, Auth::SkypeToken),
+            classify(
+                status(429),
+                Some(Duration::from_secs(300)),
+                login_limit,
+                Auth::SkypeToken
+            ),
             SkypeError::LoginRateLimited {
                 retry_after: Some(Duration::from_secs(300))
             }
         );
-        let command_limit = r#"{"errorCode":800,"message":"Command Rate limit exceeded Throttling command"}"#;
+        let command_limit =
+            r#"{"errorCode":800,"message":"Command Rate limit exceeded Throttling command"}"#;
         assert_eq!(
-            classify(status(429), Some(Duration::from_secs(2)), command_limit, Auth::Registration),
+            classify(
+                status(429),
+                Some(Duration::from_secs(2)),
+                command_limit,
+                Auth::Registration
+            ),
             SkypeError::RateLimited {
                 retry_after: Some(Duration::from_secs(2))
             }
@@ -197,7 +213,12 @@ mod tests {
         );
         // An unknown message id is not a stale registration.
         assert!(matches!(
-            classify(status(404), None, r#"{"message":"not found"}"#, Auth::Registration),
+            classify(
+                status(404),
+                None,
+                r#"{"message":"not found"}"#,
+                Auth::Registration
+            ),
             SkypeError::Rejected { status: 404, .. }
         ));
     }

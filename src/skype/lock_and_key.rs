@@ -29,7 +29,11 @@ pub fn response(challenge: &str) -> String {
 
     let (mac, sum) = checksum(&clear, hash);
     let out = [hash[0] ^ mac, hash[1] ^ sum, hash[2] ^ mac, hash[3] ^ sum];
-    hex::encode(out.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>())
+    hex::encode(
+        out.iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    )
 }
 
 /// The MSN "CS64" checksum over the padded clear text: two running values

@@ -83,7 +83,9 @@ pub struct MessageId(String);
 impl MessageId {
     /// Accepts the numeric ids of `Location` headers.
     pub fn parse(id: &str) -> Option<Self> {
-        MESSAGE_ID.is_match(id.trim()).then(|| Self(id.trim().to_string()))
+        MESSAGE_ID
+            .is_match(id.trim())
+            .then(|| Self(id.trim().to_string()))
     }
 
     /// The id as Skype writes it.
@@ -256,7 +258,9 @@ mod tests {
             r#"{"contenttype":"text","messagetype":"Text","content":"Hello <world> & co","imdisplayname":"Fred Adams","Has-Mentions":"false","clientmessageid":"1795619355675"}"#
         );
         let rich = MessageBody::text(
-            &OutgoingMessage::rich(r#"<b raw_pre="*" raw_post="*">Bold</b> <at id="8:joe.4">Joe Bloggs</at>"#),
+            &OutgoingMessage::rich(
+                r#"<b raw_pre="*" raw_post="*">Bold</b> <at id="8:joe.4">Joe Bloggs</at>"#,
+            ),
             "Fred Adams",
         );
         assert!(json(&rich).contains(r#""messagetype":"RichText""#));

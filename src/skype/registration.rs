@@ -58,18 +58,18 @@ impl Api {
             }
 
             let mut endpoint_id = None;
-            if let Some(location) = header(&response, LOCATION.as_str()) {
-                if let Some(parts) = LOCATION_PARTS.captures(&location) {
-                    endpoint_id = parts
-                        .get(2)
-                        .map(|id| id.as_str().replace("%7B", "{").replace("%7D", "}"));
-                    if parts[1] != host {
-                        // Skype wants another host: register there instead,
-                        // ignoring any token in this answer.
-                        host = check_base_url("Location", &parts[1])
-                            .map_err(|_| SkypeError::Protocol("redirect to an untrusted host".into()))?;
-                        continue;
-                    }
+            let location = header(&response, LOCATION.as_str());
+            if let Some(parts) = location.as_deref().and_then(|l| LOCATION_PARTS.captures(l)) {
+                endpoint_id = parts
+                    .get(2)
+                    .map(|id| id.as_str().replace("%7B", "{").replace("%7D", "}"));
+                if parts[1] != host {
+                    // Skype wants another host: register there instead,
+                    // ignoring any token in this answer.
+                    host = check_base_url("Location", &parts[1]).map_err(|_| {
+                        SkypeError::Protocol("redirect to an untrusted host".into())
+                    })?;
+                    continue;
                 }
             }
 
@@ -183,7 +183,10 @@ mod tests {
         let parts = LOCATION_PARTS
             .captures("https://db1-client-s.gateway.messenger.live.com/v1/users/ME/endpoints/%7Beeee-01%7D")
             .unwrap();
-        assert_eq!(&parts[1], "https://db1-client-s.gateway.messenger.live.com/v1");
+        assert_eq!(
+            &parts[1],
+            "https://db1-client-s.gateway.messenger.live.com/v1"
+        );
         assert_eq!(&parts[2], "%7Beeee-01%7D");
         let parts = LOCATION_PARTS
             .captures("http://127.0.0.1:9/v1/users/ME/endpoints")

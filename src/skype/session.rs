@@ -72,8 +72,7 @@ impl Session {
     /// stored session is newer than the one in hand).
     pub fn same_tokens(&self, other: &Session) -> bool {
         self.auth.token.expose_secret() == other.auth.token.expose_secret()
-            && self.registration.token.expose_secret()
-                == other.registration.token.expose_secret()
+            && self.registration.token.expose_secret() == other.registration.token.expose_secret()
             && self.registration.msgs_host == other.registration.msgs_host
     }
 }
@@ -92,7 +91,15 @@ pub fn parse_token_file(text: &str) -> Result<Session, MalformedTokenFile> {
     // `lines()` splits on \n and \r\n and ignores one final newline, as
     // Python's splitlines() does for the files SkPy writes.
     let lines: Vec<&str> = text.lines().collect();
-    let [user_id, skype_token, skype_expiry, reg_token, reg_expiry, msgs_host] = lines[..] else {
+    let [
+        user_id,
+        skype_token,
+        skype_expiry,
+        reg_token,
+        reg_expiry,
+        msgs_host,
+    ] = lines[..]
+    else {
         return Err(MalformedTokenFile("expected 6 lines"));
     };
     let timestamp = |value: &str| -> Result<u64, MalformedTokenFile> {
@@ -201,7 +208,11 @@ mod tests {
 
     #[test]
     fn malformed_files_are_rejected() {
-        let five: String = SKPY_FILE.lines().take(5).map(|l| format!("{l}\n")).collect();
+        let five: String = SKPY_FILE
+            .lines()
+            .take(5)
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert!(parse_token_file(&five).is_err());
         assert!(parse_token_file(&format!("{SKPY_FILE}extra\n")).is_err());
         assert!(parse_token_file("").is_err());
@@ -218,10 +229,16 @@ mod tests {
         assert_eq!(session.freshness(1_000, margin), Freshness::Fresh);
         // Skype token about to expire: login, whatever the registration says.
         assert_eq!(session.freshness(9_800, margin), Freshness::NeedsLogin);
-        assert_eq!(session.freshness(10_000, Duration::ZERO), Freshness::NeedsLogin);
+        assert_eq!(
+            session.freshness(10_000, Duration::ZERO),
+            Freshness::NeedsLogin
+        );
         let session = sample(20_000, 10_000);
         assert_eq!(session.freshness(9_699, margin), Freshness::Fresh);
-        assert_eq!(session.freshness(9_700, margin), Freshness::NeedsRegistration);
+        assert_eq!(
+            session.freshness(9_700, margin),
+            Freshness::NeedsRegistration
+        );
         assert_eq!(session.expires_at(), 10_000);
     }
 

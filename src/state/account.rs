@@ -23,7 +23,9 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
     /// Not the JSON of design.md (position only: the text is secret).
-    #[error("the secret is not the expected JSON (line {line}, column {column}): see design.md for its shape")]
+    #[error(
+        "the secret is not the expected JSON (line {line}, column {column}): see design.md for its shape"
+    )]
     NotJson {
         /// Where the parser stopped.
         line: usize,
@@ -130,9 +132,11 @@ fn key_entry(index: usize, key: KeyDocument) -> Result<KeyEntry, AccountError> {
             key: Some(key),
             channels,
             ..
-        } if !key.trim().is_empty() => {
-            Ok(KeyEntry::from_key(name.unwrap_or(default_name), &key, channels))
-        }
+        } if !key.trim().is_empty() => Ok(KeyEntry::from_key(
+            name.unwrap_or(default_name),
+            &key,
+            channels,
+        )),
         _ => Err(AccountError::BadKey(format!(
             "api_keys entry {} needs a non-empty key string, or an object with sha256",
             index + 1
@@ -158,7 +162,9 @@ impl AccountSource for EnvAccountSource {
             .collect();
         let channels = match var("CHANNELS").filter(|v| !v.trim().is_empty()) {
             Some(json) => serde_json::from_str(&json).map_err(|_| {
-                AccountError::BadKey("CHANNELS must be a JSON object of alias: conversation id".into())
+                AccountError::BadKey(
+                    "CHANNELS must be a JSON object of alias: conversation id".into(),
+                )
             })?,
             None => BTreeMap::new(),
         };
@@ -186,8 +192,8 @@ mod tests {
 
     #[test]
     fn errors_never_quote_the_secret() {
-        let err = Account::from_secret_json(r#"{"username": "bot", "password": 12345678}"#)
-            .unwrap_err();
+        let err =
+            Account::from_secret_json(r#"{"username": "bot", "password": 12345678}"#).unwrap_err();
         assert!(matches!(err, AccountError::NotJson { .. }));
         assert!(!err.to_string().contains("12345678"));
         let err = Account::from_secret_json(r#"{"api_keys": [""]}"#).unwrap_err();

@@ -83,7 +83,11 @@ impl TokenStore for FileTokenStore {
             return Err(StoreError::Conflict);
         }
         let unavailable = |e: std::io::Error| {
-            StoreError::Unavailable(format!("cannot write {}: {}", self.path.display(), e.kind()))
+            StoreError::Unavailable(format!(
+                "cannot write {}: {}",
+                self.path.display(),
+                e.kind()
+            ))
         };
         // Write aside, then rename: a reader never sees half a file.
         let temporary = self.path.with_extension("tmp");
@@ -123,7 +127,10 @@ mod tests {
         let loaded = store.load().await.unwrap().unwrap();
         assert_eq!((loaded.text.as_str(), &loaded.version), ("one\n", &first));
         let second = store.save("two\n", Some(&first)).await.unwrap();
-        assert_eq!(store.save("stale\n", Some(&first)).await, Err(StoreError::Conflict));
+        assert_eq!(
+            store.save("stale\n", Some(&first)).await,
+            Err(StoreError::Conflict)
+        );
         assert_eq!(store.load().await.unwrap().unwrap().version, second);
     }
 

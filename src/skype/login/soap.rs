@@ -222,12 +222,16 @@ mod tests {
     fn edge_answers() {
         let ok = serde_json::json!({"skypetoken": "tok", "expiresIn": 86400});
         assert_eq!(edge_token(&ok).unwrap().expires_in, 86400);
-        let refused = serde_json::json!({"status": {"code": 40120, "text": "Authentication failed."}});
+        let refused =
+            serde_json::json!({"status": {"code": 40120, "text": "Authentication failed."}});
         assert_eq!(
             edge_token(&refused).err().unwrap(),
             SkypeError::LoginRefused("40120 - Authentication failed.".into())
         );
         let no_expiry = serde_json::json!({"skypetoken": "tok"});
-        assert!(matches!(edge_token(&no_expiry).err().unwrap(), SkypeError::Protocol(_)));
+        assert!(matches!(
+            edge_token(&no_expiry).err().unwrap(),
+            SkypeError::Protocol(_)
+        ));
     }
 }

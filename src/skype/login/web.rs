@@ -47,7 +47,10 @@ enum Page {
 
 /// Reads one page of steps 1 to 3.
 fn read_page(html: &str) -> Result<Page, SkypeError> {
-    if let Some(t) = T_FIELD.find(html).and_then(|tag| attribute(&VALUE, tag.as_str())) {
+    if let Some(t) = T_FIELD
+        .find(html)
+        .and_then(|tag| attribute(&VALUE, tag.as_str()))
+    {
         return Ok(Page::Done(t));
     }
     if let Some(found) = ERROR_TEXT.captures(html) {
@@ -112,9 +115,8 @@ impl Api {
                 "Couldn't retrieve MSPRequ/MSPOK cookies".into(),
             ));
         };
-        let cookies = |requ: &str, ok: &str| {
-            format!("MSPRequ={requ}; MSPOK={ok}; CkTst=G{}", unix_now_ms())
-        };
+        let cookies =
+            |requ: &str, ok: &str| format!("MSPRequ={requ}; MSPOK={ok}; CkTst=G{}", unix_now_ms());
 
         // Step 2: the credentials.
         let password = credentials.password.expose_secret();
@@ -198,9 +200,11 @@ fn token_page(page: &str) -> Result<IssuedToken, SkypeError> {
             .find(page)
             .and_then(|tag| attribute(&VALUE, tag.as_str()))
     };
-    let token = field(&SKYPE_TOKEN).filter(|t| !t.is_empty()).ok_or_else(|| {
-        SkypeError::Protocol("Couldn't retrieve Skype token from login response".into())
-    })?;
+    let token = field(&SKYPE_TOKEN)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            SkypeError::Protocol("Couldn't retrieve Skype token from login response".into())
+        })?;
     let expires_in = field(&EXPIRES_IN)
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| SkypeError::Protocol("login response without expires_in".into()))?;
@@ -234,7 +238,10 @@ mod tests {
     #[test]
     fn second_factor_and_action_wall() {
         let page = r#"{V: [ {"type": 1, "display": "f***@example.com"} ]}"#;
-        assert_eq!(read_page(page).unwrap_err(), SkypeError::TwoFactorUnsupported);
+        assert_eq!(
+            read_page(page).unwrap_err(),
+            SkypeError::TwoFactorUnsupported
+        );
         assert_eq!(read_page("{V: []}").unwrap(), Page::Undecided);
         let wall = r#"<form name="fmHF" id="fmHF" action="https://account.live.com/ar/cancel?ru=https://x" method="post">"#;
         assert_eq!(

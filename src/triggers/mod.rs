@@ -1,0 +1,187 @@
+//! Every way the function is invoked, decoded into one use case call and
+//! answered in the trigger's own shape. Nothing here knows the Skype wire
+//! format; nothing in `skype` knows these shapes.
+
+mod http;
+mod payload;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+use serde_json::{Value, json};
+
+use crate::app::{App, Delivered};
+use crate::domain::Caller;
+use crate::error::AppError;
+pub use http::{MAX_BODY_BYTES, Shape};
+use payload::Fields;
+
+/// What invoked us, read from the event's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// API Gateway or a Function URL.
+    Http(Shape),
+    /// An SQS batch.
+    Sqs,
+    /// An EventBridge event envelope (rule or bus).
+    EventBridge,
+    /// `{"action": "refresh"}`, usually from a schedule.
+    Refresh,
+    /// `{"msg", "channel"}` from another Lambda, or a rule's constant input.
+    Direct,
+    /// None of the above.
+    Unknown,
+}
+
+/// A failed invocation, reported to Lambda as a function error so that
+/// asynchronous sources retry and finally dead-letter the event.
+#[derive(Debug)]
+pub struct FunctionError(pub AppError);
+
+impl From<FunctionError> for lambda_runtime::Diagnostic {
+    fn from(err: FunctionError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: err.0.code.to_string(),
+            error_message: err.0.message,
+        }
+    }
+}
+
+impl From<AppError> for FunctionError {
+    fn from(err: AppError) -> Self {
+        Self(err)
+    }
+}
+
+/// Tells the trigger from the event. HTTP v2 is checked before v1, since
+/// some emulators put a stray `httpMethod` into Function URL events.
+pub fn classify(event: &Value) -> Trigger {
+    let has = |pointer: &str| event.pointer(pointer).is_some_and(|v| !v.is_null());
+    if has("/requestContext/http/method") {
+        Trigger::Http(Shape::HttpV2)
+    } else if has("/httpMethod") && has("/requestContext") {
+        Trigger::Http(Shape::RestV1)
+    } else if event
+        .pointer("/Records/0/eventSource")
+        .and_then(Value::as_str)
+        == Some("aws:sqs")
+    {
+        Trigger::Sqs
+    } else if has("/detail-type") && has("/source") {
+        Trigger::EventBridge
+    } else if event.get("action").is_some() {
+        Trigger::Refresh
+    } else if event.is_object()
+        && Fields::from_json(event.clone()).is_ok_and(|f| f.looks_like_send())
+    {
+        Trigger::Direct
+    } else {
+        Trigger::Unknown
+    }
+}
+
+/// Handles any event.
+pub async fn handle(app: &App, event: Value) -> Result<Value, FunctionError> {
+    match classify(&event) {
+        Trigger::Http(shape) => Ok(http::handle(app, &event, shape).await),
+        Trigger::Direct => {
+            let delivered = send_payload(app, event, None).await?;
+            Ok(direct_answer(&delivered))
+        }
+        Trigger::EventBridge => eventbridge(app, event).await,
+        Trigger::Sqs => Ok(sqs(app, &event).await),
+        Trigger::Refresh => refresh(app, &event).await,
+        Trigger::Unknown => Err(AppError::bad_request(
+            "unknown_event",
+            "expected an API Gateway / Function URL request, {\"msg\": ..., \"channel\": ...}, an EventBridge event whose detail holds them, an SQS batch of them, or {\"action\": \"refresh\"}",
+        )
+        .into()),
+    }
+}
+
+async fn send_payload(app: &App, payload: Value, key: Option<&str>) -> Result<Delivered, AppError> {
+    let request = Fields::from_json(payload)?.send_request(key)?;
+    app.send(&Caller::Trusted, &request).await
+}
+
+fn direct_answer(delivered: &Delivered) -> Value {
+    json!({
+        "ok": true,
+        "id": delivered.id,
+        "channel": delivered.channel,
+        "arrival_time": delivered.arrival_time,
+    })
+}
+
+/// An EventBridge envelope: the payload is its `detail`, its `id` the
+/// idempotency key (a redelivered event posts once).
+async fn eventbridge(app: &App, event: Value) -> Result<Value, FunctionError> {
+    let detail = event.get("detail").cloned().unwrap_or(Value::Null);
+    let empty = match &detail {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Err(AppError::bad_request(
+            "empty_event_detail",
+            "this EventBridge event carries no message: set the rule's or schedule's input to {\"msg\": \"...\", \"channel\": \"...\"} (constant JSON input)",
+        )
+        .into());
+    }
+    let id = event.get("id").and_then(Value::as_str).map(str::to_string);
+    let delivered = send_payload(app, detail, id.as_deref()).await?;
+    Ok(direct_answer(&delivered))
+}
+
+/// An SQS batch: each record on its own; only failures are reported, so
+/// only they are retried (the queue needs `ReportBatchItemFailures`).
+async fn sqs(app: &App, event: &Value) -> Value {
+    let records = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut response = SqsBatchResponse::default();
+    for record in records {
+        let message_id = record
+            .get("messageId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let body = record
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let outcome = match serde_json::from_str::<Value>(body) {
+            Ok(payload) => send_payload(app, payload, Some(&message_id))
+                .await
+                .map(|_| ()),
+            Err(_) => Err(AppError::bad_request(
+                "invalid_json",
+                "the SQS message body is not JSON",
+            )),
+        };
+        if let Err(err) = outcome {
+            tracing::warn!(message_id = %message_id, error = err.code, reason = %err.message, "SQS record failed");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = message_id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+}
+
+async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
+    if event.get("action").and_then(Value::as_str) != Some("refresh") {
+        return Err(
+            AppError::bad_request("unknown_action", "the only action is \"refresh\"").into(),
+        );
+    }
+    let expiries = app.refresh().await?;
+    Ok(json!({
+        "ok": true,
+        "renewed": expiries.renewed,
+        "skype_token_expires_at": expiries.skype_token,
+        "registration_token_expires_at": expiries.registration_token,
+        "window_minutes": app.refresh_window().as_secs() / 60,
+    }))
+}

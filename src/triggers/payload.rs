@@ -1,0 +1,152 @@
+//! The send payload every trigger carries, in JSON or form fields:
+//! `msg` (or `text`), `channel`, `format`, `API_KEY`, `idempotency_key`.
+
+use serde_json::{Map, Value};
+
+use crate::app::SendRequest;
+use crate::domain::{Format, MessageText};
+use crate::error::AppError;
+
+/// Longest idempotency key we keep.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The payload's fields, before they are checked.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// Fields from a JSON object; anything else is refused.
+    pub fn from_json(value: Value) -> Result<Self, AppError> {
+        match value {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(AppError::bad_request(
+                "invalid_json",
+                "the body must be a JSON object like {\"msg\": \"...\", \"channel\": \"...\"}",
+            )),
+        }
+    }
+
+    /// Fields from `application/x-www-form-urlencoded` pairs.
+    pub fn from_form(pairs: Vec<(String, String)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    }
+
+    /// A string field under any of `names`; a non-string value is an error.
+    pub fn text(&self, names: &[&'static str]) -> Result<Option<&str>, AppError> {
+        for name in names {
+            match self.0.get(*name) {
+                None | Some(Value::Null) => continue,
+                Some(Value::String(text)) => return Ok(Some(text)),
+                Some(_) => {
+                    return Err(AppError::bad_request(
+                        "invalid_field",
+                        format!("{name} must be a string"),
+                    ));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether the payload names anything we would send.
+    pub fn looks_like_send(&self) -> bool {
+        ["msg", "text", "channel"]
+            .iter()
+            .any(|name| self.0.contains_key(*name))
+    }
+
+    /// The checked request. `fallback_key` is the trigger's own
+    /// idempotency key (header, event id, message id), used when the
+    /// payload has none.
+    pub fn send_request(&self, fallback_key: Option<&str>) -> Result<SendRequest, AppError> {
+        let msg = self.text(&["msg", "text"])?;
+        let channel = self.text(&["channel"])?;
+        let (Some(msg), Some(channel)) = (msg, channel) else {
+            return Err(AppError::missing_parameters());
+        };
+        if msg.trim().is_empty() || channel.trim().is_empty() {
+            return Err(AppError::missing_parameters());
+        }
+        let text = MessageText::parse(msg)?;
+        let format = Format::parse(self.text(&["format"])?)?;
+        let idempotency_key = self
+            .text(&["idempotency_key"])?
+            .or(fallback_key)
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .map(str::to_string);
+        if idempotency_key
+            .as_ref()
+            .is_some_and(|key| key.len() > MAX_IDEMPOTENCY_KEY)
+        {
+            return Err(AppError::bad_request(
+                "invalid_field",
+                "idempotency_key is longer than 255 characters",
+            ));
+        }
+        Ok(SendRequest {
+            channel: channel.trim().to_string(),
+            text,
+            format,
+            idempotency_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(value: Value) -> Fields {
+        Fields::from_json(value).unwrap()
+    }
+
+    #[test]
+    fn msg_or_text_and_channel_are_required() {
+        let request = fields(json!({"text": "hi", "channel": "8:fred.2"}))
+            .send_request(None)
+            .unwrap();
+        assert_eq!(request.text.as_str(), "hi");
+        for missing in [
+            json!({"msg": "hi"}),
+            json!({"channel": "8:fred.2"}),
+            json!({"msg": " ", "channel": "8:fred.2"}),
+        ] {
+            let err = fields(missing).send_request(None).unwrap_err();
+            assert_eq!(
+                (err.status, err.message.as_str()),
+                (400, "missing request parameters")
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let err = fields(json!({"msg": 5, "channel": "8:fred.2"}))
+            .send_request(None)
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("invalid_field", "msg must be a string")
+        );
+        assert!(Fields::from_json(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn idempotency_key_from_payload_or_trigger() {
+        let base = json!({"msg": "hi", "channel": "8:fred.2"});
+        let request = fields(base.clone()).send_request(Some("event-1")).unwrap();
+        assert_eq!(request.idempotency_key.as_deref(), Some("event-1"));
+        let mut own = base;
+        own["idempotency_key"] = json!("mine");
+        let request = fields(own).send_request(Some("event-1")).unwrap();
+        assert_eq!(request.idempotency_key.as_deref(), Some("mine"));
+    }
+}
