@@ -1,0 +1,352 @@
+//! End to end: the real `skype-sender` binary, polling a Lambda Runtime API
+//! emulator, talking to the strict fake Skype over loopback, fed with the
+//! sample events of `events/` and with every HTTP error case.
+
+#[allow(dead_code)]
+#[path = "support/fake_skype/mod.rs"]
+mod fake_skype;
+#[allow(dead_code)]
+#[path = "support/runtime_api.rs"]
+mod runtime_api;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use fake_skype::{Account, FakeSkype, Fault, Op};
+use runtime_api::RuntimeApi;
+use serde_json::{Value, json};
+
+const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
+const KEY: &str = "local-dev-key";
+const PASSWORD: &str = "p&ss<w>rd";
+
+/// One running function process ("container").
+struct Function {
+    child: Child,
+    runtime: RuntimeApi,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Function {
+    async fn start(fake: &FakeSkype, token_file: &PathBuf) -> Function {
+        let runtime = RuntimeApi::start().await;
+        let urls = fake.urls();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_skype-sender"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "skype-sender")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1")
+            .env("RUST_LOG", "debug")
+            .env("SKYPE_LIVE_URL", &urls.live)
+            .env("SKYPE_LOGIN_URL", &urls.login)
+            .env("SKYPE_EDGE_URL", &urls.edge)
+            .env("SKYPE_API_URL", &urls.api)
+            .env("SKYPE_MSGS_URL", &urls.msgs)
+            .env("SKYPE_ASM_URL", &urls.asm)
+            .env("SKYPE_USERNAME", "fred.adams@example.com")
+            .env("SKYPE_PASSWORD", PASSWORD)
+            .env("API_KEYS", format!("{KEY}, second-key"))
+            .env("CHANNELS", format!(r#"{{"standup": "{GROUP}"}}"#))
+            .env("TOKEN_FILE", token_file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function binary runs");
+        let logs = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut logs = logs.lock().unwrap();
+                    logs.push_str(&line);
+                    logs.push('\n');
+                }
+            });
+        }
+        Function {
+            child,
+            runtime,
+            logs,
+        }
+    }
+
+    async fn invoke(&self, event: Value) -> runtime_api::Outcome {
+        self.runtime.invoke(event).await
+    }
+
+    fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+async fn fake() -> FakeSkype {
+    let fake = FakeSkype::start().await;
+    fake.add_account(Account::fred());
+    fake
+}
+
+fn token_file(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("skype-sender-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The decoded JSON body and the status of an API Gateway answer.
+fn http_answer(response: &Value) -> (u16, Value) {
+    let status = response["statusCode"].as_u64().unwrap() as u16;
+    let body = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    (status, body)
+}
+
+/// An HTTP API (v2) request as API Gateway sends it.
+fn http_event(method: &str, path: &str, headers: Value, body: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abcdef1234",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "25/Nov/2026:16:30:00 +0000",
+            "timeEpoch": 1795624200000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+fn post_json(body: Value) -> Value {
+    http_event(
+        "POST",
+        "/send-message",
+        json!({"content-type": "application/json"}),
+        &body.to_string(),
+    )
+}
+
+#[tokio::test]
+async fn every_sample_event_is_handled_in_its_own_shape() {
+    let fake = fake().await;
+    let file = token_file("samples");
+    let function = Function::start(&fake, &file).await;
+    let mut seen = Vec::new();
+    let mut expected_messages = 0;
+
+    for entry in std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let name = entry.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned();
+        let outcome = function.invoke(sample(&name)).await;
+        match name.as_str() {
+            "apigw-rest-send-message" | "apigw-http-send-message" | "function-url-send-message" => {
+                let response = outcome.response();
+                let (status, body) = http_answer(&response);
+                assert_eq!(status, 200, "{name}: {body}");
+                assert_eq!(body["msg"], "Posted message");
+                assert_eq!(body["channel"], GROUP);
+                assert!(body["arrival_time"].as_u64().unwrap() > 1_700_000_000_000);
+                let stored = fake.messages(GROUP);
+                assert!(stored.iter().any(|m| Some(m.id.as_str()) == body["id"].as_str()), "{name}");
+                assert_eq!(response["headers"]["content-type"], "application/json");
+                if name != "apigw-rest-send-message" {
+                    assert_eq!(response["cookies"], json!([]), "{name}: v2 answers carry cookies");
+                }
+                expected_messages += 1;
+            }
+            "direct-invoke" | "eventbridge-event" | "scheduler-input" => {
+                let response = outcome.response();
+                assert_eq!(response["ok"], true, "{name}");
+                assert_eq!(response["channel"], GROUP);
+                assert!(response["id"].as_str().is_some_and(|id| !id.is_empty()));
+                expected_messages += 1;
+            }
+            "eventbridge-scheduled-event" => {
+                let error = outcome.error();
+                assert_eq!(error["errorType"], "empty_event_detail");
+                assert!(error["errorMessage"].as_str().unwrap().contains("input"));
+            }
+            "sqs-batch" => {
+                let response = outcome.response();
+                assert_eq!(
+                    response,
+                    json!({"batchItemFailures": [{"itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da"}]})
+                );
+                expected_messages += 1;
+            }
+            "refresh" => {
+                let response = outcome.response();
+                assert_eq!(response["ok"], true);
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                assert!(response["skype_token_expires_at"].as_u64().unwrap() > now);
+                assert!(response["registration_token_expires_at"].as_u64().unwrap() > now);
+            }
+            other => panic!("events/{other}.json has no expectation in this test"),
+        }
+        seen.push(name);
+    }
+    assert_eq!(seen.len(), 9, "every sample event is used: {seen:?}");
+
+    let stored = fake.messages(GROUP);
+    assert_eq!(stored.len(), expected_messages);
+    assert!(stored.iter().all(|m| m.messagetype == "RichText"));
+    let contents: Vec<_> = stored.iter().filter_map(|m| m.content.clone()).collect();
+    assert!(contents.contains(&"Backup done ✔".to_string()), "form body decoded: {contents:?}");
+    assert!(contents.contains(&"Queued message 1".to_string()));
+    assert!(contents.iter().any(|c| c.contains(r#"<b raw_pre="*" raw_post="*">web</b>"#)));
+    assert_eq!(fake.logins(), 1, "one login for the whole container");
+}
+
+#[tokio::test]
+async fn every_http_status_has_its_json_body() {
+    let fake = fake().await;
+    let file = token_file("statuses");
+    let function = Function::start(&fake, &file).await;
+    let ok_body = json!({"API_KEY": KEY, "msg": "hello", "channel": GROUP});
+
+    let cases: Vec<(&str, Value, u16, &str, Option<&str>)> = vec![
+        ("original caller", post_json(ok_body.clone()), 200, "", Some("Posted message")),
+        ("wrong key", post_json(json!({"API_KEY": "nope", "msg": "x", "channel": GROUP})), 401, "unauthorized", Some("incorrect API key")),
+        ("no key", post_json(json!({"msg": "x", "channel": GROUP})), 401, "unauthorized", Some("incorrect API key")),
+        ("missing msg", post_json(json!({"API_KEY": KEY, "channel": GROUP})), 400, "missing_parameters", Some("missing request parameters")),
+        ("missing channel", post_json(json!({"API_KEY": KEY, "msg": "x"})), 400, "missing_parameters", Some("missing request parameters")),
+        ("empty msg", post_json(json!({"API_KEY": KEY, "msg": "", "channel": GROUP})), 400, "missing_parameters", Some("missing request parameters")),
+        ("msg not a string", post_json(json!({"API_KEY": KEY, "msg": 42, "channel": GROUP})), 400, "invalid_field", None),
+        ("bad channel", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "general"})), 400, "invalid_channel", None),
+        ("system channel", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "48:notes"})), 400, "invalid_channel", None),
+        ("markdown", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "format": "markdown"})), 400, "invalid_format", None),
+        ("long msg", post_json(json!({"API_KEY": KEY, "msg": "a".repeat(28_001), "channel": GROUP})), 413, "message_too_long", None),
+        ("huge body", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "pad": "a".repeat(300_000)})), 413, "body_too_large", None),
+        ("broken json", http_event("POST", "/send-message", json!({"content-type": "application/json"}), "{\"msg\": "), 400, "invalid_json", None),
+        ("json array", http_event("POST", "/send-message", json!({"content-type": "application/json"}), "[1]"), 400, "invalid_json", None),
+        ("xml", http_event("POST", "/send-message", json!({"content-type": "application/xml"}), "<msg/>"), 415, "unsupported_media_type", None),
+        ("wrong method", http_event("GET", "/send-message", json!({}), ""), 405, "method_not_allowed", None),
+        ("unknown path", http_event("POST", "/send-mesage", json!({}), ""), 404, "not_found", None),
+        ("key in header", http_event("POST", "/send-message", json!({"content-type": "application/json", "x-api-key": KEY}), &json!({"msg": "h", "channel": GROUP}).to_string()), 200, "", Some("Posted message")),
+        ("key as bearer", http_event("POST", "/send-message", json!({"content-type": "application/json", "authorization": "Bearer second-key"}), &json!({"text": "b", "channel": "standup"}).to_string()), 200, "", Some("Posted message")),
+        ("form body", http_event("POST", "/send-message", json!({"content-type": "application/x-www-form-urlencoded"}), &format!("API_KEY={KEY}&msg=a+b&channel=standup")), 200, "", Some("Posted message")),
+        ("json sent as form (curl -d)", http_event("POST", "/send-message", json!({"content-type": "application/x-www-form-urlencoded"}), &ok_body.to_string()), 200, "", Some("Posted message")),
+    ];
+    for (name, event, status, code, msg) in cases {
+        let (got_status, body) = http_answer(&function.invoke(event).await.response());
+        assert_eq!(got_status, status, "{name}: {body}");
+        if status != 200 {
+            assert_eq!(body["error"], code, "{name}: {body}");
+            assert!(body["msg"].as_str().is_some_and(|m| !m.is_empty()), "{name}");
+        }
+        if let Some(msg) = msg {
+            assert_eq!(body["msg"], msg, "{name}");
+        }
+    }
+
+    // Base64 bodies, valid and not.
+    let mut encoded = post_json(ok_body.clone());
+    encoded["body"] = json!(base64::engine::general_purpose::STANDARD.encode(ok_body.to_string()));
+    encoded["isBase64Encoded"] = json!(true);
+    assert_eq!(http_answer(&function.invoke(encoded.clone()).await.response()).0, 200);
+    encoded["body"] = json!("!!! not base64 !!!");
+    let (status, body) = http_answer(&function.invoke(encoded).await.response());
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_event")));
+
+    // 405 says what is allowed.
+    let response = function.invoke(http_event("GET", "/send-message", json!({}), "")).await.response();
+    assert_eq!(response["headers"]["allow"], "POST");
+}
+
+#[tokio::test]
+async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
+    let fake = fake().await;
+    let file = token_file("skype-failures");
+    let function = Function::start(&fake, &file).await;
+    let send = || post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}));
+    assert_eq!(http_answer(&function.invoke(send()).await.response()).0, 200);
+
+    fake.inject(Op::Send, Fault::RateLimited { retry_after: Some(7) }, 1);
+    let response = function.invoke(send()).await.response();
+    let (status, body) = http_answer(&response);
+    assert_eq!((status, body["error"].as_str()), (429, Some("skype_rate_limited")));
+    assert_eq!(response["headers"]["retry-after"], "7");
+
+    fake.inject(Op::Send, Fault::Status(503), 1);
+    let (status, body) = http_answer(&function.invoke(send()).await.response());
+    assert_eq!((status, body["error"].as_str()), (503, Some("skype_unavailable")));
+
+    fake.inject(Op::Send, Fault::EndpointMissing, 1);
+    assert_eq!(http_answer(&function.invoke(send()).await.response()).0, 200, "recovered once");
+
+    // Asynchronous triggers fail the invocation, so Lambda retries them.
+    fake.inject(Op::Send, Fault::Status(500), 1);
+    let error = function.invoke(sample("eventbridge-event")).await.error();
+    assert_eq!(error["errorType"], "skype_unavailable");
+}
+
+#[tokio::test]
+async fn a_login_wall_is_a_502_that_says_what_to_do() {
+    let fake = fake().await;
+    fake.inject(Op::Soap, Fault::LoginWall, 1);
+    let file = token_file("wall");
+    let function = Function::start(&fake, &file).await;
+    let (status, body) = http_answer(
+        &function
+            .invoke(post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP})))
+            .await
+            .response(),
+    );
+    assert_eq!((status, body["error"].as_str()), (502, Some("skype_login_needs_browser")));
+    assert!(body["msg"].as_str().unwrap().contains("browser"));
+}
+
+#[tokio::test]
+async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
+    let fake = fake().await;
+    let file = token_file("reuse");
+    let first = Function::start(&fake, &file).await;
+    let mut answers = Vec::new();
+    answers.push(first.invoke(post_json(json!({"API_KEY": KEY, "msg": "one", "channel": GROUP}))).await.response());
+    answers.push(first.invoke(sample("refresh")).await.response());
+    answers.push(first.invoke(sample("sqs-batch")).await.response());
+    let saved = std::fs::read_to_string(&file).expect("the session was saved");
+    assert_eq!(saved.lines().count(), 6, "SkPy's six lines");
+
+    let second = Function::start(&fake, &file).await;
+    answers.push(second.invoke(sample("direct-invoke")).await.response());
+    assert_eq!(fake.logins(), 1, "the second container used the saved session");
+    assert_eq!(fake.messages(GROUP).len(), 3);
+
+    let skype_token = saved.lines().nth(1).unwrap();
+    let registration_token = saved.lines().nth(3).unwrap();
+    let everything = format!("{}\n{}\n{answers:?}", first.logs(), second.logs());
+    assert!(everything.contains("message posted"), "logs were captured");
+    for secret in [PASSWORD, KEY, "second-key", skype_token, registration_token.trim_start_matches("registrationToken=")] {
+        assert!(!everything.contains(secret), "a secret leaked into logs or answers");
+    }
+}

@@ -1,0 +1,194 @@
+//! A Lambda Runtime API emulator (the documented 2018-06-01 interface) on
+//! loopback: the real function binary polls it for events exactly as it
+//! polls AWS, and each test invocation waits for the function's answer.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// What the function answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// `POST /runtime/invocation/{id}/response`.
+    Response(Value),
+    /// `POST /runtime/invocation/{id}/error`: `{"errorType", "errorMessage"}`.
+    Error(Value),
+}
+
+impl Outcome {
+    /// The response, or a test failure naming the error.
+    pub fn response(self) -> Value {
+        match self {
+            Outcome::Response(value) => value,
+            Outcome::Error(error) => panic!("the function failed: {error}"),
+        }
+    }
+
+    /// The error, or a test failure naming the response.
+    pub fn error(self) -> Value {
+        match self {
+            Outcome::Error(error) => error,
+            Outcome::Response(value) => panic!("expected a function error, got {value}"),
+        }
+    }
+}
+
+struct Pending {
+    id: String,
+    event: Value,
+    deadline_ms: u64,
+}
+
+#[derive(Clone)]
+struct Shared {
+    queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
+    waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
+    polls: Arc<AtomicU64>,
+    init_error: Arc<Mutex<Option<Value>>>,
+}
+
+/// The emulator; cheap to clone.
+#[derive(Clone)]
+pub struct RuntimeApi {
+    address: String,
+    sender: mpsc::UnboundedSender<Pending>,
+    shared: Shared,
+    next_id: Arc<AtomicU64>,
+}
+
+impl RuntimeApi {
+    /// Listens on a free loopback port.
+    pub async fn start() -> RuntimeApi {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let shared = Shared {
+            queue: Arc::new(tokio::sync::Mutex::new(receiver)),
+            waiting: Arc::default(),
+            polls: Arc::default(),
+            init_error: Arc::default(),
+        };
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        RuntimeApi {
+            address,
+            sender,
+            shared,
+            next_id: Arc::default(),
+        }
+    }
+
+    /// The value for `AWS_LAMBDA_RUNTIME_API` (host:port, as Lambda sets it).
+    pub fn endpoint(&self) -> &str {
+        &self.address
+    }
+
+    /// How many times the function has asked for an event.
+    pub fn polls(&self) -> u64 {
+        self.shared.polls.load(Ordering::SeqCst)
+    }
+
+    /// What the function reported through `/runtime/init/error`, if anything.
+    pub fn init_error(&self) -> Option<Value> {
+        self.shared.init_error.lock().unwrap().clone()
+    }
+
+    /// Queues `event` and waits for the function's answer.
+    pub async fn invoke(&self, event: Value) -> Outcome {
+        self.invoke_with_timeout(event, Duration::from_secs(30)).await
+    }
+
+    /// Same, with a deadline of `timeout` given to the function.
+    pub async fn invoke_with_timeout(&self, event: Value, timeout: Duration) -> Outcome {
+        let id = format!(
+            "8476a536-e9f4-11e8-9739-{:012x}",
+            self.next_id.fetch_add(1, Ordering::SeqCst)
+        );
+        let (done, answer) = oneshot::channel();
+        self.shared.waiting.lock().unwrap().insert(id.clone(), done);
+        let deadline_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + timeout.as_millis() as u64;
+        self.sender
+            .send(Pending {
+                id,
+                event,
+                deadline_ms,
+            })
+            .unwrap();
+        tokio::time::timeout(timeout + Duration::from_secs(5), answer)
+            .await
+            .expect("the function did not answer in time")
+            .expect("the runtime emulator stopped")
+    }
+}
+
+async fn next(State(shared): State<Shared>) -> impl IntoResponse {
+    shared.polls.fetch_add(1, Ordering::SeqCst);
+    let pending = shared.queue.lock().await.recv().await;
+    let Some(pending) = pending else {
+        return (StatusCode::GONE, HeaderMap::new(), String::new());
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert("lambda-runtime-aws-request-id", pending.id.parse().unwrap());
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        pending.deadline_ms.to_string().parse().unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:skype-sender".parse().unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-trace-id",
+        "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
+            .parse()
+            .unwrap(),
+    );
+    headers.insert("content-type", "application/json".parse().unwrap());
+    (StatusCode::OK, headers, pending.event.to_string())
+}
+
+fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
+    match shared.waiting.lock().unwrap().remove(id) {
+        Some(done) => {
+            let _ = done.send(outcome);
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn parse(body: &Bytes) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+}
+
+async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&shared, &id, Outcome::Response(parse(&body)))
+}
+
+async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&shared, &id, Outcome::Error(parse(&body)))
+}
+
+async fn init_error(State(shared): State<Shared>, body: Bytes) -> StatusCode {
+    *shared.init_error.lock().unwrap() = Some(parse(&body));
+    StatusCode::ACCEPTED
+}
