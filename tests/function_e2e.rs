@@ -162,7 +162,13 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
     let mut expected_messages = 0;
 
     for entry in std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR"))).unwrap() {
-        let name = entry.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned();
+        let name = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let outcome = function.invoke(sample(&name)).await;
         match name.as_str() {
             "apigw-rest-send-message" | "apigw-http-send-message" | "function-url-send-message" => {
@@ -173,10 +179,19 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
                 assert_eq!(body["channel"], GROUP);
                 assert!(body["arrival_time"].as_u64().unwrap() > 1_700_000_000_000);
                 let stored = fake.messages(GROUP);
-                assert!(stored.iter().any(|m| Some(m.id.as_str()) == body["id"].as_str()), "{name}");
+                assert!(
+                    stored
+                        .iter()
+                        .any(|m| Some(m.id.as_str()) == body["id"].as_str()),
+                    "{name}"
+                );
                 assert_eq!(response["headers"]["content-type"], "application/json");
                 if name != "apigw-rest-send-message" {
-                    assert_eq!(response["cookies"], json!([]), "{name}: v2 answers carry cookies");
+                    assert_eq!(
+                        response["cookies"],
+                        json!([]),
+                        "{name}: v2 answers carry cookies"
+                    );
                 }
                 expected_messages += 1;
             }
@@ -220,9 +235,16 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
     assert_eq!(stored.len(), expected_messages);
     assert!(stored.iter().all(|m| m.messagetype == "RichText"));
     let contents: Vec<_> = stored.iter().filter_map(|m| m.content.clone()).collect();
-    assert!(contents.contains(&"Backup done ✔".to_string()), "form body decoded: {contents:?}");
+    assert!(
+        contents.contains(&"Backup done ✔".to_string()),
+        "form body decoded: {contents:?}"
+    );
     assert!(contents.contains(&"Queued message 1".to_string()));
-    assert!(contents.iter().any(|c| c.contains(r#"<b raw_pre="*" raw_post="*">web</b>"#)));
+    assert!(
+        contents
+            .iter()
+            .any(|c| c.contains(r#"<b raw_pre="*" raw_post="*">web</b>"#))
+    );
     assert_eq!(fake.logins(), 1, "one login for the whole container");
 }
 
@@ -234,34 +256,200 @@ async fn every_http_status_has_its_json_body() {
     let ok_body = json!({"API_KEY": KEY, "msg": "hello", "channel": GROUP});
 
     let cases: Vec<(&str, Value, u16, &str, Option<&str>)> = vec![
-        ("original caller", post_json(ok_body.clone()), 200, "", Some("Posted message")),
-        ("wrong key", post_json(json!({"API_KEY": "nope", "msg": "x", "channel": GROUP})), 401, "unauthorized", Some("incorrect API key")),
-        ("no key", post_json(json!({"msg": "x", "channel": GROUP})), 401, "unauthorized", Some("incorrect API key")),
-        ("missing msg", post_json(json!({"API_KEY": KEY, "channel": GROUP})), 400, "missing_parameters", Some("missing request parameters")),
-        ("missing channel", post_json(json!({"API_KEY": KEY, "msg": "x"})), 400, "missing_parameters", Some("missing request parameters")),
-        ("empty msg", post_json(json!({"API_KEY": KEY, "msg": "", "channel": GROUP})), 400, "missing_parameters", Some("missing request parameters")),
-        ("msg not a string", post_json(json!({"API_KEY": KEY, "msg": 42, "channel": GROUP})), 400, "invalid_field", None),
-        ("bad channel", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "general"})), 400, "invalid_channel", None),
-        ("system channel", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "48:notes"})), 400, "invalid_channel", None),
-        ("markdown", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "format": "markdown"})), 400, "invalid_format", None),
-        ("long msg", post_json(json!({"API_KEY": KEY, "msg": "a".repeat(28_001), "channel": GROUP})), 413, "message_too_long", None),
-        ("huge body", post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "pad": "a".repeat(300_000)})), 413, "body_too_large", None),
-        ("broken json", http_event("POST", "/send-message", json!({"content-type": "application/json"}), "{\"msg\": "), 400, "invalid_json", None),
-        ("json array", http_event("POST", "/send-message", json!({"content-type": "application/json"}), "[1]"), 400, "invalid_json", None),
-        ("xml", http_event("POST", "/send-message", json!({"content-type": "application/xml"}), "<msg/>"), 415, "unsupported_media_type", None),
-        ("wrong method", http_event("GET", "/send-message", json!({}), ""), 405, "method_not_allowed", None),
-        ("unknown path", http_event("POST", "/send-mesage", json!({}), ""), 404, "not_found", None),
-        ("key in header", http_event("POST", "/send-message", json!({"content-type": "application/json", "x-api-key": KEY}), &json!({"msg": "h", "channel": GROUP}).to_string()), 200, "", Some("Posted message")),
-        ("key as bearer", http_event("POST", "/send-message", json!({"content-type": "application/json", "authorization": "Bearer second-key"}), &json!({"text": "b", "channel": "standup"}).to_string()), 200, "", Some("Posted message")),
-        ("form body", http_event("POST", "/send-message", json!({"content-type": "application/x-www-form-urlencoded"}), &format!("API_KEY={KEY}&msg=a+b&channel=standup")), 200, "", Some("Posted message")),
-        ("json sent as form (curl -d)", http_event("POST", "/send-message", json!({"content-type": "application/x-www-form-urlencoded"}), &ok_body.to_string()), 200, "", Some("Posted message")),
+        (
+            "original caller",
+            post_json(ok_body.clone()),
+            200,
+            "",
+            Some("Posted message"),
+        ),
+        (
+            "wrong key",
+            post_json(json!({"API_KEY": "nope", "msg": "x", "channel": GROUP})),
+            401,
+            "unauthorized",
+            Some("incorrect API key"),
+        ),
+        (
+            "no key",
+            post_json(json!({"msg": "x", "channel": GROUP})),
+            401,
+            "unauthorized",
+            Some("incorrect API key"),
+        ),
+        (
+            "missing msg",
+            post_json(json!({"API_KEY": KEY, "channel": GROUP})),
+            400,
+            "missing_parameters",
+            Some("missing request parameters"),
+        ),
+        (
+            "missing channel",
+            post_json(json!({"API_KEY": KEY, "msg": "x"})),
+            400,
+            "missing_parameters",
+            Some("missing request parameters"),
+        ),
+        (
+            "empty msg",
+            post_json(json!({"API_KEY": KEY, "msg": "", "channel": GROUP})),
+            400,
+            "missing_parameters",
+            Some("missing request parameters"),
+        ),
+        (
+            "msg not a string",
+            post_json(json!({"API_KEY": KEY, "msg": 42, "channel": GROUP})),
+            400,
+            "invalid_field",
+            None,
+        ),
+        (
+            "bad channel",
+            post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "general"})),
+            400,
+            "invalid_channel",
+            None,
+        ),
+        (
+            "system channel",
+            post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "48:notes"})),
+            400,
+            "invalid_channel",
+            None,
+        ),
+        (
+            "markdown",
+            post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "format": "markdown"})),
+            400,
+            "invalid_format",
+            None,
+        ),
+        (
+            "long msg",
+            post_json(json!({"API_KEY": KEY, "msg": "a".repeat(28_001), "channel": GROUP})),
+            413,
+            "message_too_long",
+            None,
+        ),
+        (
+            "huge body",
+            post_json(
+                json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "pad": "a".repeat(300_000)}),
+            ),
+            413,
+            "body_too_large",
+            None,
+        ),
+        (
+            "broken json",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json"}),
+                "{\"msg\": ",
+            ),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            "json array",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json"}),
+                "[1]",
+            ),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            "xml",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/xml"}),
+                "<msg/>",
+            ),
+            415,
+            "unsupported_media_type",
+            None,
+        ),
+        (
+            "wrong method",
+            http_event("GET", "/send-message", json!({}), ""),
+            405,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            "unknown path",
+            http_event("POST", "/send-mesage", json!({}), ""),
+            404,
+            "not_found",
+            None,
+        ),
+        (
+            "key in header",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json", "x-api-key": KEY}),
+                &json!({"msg": "h", "channel": GROUP}).to_string(),
+            ),
+            200,
+            "",
+            Some("Posted message"),
+        ),
+        (
+            "key as bearer",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json", "authorization": "Bearer second-key"}),
+                &json!({"text": "b", "channel": "standup"}).to_string(),
+            ),
+            200,
+            "",
+            Some("Posted message"),
+        ),
+        (
+            "form body",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/x-www-form-urlencoded"}),
+                &format!("API_KEY={KEY}&msg=a+b&channel=standup"),
+            ),
+            200,
+            "",
+            Some("Posted message"),
+        ),
+        (
+            "json sent as form (curl -d)",
+            http_event(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/x-www-form-urlencoded"}),
+                &ok_body.to_string(),
+            ),
+            200,
+            "",
+            Some("Posted message"),
+        ),
     ];
     for (name, event, status, code, msg) in cases {
         let (got_status, body) = http_answer(&function.invoke(event).await.response());
         assert_eq!(got_status, status, "{name}: {body}");
         if status != 200 {
             assert_eq!(body["error"], code, "{name}: {body}");
-            assert!(body["msg"].as_str().is_some_and(|m| !m.is_empty()), "{name}");
+            assert!(
+                body["msg"].as_str().is_some_and(|m| !m.is_empty()),
+                "{name}"
+            );
         }
         if let Some(msg) = msg {
             assert_eq!(body["msg"], msg, "{name}");
@@ -272,13 +460,22 @@ async fn every_http_status_has_its_json_body() {
     let mut encoded = post_json(ok_body.clone());
     encoded["body"] = json!(base64::engine::general_purpose::STANDARD.encode(ok_body.to_string()));
     encoded["isBase64Encoded"] = json!(true);
-    assert_eq!(http_answer(&function.invoke(encoded.clone()).await.response()).0, 200);
+    assert_eq!(
+        http_answer(&function.invoke(encoded.clone()).await.response()).0,
+        200
+    );
     encoded["body"] = json!("!!! not base64 !!!");
     let (status, body) = http_answer(&function.invoke(encoded).await.response());
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_event")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_event"))
+    );
 
     // 405 says what is allowed.
-    let response = function.invoke(http_event("GET", "/send-message", json!({}), "")).await.response();
+    let response = function
+        .invoke(http_event("GET", "/send-message", json!({}), ""))
+        .await
+        .response();
     assert_eq!(response["headers"]["allow"], "POST");
 }
 
@@ -288,20 +485,39 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
     let file = token_file("skype-failures");
     let function = Function::start(&fake, &file).await;
     let send = || post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}));
-    assert_eq!(http_answer(&function.invoke(send()).await.response()).0, 200);
+    assert_eq!(
+        http_answer(&function.invoke(send()).await.response()).0,
+        200
+    );
 
-    fake.inject(Op::Send, Fault::RateLimited { retry_after: Some(7) }, 1);
+    fake.inject(
+        Op::Send,
+        Fault::RateLimited {
+            retry_after: Some(7),
+        },
+        1,
+    );
     let response = function.invoke(send()).await.response();
     let (status, body) = http_answer(&response);
-    assert_eq!((status, body["error"].as_str()), (429, Some("skype_rate_limited")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("skype_rate_limited"))
+    );
     assert_eq!(response["headers"]["retry-after"], "7");
 
     fake.inject(Op::Send, Fault::Status(503), 1);
     let (status, body) = http_answer(&function.invoke(send()).await.response());
-    assert_eq!((status, body["error"].as_str()), (503, Some("skype_unavailable")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("skype_unavailable"))
+    );
 
     fake.inject(Op::Send, Fault::EndpointMissing, 1);
-    assert_eq!(http_answer(&function.invoke(send()).await.response()).0, 200, "recovered once");
+    assert_eq!(
+        http_answer(&function.invoke(send()).await.response()).0,
+        200,
+        "recovered once"
+    );
 
     // Asynchronous triggers fail the invocation, so Lambda retries them.
     fake.inject(Op::Send, Fault::Status(500), 1);
@@ -317,11 +533,16 @@ async fn a_login_wall_is_a_502_that_says_what_to_do() {
     let function = Function::start(&fake, &file).await;
     let (status, body) = http_answer(
         &function
-            .invoke(post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP})))
+            .invoke(post_json(
+                json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}),
+            ))
             .await
             .response(),
     );
-    assert_eq!((status, body["error"].as_str()), (502, Some("skype_login_needs_browser")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (502, Some("skype_login_needs_browser"))
+    );
     assert!(body["msg"].as_str().unwrap().contains("browser"));
 }
 
@@ -331,7 +552,14 @@ async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
     let file = token_file("reuse");
     let first = Function::start(&fake, &file).await;
     let mut answers = Vec::new();
-    answers.push(first.invoke(post_json(json!({"API_KEY": KEY, "msg": "one", "channel": GROUP}))).await.response());
+    answers.push(
+        first
+            .invoke(post_json(
+                json!({"API_KEY": KEY, "msg": "one", "channel": GROUP}),
+            ))
+            .await
+            .response(),
+    );
     answers.push(first.invoke(sample("refresh")).await.response());
     answers.push(first.invoke(sample("sqs-batch")).await.response());
     let saved = std::fs::read_to_string(&file).expect("the session was saved");
@@ -339,14 +567,27 @@ async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
 
     let second = Function::start(&fake, &file).await;
     answers.push(second.invoke(sample("direct-invoke")).await.response());
-    assert_eq!(fake.logins(), 1, "the second container used the saved session");
+    assert_eq!(
+        fake.logins(),
+        1,
+        "the second container used the saved session"
+    );
     assert_eq!(fake.messages(GROUP).len(), 3);
 
     let skype_token = saved.lines().nth(1).unwrap();
     let registration_token = saved.lines().nth(3).unwrap();
     let everything = format!("{}\n{}\n{answers:?}", first.logs(), second.logs());
     assert!(everything.contains("message posted"), "logs were captured");
-    for secret in [PASSWORD, KEY, "second-key", skype_token, registration_token.trim_start_matches("registrationToken=")] {
-        assert!(!everything.contains(secret), "a secret leaked into logs or answers");
+    for secret in [
+        PASSWORD,
+        KEY,
+        "second-key",
+        skype_token,
+        registration_token.trim_start_matches("registrationToken="),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "a secret leaked into logs or answers"
+        );
     }
 }

@@ -20,8 +20,15 @@ fn skpy(script: &str, stdin: &str) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python} ({e}): run `make test`, which installs SkPy"));
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        .unwrap_or_else(|e| {
+            panic!("cannot run {python} ({e}): run `make test`, which installs SkPy")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -36,7 +43,11 @@ fn lock_and_key_agrees_with_skpy_on_many_challenges() {
     // Every length from 1 to 24 digits (so every padding case), plus a
     // sweep of plausible clock values.
     let mut challenges: Vec<String> = (1..=24)
-        .map(|len| (0..len).map(|i| char::from(b'0' + ((i * 7 + len) % 10) as u8)).collect())
+        .map(|len| {
+            (0..len)
+                .map(|i| char::from(b'0' + ((i * 7 + len) % 10) as u8))
+                .collect()
+        })
         .collect();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for _ in 0..300 {
@@ -50,7 +61,11 @@ fn lock_and_key_agrees_with_skpy_on_many_challenges() {
     let theirs: Vec<&str> = theirs.lines().collect();
     assert_eq!(theirs.len(), challenges.len());
     for (challenge, expected) in challenges.iter().zip(theirs) {
-        assert_eq!(lock_and_key::response(challenge), expected, "challenge {challenge}");
+        assert_eq!(
+            lock_and_key::response(challenge),
+            expected,
+            "challenge {challenge}"
+        );
     }
 }
 

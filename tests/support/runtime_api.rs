@@ -78,7 +78,10 @@ impl RuntimeApi {
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -110,7 +113,8 @@ impl RuntimeApi {
 
     /// Queues `event` and waits for the function's answer.
     pub async fn invoke(&self, event: Value) -> Outcome {
-        self.invoke_with_timeout(event, Duration::from_secs(30)).await
+        self.invoke_with_timeout(event, Duration::from_secs(30))
+            .await
     }
 
     /// Same, with a deadline of `timeout` given to the function.
@@ -154,7 +158,9 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
     );
     headers.insert(
         "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:skype-sender".parse().unwrap(),
+        "arn:aws:lambda:us-east-1:123456789012:function:skype-sender"
+            .parse()
+            .unwrap(),
     );
     headers.insert(
         "lambda-runtime-trace-id",
@@ -177,7 +183,8 @@ fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
 }
 
 fn parse(body: &Bytes) -> Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
 async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {

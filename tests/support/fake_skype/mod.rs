@@ -73,7 +73,7 @@ pub struct FakeUrls {
 }
 
 /// A Skype account the fake accepts logins for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// Skype name accepted by both login flows, e.g. `fred.2`.
     pub skype_name: String,
@@ -112,7 +112,7 @@ impl Account {
 }
 
 /// The operations the fake understands; faults and counters are keyed by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `POST {live}/RST.srf`: SOAP password login.
     Soap,

@@ -55,7 +55,7 @@ impl Rng {
     }
 
     /// `n` characters drawn from `alphabet` (at most 256 symbols).
-    fn from_alphabet(&mut self, alphabet: &[u8], n: usize) -> String {
+    fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
         self.bytes(n)
             .into_iter()
             .map(|b| alphabet[b as usize % alphabet.len()] as char)
@@ -64,12 +64,12 @@ impl Rng {
 
     /// Letters and digits.
     pub fn alnum(&mut self, n: usize) -> String {
-        self.from_alphabet(ALNUM, n)
+        self.pick(ALNUM, n)
     }
 
     /// Upper-case letters and digits (opid values).
     pub fn upper_alnum(&mut self, n: usize) -> String {
-        self.from_alphabet(UPPER_ALNUM, n)
+        self.pick(UPPER_ALNUM, n)
     }
 
     /// Lower-case hex of `n` characters.
@@ -102,8 +102,8 @@ impl Rng {
     /// A JWT-shaped skype token of about 420 characters, as the real ones were.
     pub fn skype_token(&mut self) -> String {
         const HEADER: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEwNiIsIng1dCI6Im9QMWFxQnlfR3hZU3pSaXhuQ25zdE5PU2p2cyIsInR5cCI6IkpXVCJ9";
-        let payload = self.from_alphabet(BASE64URL, 234);
-        let signature = self.from_alphabet(BASE64URL, 86);
+        let payload = self.pick(BASE64URL, 234);
+        let signature = self.pick(BASE64URL, 86);
         format!("{HEADER}.{payload}.{signature}")
     }
 
@@ -120,6 +120,11 @@ impl Rng {
 
     /// A PPFT value: letters, digits and `!*$`, as Microsoft's were.
     pub fn ppft(&mut self) -> String {
-        format!("D{}!{}*{}$$", self.alnum(120), self.alnum(40), self.alnum(30))
+        format!(
+            "D{}!{}*{}$$",
+            self.alnum(120),
+            self.alnum(40),
+            self.alnum(30)
+        )
     }
 }

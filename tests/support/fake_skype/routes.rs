@@ -27,9 +27,15 @@ pub(crate) enum Target {
     /// A conversation id (send).
     Conversation(String),
     /// A conversation id and a message id (edit, delete).
-    Message { conversation: String, id: String },
+    Message {
+        conversation: String,
+        id: String,
+    },
     /// An ASM object id, and the content view for uploads.
-    Object { id: String, view: String },
+    Object {
+        id: String,
+        view: String,
+    },
 }
 
 /// The emulator's read-only inspection pages.
@@ -82,9 +88,7 @@ fn candidates(host: Host, segments: &[&str]) -> Option<Candidates> {
     let found: Candidates = match (prefix.as_str(), rest) {
         (LIVE_PREFIX, ["RST.srf"]) => (&[("POST", Op::Soap)], Target::None),
         (LIVE_PREFIX, ["ppsecure", "post.srf"]) => (&[("POST", Op::WebPost)], Target::None),
-        (LOGIN_PREFIX, ["login", "oauth", "microsoft"]) => {
-            (&[("GET", Op::WebStart)], Target::None)
-        }
+        (LOGIN_PREFIX, ["login", "oauth", "microsoft"]) => (&[("GET", Op::WebStart)], Target::None),
         (LOGIN_PREFIX, ["login", "microsoft"]) => (&[("POST", Op::WebToken)], Target::None),
         (EDGE_PREFIX, ["rps", "v1", "rps", "skypetoken"]) => {
             (&[("POST", Op::EdgeToken)], Target::None)

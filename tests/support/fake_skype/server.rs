@@ -133,7 +133,10 @@ async fn dispatch(ctx: &Ctx, route: Route, req: &Req) -> Resp {
         Route::Inspect(page) => return inspect::answer(&state::lock(&ctx.state), &page),
         Route::Op(op, target) => (op, target),
     };
-    if req.header("user-agent").is_none_or(|ua| ua.trim().is_empty()) {
+    if req
+        .header("user-agent")
+        .is_none_or(|ua| ua.trim().is_empty())
+    {
         return msg_error(400, 400, "a User-Agent header is required");
     }
     let fault = state::lock(&ctx.state).take_fault(op);

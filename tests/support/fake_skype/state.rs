@@ -17,7 +17,9 @@ const DAY: u64 = 86_400;
 /// Lock the state, surviving a poisoned mutex (a panicking test thread must
 /// not take every later request down with it).
 pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Seconds since the Unix epoch.
@@ -96,6 +98,7 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Empty state with the real service's defaults (redirect on, 24 h tokens).
     pub fn new(primary_port: u16, home_port: u16) -> State {
         State {
             primary_port,
@@ -150,9 +153,14 @@ impl State {
     /// Issue a fresh skype token for an account: a successful login.
     pub fn issue_skype_token(&mut self, account: usize) -> String {
         let token = self.rng.skype_token();
-        let expires_at = now_secs() + self.skype_lifetime;
-        self.skype_tokens
-            .insert(token.clone(), SkypeToken { account, expires_at });
+        let expires_at = now_secs().saturating_add(self.skype_lifetime);
+        self.skype_tokens.insert(
+            token.clone(),
+            SkypeToken {
+                account,
+                expires_at,
+            },
+        );
         self.logins += 1;
         token
     }
@@ -165,7 +173,7 @@ impl State {
             account,
             host,
             endpoint,
-            expires_at: now_secs() + self.registration_lifetime,
+            expires_at: now_secs().saturating_add(self.registration_lifetime),
         };
         self.registration_tokens
             .insert(token.clone(), registration.clone());
@@ -173,6 +181,7 @@ impl State {
         (token, registration)
     }
 
+    /// Backdate every skype token so the next use gets 40160.
     pub fn expire_skype_tokens(&mut self) {
         let past = now_secs().saturating_sub(1);
         for token in self.skype_tokens.values_mut() {
@@ -180,6 +189,7 @@ impl State {
         }
     }
 
+    /// Backdate every registration token so the next use gets 729.
     pub fn expire_registrations(&mut self) {
         let past = now_secs().saturating_sub(1);
         for registration in self.registration_tokens.values_mut() {
@@ -203,7 +213,10 @@ impl State {
     /// The messages to hand to the hook, and the hook (called unlocked).
     pub fn take_events(&mut self) -> (Option<MessageHook>, Vec<StoredMessage>) {
         let events = std::mem::take(&mut self.pending_events);
-        (self.on_message.clone().filter(|_| !events.is_empty()), events)
+        (
+            self.on_message.clone().filter(|_| !events.is_empty()),
+            events,
+        )
     }
 }
 

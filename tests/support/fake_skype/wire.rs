@@ -29,8 +29,13 @@ impl Req {
 
     /// The `Content-Type` without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 
     /// Require a `Content-Type` (parameters such as charset allowed).

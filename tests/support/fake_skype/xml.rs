@@ -71,10 +71,11 @@ pub(crate) fn parse(document: &str) -> Result<Element, String> {
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| format!("not well-formed XML: {e}"))?;
+        let namespace = owned_namespace(ns);
         match event {
-            Event::Start(start) => stack.push(element(&reader, ns, &start)?),
+            Event::Start(start) => stack.push(element(&reader, namespace?, &start)?),
             Event::Empty(start) => {
-                let el = element(&reader, ns, &start)?;
+                let el = element(&reader, namespace?, &start)?;
                 attach(&mut stack, &mut root, el)?;
             }
             Event::End(_) => {
@@ -103,23 +104,26 @@ pub(crate) fn parse(document: &str) -> Result<Element, String> {
     root.ok_or_else(|| "document has no root element".into())
 }
 
+/// The namespace URI an element name resolved to; an undeclared prefix is
+/// an error.
+fn owned_namespace(ns: ResolveResult) -> Result<Option<String>, String> {
+    match ns {
+        ResolveResult::Bound(ns) => String::from_utf8(ns.as_ref().to_vec())
+            .map(Some)
+            .map_err(|_| "namespace is not UTF-8".to_string()),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(prefix) => Err(format!(
+            "undeclared namespace prefix {:?}",
+            String::from_utf8_lossy(&prefix)
+        )),
+    }
+}
+
 fn element(
     reader: &NsReader<&[u8]>,
-    ns: ResolveResult,
+    namespace: Option<String>,
     start: &BytesStart,
 ) -> Result<Element, String> {
-    let namespace = match ns {
-        ResolveResult::Bound(ns) => Some(
-            String::from_utf8(ns.as_ref().to_vec()).map_err(|_| "namespace is not UTF-8")?,
-        ),
-        ResolveResult::Unbound => None,
-        ResolveResult::Unknown(prefix) => {
-            return Err(format!(
-                "undeclared namespace prefix {:?}",
-                String::from_utf8_lossy(&prefix)
-            ));
-        }
-    };
     let name = String::from_utf8(start.local_name().as_ref().to_vec())
         .map_err(|_| "element name is not UTF-8")?;
     let mut attributes = Vec::new();
