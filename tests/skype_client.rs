@@ -610,3 +610,23 @@ async fn secrets_never_appear_in_debug_output() {
     assert!(!shown.contains(session.auth.token.expose_secret()));
     assert!(!shown.contains(session.registration.token.expose_secret()));
 }
+
+#[tokio::test]
+async fn registration_gives_up_after_the_hop_cap() {
+    let fake = fake().await;
+    let client = SkypeClient::new(
+        urls(&fake),
+        ClientOptions {
+            max_registration_hops: 0,
+            ..options()
+        },
+        Some(Credentials::new(EMAIL, PASSWORD)),
+    )
+    .unwrap();
+    let err = client.ensure_session().await.unwrap_err();
+    assert!(
+        matches!(&err, SkypeError::Protocol(text) if text.contains("moved host")),
+        "{err:?}"
+    );
+    assert_eq!(fake.count(Op::Register), 1);
+}

@@ -1,0 +1,145 @@
+//! The use cases in-process, with an account read from the secret JSON of
+//! design.md: scoped keys, aliases, timeouts and unknown events, which the
+//! local-mode environment of the end-to-end tests cannot express.
+
+#[allow(dead_code)]
+#[path = "support/fake_skype/mod.rs"]
+mod fake_skype;
+
+use std::time::Duration;
+
+use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use skype_sender::app::App;
+use skype_sender::config::Config;
+use skype_sender::state::{Account, AccountError, AccountSource, FileTokenStore};
+use skype_sender::triggers;
+
+const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
+const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";
+
+struct SecretJson(String);
+
+#[async_trait::async_trait]
+impl AccountSource for SecretJson {
+    async fn load(&self) -> Result<Account, AccountError> {
+        Account::from_secret_json(&self.0)
+    }
+}
+
+async fn app(fake: &FakeSkype, request_timeout: Duration) -> App {
+    let urls = fake.urls();
+    let mut config = Config::from_lookup(|name| match name {
+        "SKYPE_LIVE_URL" => Some(urls.live.clone()),
+        "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
+        "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
+        "SKYPE_API_URL" => Some(urls.api.clone()),
+        "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
+        "SKYPE_ASM_URL" => Some(urls.asm.clone()),
+        _ => None,
+    })
+    .unwrap();
+    config.skype_options.request_timeout = request_timeout;
+    let secret = json!({
+        "username": "fred.adams@example.com",
+        "password": "p&ss<w>rd",
+        "api_keys": [
+            "admin-key",
+            {"name": "ci", "sha256": hex::encode(Sha256::digest(b"ci-key")), "channels": ["standup"]}
+        ],
+        "channels": {"standup": GROUP, "ops": OTHER}
+    });
+    let file = std::env::temp_dir().join(format!(
+        "skype-sender-app-{}-{}",
+        std::process::id(),
+        fake.home_msgs_host()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .replace("/v1", "")
+    ));
+    let _ = std::fs::remove_file(&file);
+    App::new(
+        config,
+        Box::new(SecretJson(secret.to_string())),
+        Box::new(FileTokenStore::new(file)),
+    )
+}
+
+fn post(key: &str, channel: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/send-message",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "x-api-key": key},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abcdef1234",
+            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com", "domainPrefix": "abcdef1234",
+            "http": {"method": "POST", "path": "/send-message", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "requestId": "id", "routeKey": "$default", "stage": "$default",
+            "time": "25/Nov/2026:16:30:00 +0000", "timeEpoch": 1795624200000u64
+        },
+        "body": json!({"msg": "hello", "channel": channel}).to_string(),
+        "isBase64Encoded": false
+    })
+}
+
+async fn status(app: &App, event: Value) -> (u16, Value) {
+    let response = triggers::handle(app, event).await.unwrap();
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    (response["statusCode"].as_u64().unwrap() as u16, body)
+}
+
+#[tokio::test]
+async fn scoped_keys_post_only_to_their_channels() {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let app = app(&fake, Duration::from_secs(2)).await;
+
+    assert_eq!(status(&app, post("ci-key", "standup")).await.0, 200);
+    assert_eq!(
+        status(&app, post("ci-key", GROUP)).await.0,
+        200,
+        "the id behind an allowed alias"
+    );
+    let (code, body) = status(&app, post("ci-key", "ops")).await;
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (403, Some("channel_not_allowed"))
+    );
+    let (code, _) = status(&app, post("ci-key", "8:fred.2")).await;
+    assert_eq!(code, 403);
+    assert_eq!(status(&app, post("admin-key", "ops")).await.0, 200);
+    assert_eq!(status(&app, post("sha-of-nothing", "ops")).await.0, 401);
+    assert_eq!(fake.messages(GROUP).len(), 2);
+    assert_eq!(fake.messages(OTHER).len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_skype_is_a_504_and_unknown_events_are_named() {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let app = app(&fake, Duration::from_millis(300)).await;
+    assert_eq!(status(&app, post("admin-key", "standup")).await.0, 200);
+
+    fake.inject(Op::Send, Fault::Slow(Duration::from_secs(2)), 1);
+    let (code, body) = status(&app, post("admin-key", "standup")).await;
+    assert_eq!((code, body["error"].as_str()), (504, Some("skype_timeout")));
+
+    for event in [
+        json!({"hello": "world"}),
+        json!([1, 2]),
+        json!("text"),
+        json!(null),
+    ] {
+        let err = triggers::handle(&app, event.clone()).await.unwrap_err();
+        assert_eq!(err.0.code, "unknown_event", "{event}");
+        assert!(err.0.message.contains("expected"));
+    }
+    let err = triggers::handle(&app, json!({"action": "reboot"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.0.code, "unknown_action");
+}
