@@ -10,8 +10,10 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::config::Config;
 use crate::domain::{Caller, Format, MessageText};
 use crate::error::AppError;
-use crate::skype::{SkypeClient, parse_token_file, write_token_file};
-use crate::state::{Account, AccountSource, StoreError, TokenStore, Version};
+use crate::skype::{LoginGate, SkypeClient};
+use crate::state::{
+    Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
+};
 
 /// A message to send, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,47 +53,63 @@ pub struct Expiries {
 /// The function's state for the life of a container.
 pub struct App {
     config: Config,
-    accounts: Box<dyn AccountSource>,
-    tokens: Box<dyn TokenStore>,
-    /// Loaded on the first invocation, not at start, so a cold start
+    accounts: AccountCache,
+    vault: Arc<SessionVault>,
+    gate: Arc<StoreLoginGate>,
+    /// Built on the first invocation, not at start, so a cold start
     /// reaches the runtime API as fast as an empty function.
     ready: OnceCell<Ready>,
 }
 
 struct Ready {
-    account: Account,
     skype: SkypeClient,
-    saved: Mutex<Saved>,
-}
-
-/// What the token store holds, as far as we know.
-struct Saved {
-    generation: u64,
-    version: Option<Version>,
+    /// The account whose credentials the client holds.
+    account: Mutex<Arc<Account>>,
+    /// The session generation last saved (or loaded).
+    saved_generation: Mutex<u64>,
 }
 
 impl App {
-    /// An app that will read its account and session from these stores.
-    pub fn new(
-        config: Config,
-        accounts: Box<dyn AccountSource>,
-        tokens: Box<dyn TokenStore>,
-    ) -> Self {
+    /// An app that will read its account and session from `stores`.
+    pub fn new(config: Config, stores: Stores) -> Self {
+        let vault = Arc::new(SessionVault::new(stores.tokens));
+        let timing = LeaseTiming {
+            wait: config.login_wait,
+            margin: config.skype_options.renew_margin,
+            ..LeaseTiming::default()
+        };
+        let gate = Arc::new(StoreLoginGate::new(vault.clone(), stores.lock, timing));
+        let accounts = AccountCache::new(stores.accounts, config.secret_ttl, KEY_MISS_INTERVAL);
         Self {
             config,
             accounts,
-            tokens,
+            vault,
+            gate,
             ready: OnceCell::new(),
         }
     }
 
     /// Who holds `presented` (`None`: no key was presented).
     pub async fn authenticate(&self, presented: Option<&str>) -> Result<Caller, AppError> {
-        let ready = self.ready().await?;
-        presented
-            .filter(|key| !key.trim().is_empty())
-            .and_then(|key| ready.account.keys.authenticate(key))
-            .ok_or_else(AppError::unauthorized)
+        let presented = presented.filter(|key| !key.trim().is_empty());
+        let account = self.account().await?;
+        let Some(key) = presented else {
+            return Err(AppError::unauthorized());
+        };
+        if let Some(caller) = account.keys.authenticate(key) {
+            return Ok(caller);
+        }
+        // A key rotated a moment ago: look again, at most every few seconds.
+        match self.accounts.reload_after_miss().await {
+            Some(account) => {
+                self.adopt_account(&account).await;
+                account
+                    .keys
+                    .authenticate(key)
+                    .ok_or_else(AppError::unauthorized)
+            }
+            None => Err(AppError::unauthorized()),
+        }
     }
 
     /// Sends `request` for `caller`; saves the session if it was renewed.
@@ -100,15 +118,16 @@ impl App {
         caller: &Caller,
         request: &SendRequest,
     ) -> Result<Delivered, AppError> {
-        let ready = self.ready().await?;
-        let target = ready.account.channels.resolve(&request.channel)?;
-        if !caller.may_post_to(&request.channel, &target, &ready.account.channels) {
+        let account = self.account().await?;
+        let target = account.channels.resolve(&request.channel)?;
+        if !caller.may_post_to(&request.channel, &target, &account.channels) {
             return Err(AppError::new(
                 403,
                 "channel_not_allowed",
                 format!("this API key may not post to {}", request.channel.trim()),
             ));
         }
+        let ready = self.ready().await?;
         let message = request.format.render(&request.text);
         let result = ready.skype.send(&target, &message).await;
         // Save a renewed session even when the send itself failed.
@@ -144,85 +163,70 @@ impl App {
         self.config.refresh_window
     }
 
+    /// The cached account; a changed password reaches the Skype client.
+    async fn account(&self) -> Result<Arc<Account>, AppError> {
+        let account = self.accounts.get().await?;
+        self.adopt_account(&account).await;
+        Ok(account)
+    }
+
+    async fn adopt_account(&self, account: &Arc<Account>) {
+        let Some(ready) = self.ready.get() else {
+            return;
+        };
+        let mut current = ready.account.lock().await;
+        if !Arc::ptr_eq(&current, account) {
+            ready.skype.set_credentials(account.credentials.clone());
+            *current = account.clone();
+        }
+    }
+
     async fn ready(&self) -> Result<&Ready, AppError> {
         self.ready.get_or_try_init(|| self.load()).await
     }
 
     async fn load(&self) -> Result<Ready, AppError> {
-        let account = self.accounts.load().await?;
+        let account = self.accounts.get().await?;
+        let gate: Arc<dyn LoginGate> = self.gate.clone();
         let skype = SkypeClient::new(
             self.config.skype_urls.clone(),
             self.config.skype_options.clone(),
             account.credentials.clone(),
-        )?;
-        let stored = self.tokens.load().await?;
-        let mut version = None;
-        if let Some(stored) = stored {
-            match parse_token_file(&stored.text) {
-                Ok(session) => skype.restore(session),
-                // A broken file is replaced by the next login.
-                Err(err) => tracing::warn!(error = %err, "ignoring the stored token file"),
-            }
-            version = Some(stored.version);
+        )?
+        .with_login_gate(gate);
+        if let Some(session) = self.vault.load().await? {
+            skype.restore(session);
         }
-        let saved = Mutex::new(Saved {
-            generation: skype.generation(),
-            version,
-        });
         Ok(Ready {
-            account,
+            saved_generation: Mutex::new(skype.generation()),
             skype,
-            saved,
+            account: Mutex::new(account),
         })
     }
 
-    /// Writes the session back if it changed, without ever overwriting a
-    /// newer one: on a conflict, the stored session is adopted if it lasts
-    /// longer than ours.
+    /// Writes the session back if it changed; adopts a newer stored one.
     async fn save_session(&self, ready: &Ready) {
-        let mut saved = ready.saved.lock().await;
+        let mut saved = ready.saved_generation.lock().await;
         let generation = ready.skype.generation();
-        if generation == saved.generation {
+        if generation == *saved {
             return;
         }
         let Some(session) = ready.skype.session() else {
             return;
         };
-        let text = write_token_file(&session);
-        match self.tokens.save(&text, saved.version.as_ref()).await {
-            Ok(version) => {
-                tracing::info!(expires_at = session.expires_at(), "session saved");
-                *saved = Saved {
-                    generation,
-                    version: Some(version),
-                };
-            }
-            Err(StoreError::Conflict) => {
-                let Ok(Some(stored)) = self.tokens.load().await else {
-                    return;
-                };
-                if let Ok(theirs) = parse_token_file(&stored.text)
-                    && theirs.expires_at() >= session.expires_at()
-                {
-                    tracing::info!("a newer stored session was found; adopting it");
-                    ready.skype.restore(theirs);
-                    *saved = Saved {
-                        generation: ready.skype.generation(),
-                        version: Some(stored.version),
-                    };
-                    return;
-                }
-                if let Ok(version) = self.tokens.save(&text, Some(&stored.version)).await {
-                    *saved = Saved {
-                        generation,
-                        version: Some(version),
-                    };
-                }
+        match self.vault.save(&session).await {
+            Ok(Saved::Stored) => *saved = generation,
+            Ok(Saved::Adopt(theirs)) => {
+                ready.skype.restore(theirs);
+                *saved = ready.skype.generation();
             }
             Err(err) => tracing::warn!(error = %err, "could not save the session"),
         }
     }
 }
+
+/// How soon an unknown key may trigger another read of the account.
+const KEY_MISS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Shared between concurrent invocations.
 pub type SharedApp = Arc<App>;

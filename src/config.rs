@@ -37,6 +37,11 @@ pub struct Config {
     /// `{"action": "refresh"}` renews what expires within this window
     /// (`REFRESH_WINDOW_MINUTES`, default 120).
     pub refresh_window: Duration,
+    /// The account is re-read after this long (`SECRET_TTL_SECONDS`, default 300).
+    pub secret_ttl: Duration,
+    /// How long a container waits for another one's login
+    /// (`LOGIN_WAIT_SECONDS`, default 10) before answering 503.
+    pub login_wait: Duration,
 }
 
 /// A setting that cannot be used.
@@ -79,21 +84,25 @@ impl Config {
             },
             _ => return Err(ConfigError::HalfAws),
         };
-        let minutes = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
-            get(name)
-                .map(|v| v.parse::<u64>().map_err(|_| ConfigError::NotANumber(name)))
-                .transpose()
-                .map(|v| Duration::from_secs(60 * v.unwrap_or(default)))
-        };
+        // A whole number of `unit`s, or the default.
+        let duration =
+            |name: &'static str, default: u64, unit: u64| -> Result<Duration, ConfigError> {
+                get(name)
+                    .map(|v| v.parse::<u64>().map_err(|_| ConfigError::NotANumber(name)))
+                    .transpose()
+                    .map(|v| Duration::from_secs(unit * v.unwrap_or(default)))
+            };
         let skype_options = ClientOptions {
-            renew_margin: minutes("RENEW_MARGIN_MINUTES", 5)?,
+            renew_margin: duration("RENEW_MARGIN_MINUTES", 5, 60)?,
             ..ClientOptions::default()
         };
         Ok(Self {
             state,
             skype_urls: SkypeUrls::from_lookup(&lookup)?,
             skype_options,
-            refresh_window: minutes("REFRESH_WINDOW_MINUTES", 120)?,
+            refresh_window: duration("REFRESH_WINDOW_MINUTES", 120, 60)?,
+            secret_ttl: duration("SECRET_TTL_SECONDS", 300, 1)?,
+            login_wait: duration("LOGIN_WAIT_SECONDS", 10, 1)?,
         })
     }
 }

@@ -119,6 +119,8 @@ impl From<SkypeError> for AppError {
             }
             SkypeError::Rejected { .. } => Self::new(502, "skype_rejected", message),
             SkypeError::Protocol(_) => Self::new(502, "skype_bad_answer", message),
+            SkypeError::LoginInProgress => Self::new(503, "skype_login_in_progress", message)
+                .retry(Some(Duration::from_secs(5))),
             SkypeError::Unavailable { .. } | SkypeError::Connection(_) => {
                 Self::new(503, "skype_unavailable", message).retry(Some(Duration::from_secs(5)))
             }

@@ -6,33 +6,19 @@ use std::sync::Arc;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use skype_sender::app::App;
-use skype_sender::config::{Config, StateLocation};
-use skype_sender::state::{EnvAccountSource, FileTokenStore};
+use skype_sender::config::Config;
+use skype_sender::state::Stores;
 use skype_sender::triggers;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let app = Arc::new(wire(config)?);
+    let stores = Stores::open(&config.state).await;
+    let app = Arc::new(App::new(config, stores));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         async move { triggers::handle(&app, event.payload).await }
     }))
     .await
-}
-
-/// The adapters for where the state lives.
-fn wire(config: Config) -> Result<App, lambda_runtime::Error> {
-    match config.state.clone() {
-        StateLocation::Local { token_file } => Ok(App::new(
-            config,
-            Box::new(EnvAccountSource),
-            Box::new(FileTokenStore::new(token_file)),
-        )),
-        StateLocation::Aws { .. } => Err(
-            "AWS mode (SECRET_ID + TOKEN_BUCKET) is not built yet; unset both for local mode"
-                .into(),
-        ),
-    }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use skype_sender::app::App;
 use skype_sender::config::Config;
-use skype_sender::state::{Account, AccountError, AccountSource, FileTokenStore};
+use skype_sender::state::{Account, AccountError, AccountSource, FileTokenStore, Stores};
 use skype_sender::triggers;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
@@ -60,10 +60,15 @@ async fn app(fake: &FakeSkype, request_timeout: Duration) -> App {
             .replace("/v1", "")
     ));
     let _ = std::fs::remove_file(&file);
+    let mut lock = file.clone().into_os_string();
+    lock.push(".lock");
     App::new(
         config,
-        Box::new(SecretJson(secret.to_string())),
-        Box::new(FileTokenStore::new(file)),
+        Stores {
+            accounts: Box::new(SecretJson(secret.to_string())),
+            tokens: Box::new(FileTokenStore::new(file)),
+            lock: Box::new(FileTokenStore::new(lock)),
+        },
     )
 }
 

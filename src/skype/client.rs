@@ -17,6 +17,24 @@ use super::session::{Freshness, Session, SkypeAuth};
 /// How long logins stay off after Skype said 803 without a `Retry-After`.
 const LOGIN_THROTTLE: Duration = Duration::from_secs(5 * 60);
 
+/// Decides, across processes, who performs a password login.
+///
+/// Logins are slow and Skype throttles them for minutes, so when many
+/// containers find the session expired at once, one should log in and the
+/// others adopt its session. The client knows nothing of where sessions
+/// are shared; the owner plugs that in here.
+#[async_trait::async_trait]
+pub trait LoginGate: Send + Sync {
+    /// Before a login. `Ok(Some(session))`: another process has a fresh
+    /// session, use it. `Ok(None)`: go ahead and log in (and call
+    /// [`LoginGate::after_login`]). `Err`: give up for now.
+    async fn before_login(&self) -> Result<Option<Session>, SkypeError>;
+
+    /// After a login attempt that `before_login` allowed: share the new
+    /// session (when there is one) and let others log in again.
+    async fn after_login(&self, session: Option<&Session>);
+}
+
 /// A Skype client for one bot account.
 ///
 /// Cheap to share (`Arc`) between concurrent requests: they read the same
@@ -24,7 +42,8 @@ const LOGIN_THROTTLE: Duration = Duration::from_secs(5 * 60);
 /// result, so a burst of requests on an expired session costs one login.
 pub struct SkypeClient {
     api: Api,
-    credentials: Option<Credentials>,
+    credentials: RwLock<Option<Credentials>>,
+    gate: Option<Arc<dyn LoginGate>>,
     state: RwLock<State>,
     /// Held while renewing, so renewals never run twice at once.
     renewal: tokio::sync::Mutex<()>,
@@ -45,7 +64,7 @@ impl std::fmt::Debug for SkypeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SkypeClient")
             .field("urls", &self.api.urls)
-            .field("credentials", &self.credentials)
+            .field("credentials", &self.credentials.read().ok())
             .field("generation", &self.generation())
             .finish_non_exhaustive()
     }
@@ -61,11 +80,26 @@ impl SkypeClient {
     ) -> Result<Self, SkypeError> {
         Ok(Self {
             api: Api::new(urls, options)?,
-            credentials,
+            credentials: RwLock::new(credentials),
+            gate: None,
             state: RwLock::new(State::default()),
             renewal: tokio::sync::Mutex::new(()),
             last_client_message_id: AtomicU64::new(0),
         })
+    }
+
+    /// Coordinates logins with other processes through `gate`.
+    pub fn with_login_gate(mut self, gate: Arc<dyn LoginGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Replaces the credentials (a rotated password); the session is kept.
+    pub fn set_credentials(&self, credentials: Option<Credentials>) {
+        *self
+            .credentials
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = credentials;
     }
 
     /// Adopts a stored session (e.g. a SkPy token file), without any request.
@@ -291,9 +325,34 @@ impl SkypeClient {
         }
     }
 
-    /// A full password login and registration. Callers hold `renewal`.
+    /// A new session from a login: ours, or another process's when the
+    /// gate says one is on its way. Callers hold `renewal`.
     async fn login(&self) -> Result<Arc<Session>, SkypeError> {
-        let credentials = self.credentials.as_ref().ok_or(SkypeError::LoginRequired)?;
+        let Some(gate) = &self.gate else {
+            return self.password_login().await;
+        };
+        if let Some(session) = gate.before_login().await?
+            && session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh
+        {
+            tracing::info!(
+                expires_at = session.expires_at(),
+                "adopting a session renewed elsewhere"
+            );
+            return Ok(self.replace_session(session, None));
+        }
+        let result = self.password_login().await;
+        gate.after_login(result.as_deref().ok()).await;
+        result
+    }
+
+    /// A password login and a registration.
+    async fn password_login(&self) -> Result<Arc<Session>, SkypeError> {
+        let credentials = self
+            .credentials
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+            .ok_or(SkypeError::LoginRequired)?;
         let now = unix_now();
         let blocked_until = self.read_state(|state| state.logins_blocked_until);
         if now < blocked_until {
@@ -301,7 +360,7 @@ impl SkypeClient {
                 retry_after: Some(Duration::from_secs(blocked_until - now)),
             });
         }
-        let (auth, profile) = match self.api.login(credentials).await {
+        let (auth, profile) = match self.api.login(&credentials).await {
             Ok(done) => done,
             Err(err) => {
                 if let SkypeError::LoginRateLimited { retry_after } = &err {

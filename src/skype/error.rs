@@ -53,6 +53,10 @@ pub enum SkypeError {
     )]
     LoginRequired,
 
+    /// Another instance is logging in and its session did not arrive in time.
+    #[error("another instance is logging in to Skype; retry in a few seconds")]
+    LoginInProgress,
+
     /// The skype token was refused (expired or revoked): a login is needed.
     #[error("Skype refused the session token (expired or revoked)")]
     SkypeTokenRejected,
@@ -107,6 +111,7 @@ impl SkypeError {
             self,
             Self::RateLimited { .. }
                 | Self::LoginRateLimited { .. }
+                | Self::LoginInProgress
                 | Self::Unavailable { .. }
                 | Self::Timeout
                 | Self::Connection(_)

@@ -22,7 +22,7 @@ mod messages;
 mod registration;
 mod session;
 
-pub use client::SkypeClient;
+pub use client::{LoginGate, SkypeClient};
 pub use config::{ClientOptions, InvalidUrl, SkypeUrls};
 pub use conversation::{ConversationId, InvalidConversationId};
 pub use error::SkypeError;

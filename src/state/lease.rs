@@ -1,0 +1,194 @@
+//! One login at a time across containers: a lease held in a lock object
+//! written with conditional writes (create-if-absent, or take over an
+//! expired lease by its version), and a bounded wait for the winner's
+//! session in the token store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::token_store::{StoreError, TokenStore, Version};
+use super::vault::SessionVault;
+use crate::skype::{LoginGate, Session, SkypeError};
+
+/// Timing of the lease.
+#[derive(Debug, Clone)]
+pub struct LeaseTiming {
+    /// A lease not released after this long is considered abandoned.
+    pub lease_ttl: Duration,
+    /// How long a loser waits for the winner's session.
+    pub wait: Duration,
+    /// How often it looks.
+    pub poll: Duration,
+    /// A stored session must outlive this to be adopted.
+    pub margin: Duration,
+}
+
+impl Default for LeaseTiming {
+    fn default() -> Self {
+        Self {
+            lease_ttl: Duration::from_secs(60),
+            wait: Duration::from_secs(10),
+            poll: Duration::from_millis(250),
+            margin: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// The [`LoginGate`] of a shared token store.
+pub struct StoreLoginGate {
+    vault: Arc<SessionVault>,
+    lock: Box<dyn TokenStore>,
+    timing: LeaseTiming,
+    owner: String,
+    /// The version of the lease we hold, if we hold it.
+    held: Mutex<Option<Version>>,
+}
+
+/// The lock object's text: who holds it and until when.
+fn lease_text(owner: &str, expires_at: u64) -> String {
+    format!("owner={owner}\nexpires_at={expires_at}\n")
+}
+
+fn lease_expiry(text: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix("expires_at="))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl StoreLoginGate {
+    /// A gate sharing sessions through `vault`, with its lease in `lock`.
+    pub fn new(vault: Arc<SessionVault>, lock: Box<dyn TokenStore>, timing: LeaseTiming) -> Self {
+        Self {
+            vault,
+            lock,
+            timing,
+            owner: format!("{}-{:x}", std::process::id(), rand_suffix()),
+            held: Mutex::new(None),
+        }
+    }
+
+    /// Takes the lease if it is free or abandoned.
+    async fn try_acquire(&self) -> Result<bool, StoreError> {
+        let text = lease_text(&self.owner, now() + self.timing.lease_ttl.as_secs());
+        let expected = match self.lock.load().await? {
+            None => None,
+            Some(current) if lease_expiry(&current.text) <= now() => Some(current.version),
+            Some(_) => return Ok(false),
+        };
+        match self.lock.save(&text, expected.as_ref()).await {
+            Ok(version) => {
+                *self.held.lock().await = Some(version);
+                Ok(true)
+            }
+            Err(StoreError::Conflict) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn release(&self) {
+        let Some(version) = self.held.lock().await.take() else {
+            return;
+        };
+        // Released = expired; a conditional write, so a lease someone took
+        // over in the meantime is left alone.
+        if let Err(err) = self
+            .lock
+            .save(&lease_text(&self.owner, 0), Some(&version))
+            .await
+        {
+            tracing::warn!(error = %err, "could not release the login lease");
+        }
+    }
+}
+
+/// A few random bits so two processes never share an owner name.
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
+}
+
+fn unavailable(err: StoreError) -> SkypeError {
+    // The store is the only way to know whether someone else is logging
+    // in; without it we must not risk a second login.
+    SkypeError::Connection(format!("cannot coordinate the login: {err}"))
+}
+
+#[async_trait::async_trait]
+impl LoginGate for StoreLoginGate {
+    async fn before_login(&self) -> Result<Option<Session>, SkypeError> {
+        if let Some(session) = self
+            .vault
+            .load_fresh(now(), self.timing.margin)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(Some(session));
+        }
+        if self.try_acquire().await.map_err(unavailable)? {
+            // Someone may have finished just before we took the lease.
+            if let Some(session) = self
+                .vault
+                .load_fresh(now(), self.timing.margin)
+                .await
+                .map_err(unavailable)?
+            {
+                self.release().await;
+                return Ok(Some(session));
+            }
+            return Ok(None);
+        }
+        tracing::info!("another instance is logging in; waiting for its session");
+        let deadline = tokio::time::Instant::now() + self.timing.wait;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(self.timing.poll).await;
+            if let Some(session) = self
+                .vault
+                .load_fresh(now(), self.timing.margin)
+                .await
+                .map_err(unavailable)?
+            {
+                return Ok(Some(session));
+            }
+            // The holder may have died: its lease then expires.
+            if self.try_acquire().await.map_err(unavailable)? {
+                return Ok(None);
+            }
+        }
+        Err(SkypeError::LoginInProgress)
+    }
+
+    async fn after_login(&self, session: Option<&Session>) {
+        if let Some(session) = session
+            && let Err(err) = self.vault.save(session).await
+        {
+            tracing::warn!(error = %err, "could not share the new session");
+        }
+        self.release().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_text_round_trips_its_expiry() {
+        assert_eq!(lease_expiry(&lease_text("me", 1234)), 1234);
+        assert_eq!(lease_expiry("garbage"), 0);
+    }
+}
