@@ -79,7 +79,11 @@ impl App {
             ..LeaseTiming::default()
         };
         let gate = Arc::new(StoreLoginGate::new(vault.clone(), stores.lock, timing));
-        let accounts = AccountCache::new(stores.accounts, config.secret_ttl, KEY_MISS_INTERVAL);
+        let accounts = AccountCache::new(
+            stores.accounts,
+            config.secret_ttl,
+            config.secret_miss_interval,
+        );
         Self {
             config,
             accounts,
@@ -224,9 +228,6 @@ impl App {
         }
     }
 }
-
-/// How soon an unknown key may trigger another read of the account.
-const KEY_MISS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Shared between concurrent invocations.
 pub type SharedApp = Arc<App>;

@@ -39,6 +39,10 @@ pub struct Config {
     pub refresh_window: Duration,
     /// The account is re-read after this long (`SECRET_TTL_SECONDS`, default 300).
     pub secret_ttl: Duration,
+    /// An unknown API key triggers a re-read at most this often
+    /// (`SECRET_MISS_REFRESH_SECONDS`, default 5): a rotated key works
+    /// within seconds, and wrong keys cannot flood Secrets Manager.
+    pub secret_miss_interval: Duration,
     /// How long a container waits for another one's login
     /// (`LOGIN_WAIT_SECONDS`, default 10) before answering 503.
     pub login_wait: Duration,
@@ -102,6 +106,7 @@ impl Config {
             skype_options,
             refresh_window: duration("REFRESH_WINDOW_MINUTES", 120, 60)?,
             secret_ttl: duration("SECRET_TTL_SECONDS", 300, 1)?,
+            secret_miss_interval: duration("SECRET_MISS_REFRESH_SECONDS", 5, 1)?,
             login_wait: duration("LOGIN_WAIT_SECONDS", 10, 1)?,
         })
     }
