@@ -6,6 +6,9 @@
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
+#[path = "support/moto.rs"]
+mod moto;
+#[allow(dead_code)]
 #[path = "support/runtime_api.rs"]
 mod runtime_api;
 
@@ -39,10 +42,26 @@ impl Drop for Function {
 
 impl Function {
     async fn start(fake: &FakeSkype, token_file: &PathBuf) -> Function {
+        let token_file = token_file.to_string_lossy().into_owned();
+        Self::start_with(
+            fake,
+            &[
+                ("SKYPE_USERNAME", "fred.adams@example.com"),
+                ("SKYPE_PASSWORD", PASSWORD),
+                ("API_KEYS", &format!("{KEY}, second-key")),
+                ("CHANNELS", &format!(r#"{{"standup": "{GROUP}"}}"#)),
+                ("TOKEN_FILE", &token_file),
+            ],
+        )
+        .await
+    }
+
+    async fn start_with(fake: &FakeSkype, vars: &[(&str, &str)]) -> Function {
         let runtime = RuntimeApi::start().await;
         let urls = fake.urls();
         let mut child = Command::new(env!("CARGO_BIN_EXE_skype-sender"))
             .env_clear()
+            .envs(vars.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
             .env("AWS_LAMBDA_FUNCTION_NAME", "skype-sender")
@@ -56,11 +75,6 @@ impl Function {
             .env("SKYPE_API_URL", &urls.api)
             .env("SKYPE_MSGS_URL", &urls.msgs)
             .env("SKYPE_ASM_URL", &urls.asm)
-            .env("SKYPE_USERNAME", "fred.adams@example.com")
-            .env("SKYPE_PASSWORD", PASSWORD)
-            .env("API_KEYS", format!("{KEY}, second-key"))
-            .env("CHANNELS", format!(r#"{{"standup": "{GROUP}"}}"#))
-            .env("TOKEN_FILE", token_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -590,4 +604,69 @@ async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
             "a secret leaked into logs or answers"
         );
     }
+}
+
+#[tokio::test]
+async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
+    let fake = fake().await;
+    let moto = moto::Moto::start().await;
+    let sdk = moto::sdk_config(&moto.endpoint).await;
+    let counter = moto::RequestCounter::default();
+    let s3 = moto::s3(&sdk, &counter);
+    s3.create_bucket().bucket("tokens").send().await.unwrap();
+    let secret = json!({
+        "username": "fred.adams@example.com",
+        "password": PASSWORD,
+        "api_keys": [KEY],
+        "channels": {"standup": GROUP}
+    });
+    moto::secrets(&sdk, &counter)
+        .create_secret()
+        .name("skype-sender")
+        .secret_string(secret.to_string())
+        .send()
+        .await
+        .unwrap();
+    let aws = [
+        ("SECRET_ID", "skype-sender"),
+        ("TOKEN_BUCKET", "tokens"),
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let function = Function::start_with(&fake, &aws).await;
+
+    let answer = function
+        .invoke(post_json(
+            json!({"API_KEY": KEY, "msg": "from AWS mode", "channel": "standup"}),
+        ))
+        .await
+        .response();
+    assert_eq!(http_answer(&answer).0, 200, "{answer}");
+    let stored = s3
+        .get_object()
+        .bucket("tokens")
+        .key("skype/token")
+        .send()
+        .await
+        .unwrap();
+    let text =
+        String::from_utf8(stored.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        6,
+        "the session was written to S3 as a SkPy token file"
+    );
+
+    // A second container finds it there: no second login.
+    let second = Function::start_with(&fake, &aws).await;
+    assert_eq!(
+        second.invoke(sample("direct-invoke")).await.response()["ok"],
+        true
+    );
+    assert_eq!(fake.logins(), 1);
+    let skype_token = text.lines().nth(1).unwrap();
+    let logs = format!("{}{}", function.logs(), second.logs());
+    assert!(!logs.contains(skype_token) && !logs.contains(PASSWORD) && !logs.contains(KEY));
 }
