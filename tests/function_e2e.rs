@@ -13,7 +13,7 @@ mod moto;
 mod runtime_api;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +41,7 @@ impl Drop for Function {
 }
 
 impl Function {
-    async fn start(fake: &FakeSkype, token_file: &PathBuf) -> Function {
+    async fn start(fake: &FakeSkype, token_file: &Path) -> Function {
         let token_file = token_file.to_string_lossy().into_owned();
         Self::start_with(
             fake,
