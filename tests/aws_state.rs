@@ -420,3 +420,34 @@ async fn unreachable_aws_services_are_a_fast_503() {
     );
     assert!(world.fake.messages(GROUP).is_empty());
 }
+
+#[tokio::test]
+async fn while_another_container_holds_the_login_lease_we_wait_then_answer_503() {
+    let world = world().await;
+    let mut session = world.login().await;
+    session.auth.expires_at = now() - 10;
+    world.put_token(&write_token_file(&session)).await;
+    let lease = format!("owner=elsewhere\nexpires_at={}\n", now() + 60);
+    world
+        .admin_s3
+        .put_object()
+        .bucket(&world.bucket)
+        .key(format!("{KEY}.lock"))
+        .body(ByteStream::from(lease.into_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let app = world.app(&RequestCounter::default(), &[("LOGIN_WAIT_SECONDS", "1")]);
+
+    let started = Instant::now();
+    let err = app.send(&Caller::Trusted, &request("x")).await.unwrap_err();
+
+    assert_eq!((err.status, err.code), (503, "skype_login_in_progress"));
+    assert!(err.retry_after.is_some());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        world.fake.logins(),
+        1,
+        "no second login while the lease is held"
+    );
+}
