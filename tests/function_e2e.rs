@@ -482,7 +482,7 @@ async fn every_http_status_has_its_json_body() {
     let (status, body) = http_answer(&function.invoke(encoded).await.response());
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("invalid_event"))
+        (400, Some("invalid_body"))
     );
 
     // 405 says what is allowed.

@@ -10,7 +10,7 @@ static FORMATS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:",
         r"8:live:\.cid\.[0-9a-fA-F]{16}", // 1:1, Microsoft account
-        r"|8:live:[A-Za-z0-9._\-]{1,64}", // 1:1, live: name
+        r"|8:live:[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63}", // 1:1, live: name
         r"|8:[A-Za-z][A-Za-z0-9._,\-]{1,63}", // 1:1, Skype name
         r"|19:[0-9a-fA-F]{32}@thread\.skype", // group
         r"|19:[A-Za-z0-9+=_\-]{1,200}@p2p\.thread\.skype", // legacy group
@@ -105,6 +105,7 @@ mod tests {
             "9:fred",
             "<script>",
             "8:fr\ned",
+            "8:live:.cid.zzzzzzzzzzzzzzzz",
         ] {
             assert!(ConversationId::parse(id).is_err(), "{id:?}");
         }

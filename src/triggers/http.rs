@@ -3,6 +3,7 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body as ResponseBody;
+use base64::Engine;
 use http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
@@ -72,6 +73,18 @@ pub async fn handle(app: &App, event: &Value, shape: Shape) -> Value {
 }
 
 fn parse(event: &Value) -> Result<Request, AppError> {
+    // lambda_http panics on a base64 body it cannot decode: check first.
+    if event.get("isBase64Encoded") == Some(&Value::Bool(true))
+        && let Some(body) = event.get("body").and_then(Value::as_str)
+        && base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .is_err()
+    {
+        return Err(AppError::bad_request(
+            "invalid_body",
+            "the body is marked base64 but is not valid base64",
+        ));
+    }
     let text = event.to_string();
     // lambda_http panics on a few impossible-in-AWS inputs (a bad Host
     // header); a hostile direct invocation must still get an answer.
