@@ -10,7 +10,8 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::config::Config;
 use crate::domain::{Caller, Format, MessageText};
 use crate::error::AppError;
-use crate::skype::{LoginGate, SkypeClient};
+use crate::idempotency::{Claim, Ledger};
+use crate::skype::{ConversationId, LoginGate, OutgoingMessage, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
 };
@@ -56,6 +57,7 @@ pub struct App {
     accounts: AccountCache,
     vault: Arc<SessionVault>,
     gate: Arc<StoreLoginGate>,
+    ledger: Ledger,
     /// Built on the first invocation, not at start, so a cold start
     /// reaches the runtime API as fast as an empty function.
     ready: OnceCell<Ready>,
@@ -84,11 +86,13 @@ impl App {
             config.secret_ttl,
             config.secret_miss_interval,
         );
+        let ledger = Ledger::new(stores.records, IDEMPOTENCY_CLAIM_TTL);
         Self {
             config,
             accounts,
             vault,
             gate,
+            ledger,
             ready: OnceCell::new(),
         }
     }
@@ -133,7 +137,51 @@ impl App {
         }
         let ready = self.ready().await?;
         let message = request.format.render(&request.text);
-        let result = ready.skype.send(&target, &message).await;
+        let Some(key) = &request.idempotency_key else {
+            return self.post(ready, caller, &target, &message, None).await;
+        };
+        match self.ledger.claim(caller.name(), key).await? {
+            Claim::Done(delivered) => {
+                tracing::info!(caller = caller.name(), id = %delivered.id, "repeated idempotency key; answering the first result");
+                Ok(delivered)
+            }
+            Claim::InProgress => Err(AppError::in_progress()),
+            Claim::Proceed(ticket) => {
+                let client_id = ticket.client_message_id.clone();
+                match self
+                    .post(ready, caller, &target, &message, Some(&client_id))
+                    .await
+                {
+                    Ok(delivered) => {
+                        if let Err(err) = self.ledger.complete(ticket, &delivered).await {
+                            // Posted; a retry re-sends the same client id,
+                            // which Skype de-duplicates.
+                            tracing::warn!(error = %err, "could not record the idempotency result");
+                        }
+                        Ok(delivered)
+                    }
+                    Err(err) => {
+                        self.ledger.release(ticket).await;
+                        Err(err)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One post to Skype; saves the session if it was renewed on the way.
+    async fn post(
+        &self,
+        ready: &Ready,
+        caller: &Caller,
+        target: &ConversationId,
+        message: &OutgoingMessage,
+        client_id: Option<&str>,
+    ) -> Result<Delivered, AppError> {
+        let result = match client_id {
+            Some(id) => ready.skype.send_as(target, message, id).await,
+            None => ready.skype.send(target, message).await,
+        };
         // Save a renewed session even when the send itself failed.
         self.save_session(ready).await;
         let sent = result?;
@@ -228,6 +276,10 @@ impl App {
         }
     }
 }
+
+/// A claim older than this was abandoned (a crashed sender): Lambda's own
+/// timeout is far shorter.
+const IDEMPOTENCY_CLAIM_TTL: Duration = Duration::from_secs(120);
 
 /// Shared between concurrent invocations.
 pub type SharedApp = Arc<App>;

@@ -53,9 +53,19 @@ impl AppError {
         Self::new(400, code, message)
     }
 
+    /// A concurrent request holds the same idempotency key.
+    pub fn in_progress() -> Self {
+        Self::new(
+            409,
+            "idempotency_key_in_progress",
+            "a request with this idempotency key is still being processed; retry shortly",
+        )
+        .retry(Some(Duration::from_secs(2)))
+    }
+
     /// Whether trying again later may succeed (drives SQS/async retries).
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status, 429 | 500 | 503 | 504)
+        matches!(self.status, 409 | 429 | 500 | 503 | 504)
     }
 }
 

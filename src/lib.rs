@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod idempotency;
 pub mod skype;
 pub mod state;
 pub mod triggers;

@@ -5,6 +5,9 @@
 #[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
+#[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
 
 use std::time::Duration;
 
@@ -12,35 +15,12 @@ use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use skype_sender::app::App;
-use skype_sender::config::Config;
-use skype_sender::state::{Account, AccountError, AccountSource, FileTokenStore, Stores};
 use skype_sender::triggers;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";
 
-struct SecretJson(String);
-
-#[async_trait::async_trait]
-impl AccountSource for SecretJson {
-    async fn load(&self) -> Result<Account, AccountError> {
-        Account::from_secret_json(&self.0)
-    }
-}
-
 async fn app(fake: &FakeSkype, request_timeout: Duration) -> App {
-    let urls = fake.urls();
-    let mut config = Config::from_lookup(|name| match name {
-        "SKYPE_LIVE_URL" => Some(urls.live.clone()),
-        "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
-        "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
-        "SKYPE_API_URL" => Some(urls.api.clone()),
-        "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
-        "SKYPE_ASM_URL" => Some(urls.asm.clone()),
-        _ => None,
-    })
-    .unwrap();
-    config.skype_options.request_timeout = request_timeout;
     let secret = json!({
         "username": "fred.adams@example.com",
         "password": "p&ss<w>rd",
@@ -50,26 +30,10 @@ async fn app(fake: &FakeSkype, request_timeout: Duration) -> App {
         ],
         "channels": {"standup": GROUP, "ops": OTHER}
     });
-    let file = std::env::temp_dir().join(format!(
-        "skype-sender-app-{}-{}",
-        std::process::id(),
-        fake.home_msgs_host()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .replace("/v1", "")
-    ));
-    let _ = std::fs::remove_file(&file);
-    let mut lock = file.clone().into_os_string();
-    lock.push(".lock");
-    App::new(
-        config,
-        Stores {
-            accounts: Box::new(SecretJson(secret.to_string())),
-            tokens: Box::new(FileTokenStore::new(file)),
-            lock: Box::new(FileTokenStore::new(lock)),
-        },
-    )
+    let name = format!("app-{}", request_timeout.as_millis());
+    let mut config = local_app::config(fake, &[]);
+    config.skype_options.request_timeout = request_timeout;
+    App::new(config, local_app::stores(&secret, &name))
 }
 
 fn post(key: &str, channel: &str) -> Value {

@@ -25,7 +25,7 @@ use skype_sender::domain::{Caller, Format, MessageText};
 use skype_sender::skype::{
     ClientOptions, Credentials, Session, SkypeClient, SkypeUrls, parse_token_file, write_token_file,
 };
-use skype_sender::state::{S3TokenStore, SecretsManagerSource, Stores};
+use skype_sender::state::{S3Objects, S3TokenStore, SecretsManagerSource, Stores};
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const KEY: &str = "skype/token";
@@ -152,7 +152,12 @@ impl World {
                     &self.secret_id,
                 )),
                 tokens: Box::new(S3TokenStore::new(s3.clone(), &self.bucket, KEY)),
-                lock: Box::new(S3TokenStore::new(s3, &self.bucket, format!("{KEY}.lock"))),
+                lock: Box::new(S3TokenStore::new(
+                    s3.clone(),
+                    &self.bucket,
+                    format!("{KEY}.lock"),
+                )),
+                records: Box::new(S3Objects::new(s3, &self.bucket, "idempotency/")),
             },
         )
     }

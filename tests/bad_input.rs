@@ -6,59 +6,27 @@
 #[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
+#[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
 
 use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use serde_json::{Value, json};
 use skype_sender::app::App;
-use skype_sender::config::Config;
-use skype_sender::state::{Account, AccountError, AccountSource, FileTokenStore, Stores};
 use skype_sender::triggers;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const KEY: &str = "corpus-key";
 
-struct Secret;
-
-#[async_trait::async_trait]
-impl AccountSource for Secret {
-    async fn load(&self) -> Result<Account, AccountError> {
-        Account::from_secret_json(
-            &json!({
-                "username": "fred.adams@example.com",
-                "password": "p&ss<w>rd",
-                "api_keys": [KEY],
-                "channels": {"standup": GROUP}
-            })
-            .to_string(),
-        )
-    }
-}
-
 async fn app(fake: &FakeSkype) -> App {
-    let urls = fake.urls();
-    let config = Config::from_lookup(|name| match name {
-        "SKYPE_LIVE_URL" => Some(urls.live.clone()),
-        "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
-        "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
-        "SKYPE_API_URL" => Some(urls.api.clone()),
-        "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
-        "SKYPE_ASM_URL" => Some(urls.asm.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let file = std::env::temp_dir().join(format!("skype-sender-corpus-{}", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let mut lock = file.clone().into_os_string();
-    lock.push(".lock");
-    App::new(
-        config,
-        Stores {
-            accounts: Box::new(Secret),
-            tokens: Box::new(FileTokenStore::new(file)),
-            lock: Box::new(FileTokenStore::new(lock)),
-        },
-    )
+    let secret = json!({
+        "username": "fred.adams@example.com",
+        "password": "p&ss<w>rd",
+        "api_keys": [KEY],
+        "channels": {"standup": GROUP}
+    });
+    local_app::app(fake, &secret, "corpus", &[])
 }
 
 /// An HTTP API request with a raw body (and whether it claims base64).

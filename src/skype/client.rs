@@ -137,15 +137,26 @@ impl SkypeClient {
         conversation: &ConversationId,
         message: &OutgoingMessage,
     ) -> Result<SentMessage, SkypeError> {
-        // One client id for the original and any retry: Skype de-duplicates on it.
-        let client_id = self.next_client_message_id();
+        self.send_as(conversation, message, &self.next_client_message_id())
+            .await
+    }
+
+    /// Sends with a given `clientmessageid`: Skype posts a message once per
+    /// id and conversation, so a repeat (after a crash) is not a second post.
+    pub async fn send_as(
+        &self,
+        conversation: &ConversationId,
+        message: &OutgoingMessage,
+        client_id: &str,
+    ) -> Result<SentMessage, SkypeError> {
+        // The same id for the original and the retry after a renewal.
         let session = self.ensure_session().await?;
         let result = self
-            .try_send(&session, conversation, message, &client_id)
+            .try_send(&session, conversation, message, client_id)
             .await;
         match self.renewal_for(&session, &result).await? {
             Some(renewed) => {
-                self.try_send(&renewed, conversation, message, &client_id)
+                self.try_send(&renewed, conversation, message, client_id)
                     .await
             }
             None => result,

@@ -7,7 +7,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
 use super::account::{Account, AccountError, AccountSource};
-use super::token_store::{StoreError, StoredToken, TokenStore, Version};
+use super::token_store::{ObjectStore, StoreError, StoredToken, TokenStore, Version};
 
 /// The secret of design.md, read from Secrets Manager.
 pub struct SecretsManagerSource {
@@ -115,6 +115,38 @@ impl TokenStore for S3TokenStore {
             }
             Err(e) => Err(StoreError::Unavailable(format!("S3: {}", kind(&e)))),
         }
+    }
+}
+
+/// Objects under a prefix of a bucket.
+pub struct S3Objects {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    prefix: String,
+}
+
+impl S3Objects {
+    /// Objects `<prefix><key>` in `bucket`.
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        }
+    }
+}
+
+impl ObjectStore for S3Objects {
+    fn object(&self, key: &str) -> Box<dyn TokenStore> {
+        Box::new(S3TokenStore::new(
+            self.client.clone(),
+            &self.bucket,
+            format!("{}{key}", self.prefix),
+        ))
     }
 }
 

@@ -12,9 +12,11 @@ mod vault;
 
 pub use account::{Account, AccountError, AccountSource, EnvAccountSource};
 pub use account_cache::AccountCache;
-pub use aws::{S3TokenStore, SecretsManagerSource};
+pub use aws::{S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, StoreLoginGate};
-pub use token_store::{FileTokenStore, StoreError, StoredToken, TokenStore, Version};
+pub use token_store::{
+    FileObjects, FileTokenStore, ObjectStore, StoreError, StoredToken, TokenStore, Version,
+};
 pub use vault::{Saved, SessionVault};
 
 use std::time::Duration;
@@ -29,6 +31,8 @@ pub struct Stores {
     pub tokens: Box<dyn TokenStore>,
     /// The login lease's lock object, next to the token file.
     pub lock: Box<dyn TokenStore>,
+    /// Idempotency records (S3 prefix `idempotency/`, or a directory).
+    pub records: Box<dyn ObjectStore>,
 }
 
 impl Stores {
@@ -37,12 +41,16 @@ impl Stores {
     pub async fn open(location: &StateLocation) -> Self {
         match location {
             StateLocation::Local { token_file } => {
-                let mut lock = token_file.clone().into_os_string();
-                lock.push(".lock");
+                let beside = |suffix: &str| {
+                    let mut path = token_file.clone().into_os_string();
+                    path.push(suffix);
+                    std::path::PathBuf::from(path)
+                };
                 Self {
                     accounts: Box::new(EnvAccountSource),
                     tokens: Box::new(FileTokenStore::new(token_file)),
-                    lock: Box::new(FileTokenStore::new(lock)),
+                    lock: Box::new(FileTokenStore::new(beside(".lock"))),
+                    records: Box::new(FileObjects::new(beside(".idempotency"))),
                 }
             }
             StateLocation::Aws {
@@ -58,7 +66,8 @@ impl Stores {
                         secret_id,
                     )),
                     tokens: Box::new(S3TokenStore::new(s3.clone(), bucket, key)),
-                    lock: Box::new(S3TokenStore::new(s3, bucket, format!("{key}.lock"))),
+                    lock: Box::new(S3TokenStore::new(s3.clone(), bucket, format!("{key}.lock"))),
+                    records: Box::new(S3Objects::new(s3, bucket, "idempotency/")),
                 }
             }
         }

@@ -89,13 +89,51 @@ impl TokenStore for FileTokenStore {
                 e.kind()
             ))
         };
-        // Write aside, then rename: a reader never sees half a file.
-        let temporary = self.path.with_extension("tmp");
+        // Write aside, then move into place: a reader never sees half a
+        // file, and a first write (hard link) fails if another won the race.
+        let temporary = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
         let mut file = open_private(&temporary).map_err(unavailable)?;
         file.write_all(text.as_bytes()).map_err(unavailable)?;
         file.sync_all().map_err(unavailable)?;
-        std::fs::rename(&temporary, &self.path).map_err(unavailable)?;
+        let placed = match expected {
+            None => std::fs::hard_link(&temporary, &self.path),
+            Some(_) => std::fs::rename(&temporary, &self.path),
+        };
+        let _ = std::fs::remove_file(&temporary);
+        match placed {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::Conflict);
+            }
+            other => other.map_err(unavailable)?,
+        }
         Ok(Self::version_of(text))
+    }
+}
+
+/// Versioned objects by key: an S3 prefix, or a directory.
+pub trait ObjectStore: Send + Sync {
+    /// The object named `key` (it need not exist yet).
+    fn object(&self, key: &str) -> Box<dyn TokenStore>;
+}
+
+/// Objects as files in a directory (local mode).
+pub struct FileObjects {
+    dir: PathBuf,
+}
+
+impl FileObjects {
+    /// Files under `dir`, created on first use.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+}
+
+impl ObjectStore for FileObjects {
+    fn object(&self, key: &str) -> Box<dyn TokenStore> {
+        let _ = std::fs::create_dir_all(&self.dir);
+        Box::new(FileTokenStore::new(self.dir.join(key)))
     }
 }
 

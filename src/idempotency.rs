@@ -1,0 +1,147 @@
+//! At most one post per idempotency key.
+//!
+//! A key is claimed with a create-if-absent write of an "in progress"
+//! record *before* Skype is called, and completed with the result after.
+//! A repeat finds the result and returns it; a concurrent repeat finds the
+//! claim and is told to wait (409). If a sender dies between Skype and the
+//! record, its claim goes stale and a retry takes it over, re-sending with
+//! the same `clientmessageid`, which Skype de-duplicates: still one post.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::Delivered;
+use crate::state::{ObjectStore, StoreError, TokenStore, Version};
+
+/// The record of one key.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Record {
+    InProgress {
+        started_at: u64,
+    },
+    Done {
+        id: String,
+        channel: String,
+        arrival_time: Option<u64>,
+    },
+    /// The attempt failed before Skype took the message: free to retry.
+    Released,
+}
+
+/// What claiming a key found.
+pub enum Claim {
+    /// Ours: send, then [`Ledger::complete`] or [`Ledger::release`].
+    Proceed(Ticket),
+    /// Already posted: the first result.
+    Done(Delivered),
+    /// Another request holds the key right now.
+    InProgress,
+}
+
+/// A held claim.
+pub struct Ticket {
+    object: Box<dyn TokenStore>,
+    version: Version,
+    /// The `clientmessageid` for this key, the same on every attempt.
+    pub client_message_id: String,
+}
+
+/// The idempotency records.
+pub struct Ledger {
+    records: Box<dyn ObjectStore>,
+    stale_after: Duration,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn to_text(record: &Record) -> String {
+    serde_json::to_string(record).unwrap_or_default()
+}
+
+impl Ledger {
+    /// Records in `records`; a claim older than `stale_after` is abandoned.
+    pub fn new(records: Box<dyn ObjectStore>, stale_after: Duration) -> Self {
+        Self {
+            records,
+            stale_after,
+        }
+    }
+
+    /// Claims `key` for `scope` (the caller).
+    pub async fn claim(&self, scope: &str, key: &str) -> Result<Claim, StoreError> {
+        let digest = Sha256::digest(format!("{scope}\n{key}").as_bytes());
+        let object = self.records.object(&hex::encode(digest));
+        let client_message_id =
+            u64::from_be_bytes(digest[..8].try_into().unwrap_or_default()).to_string();
+        let claim = to_text(&Record::InProgress { started_at: now() });
+        let ticket = |object, version| {
+            Claim::Proceed(Ticket {
+                object,
+                version,
+                client_message_id: client_message_id.clone(),
+            })
+        };
+
+        let expected = match object.save(&claim, None).await {
+            Ok(version) => return Ok(ticket(object, version)),
+            Err(StoreError::Conflict) => match object.load().await? {
+                None => None,
+                Some(stored) => match serde_json::from_str::<Record>(&stored.text) {
+                    Ok(Record::Done {
+                        id,
+                        channel,
+                        arrival_time,
+                    }) => {
+                        return Ok(Claim::Done(Delivered {
+                            id,
+                            channel,
+                            arrival_time,
+                        }));
+                    }
+                    Ok(Record::InProgress { started_at })
+                        if now() < started_at + self.stale_after.as_secs() =>
+                    {
+                        return Ok(Claim::InProgress);
+                    }
+                    // Released, abandoned or unreadable: take it over.
+                    _ => Some(stored.version),
+                },
+            },
+            Err(err) => return Err(err),
+        };
+        match object.save(&claim, expected.as_ref()).await {
+            Ok(version) => Ok(ticket(object, version)),
+            Err(StoreError::Conflict) => Ok(Claim::InProgress),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Records the result: repeats of the key get it from now on.
+    pub async fn complete(&self, ticket: Ticket, delivered: &Delivered) -> Result<(), StoreError> {
+        let done = to_text(&Record::Done {
+            id: delivered.id.clone(),
+            channel: delivered.channel.clone(),
+            arrival_time: delivered.arrival_time,
+        });
+        ticket
+            .object
+            .save(&done, Some(&ticket.version))
+            .await
+            .map(|_| ())
+    }
+
+    /// Gives the key back after a failure, so a retry may post.
+    pub async fn release(&self, ticket: Ticket) {
+        let released = to_text(&Record::Released);
+        if let Err(err) = ticket.object.save(&released, Some(&ticket.version)).await {
+            tracing::warn!(error = %err, "could not release an idempotency claim");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! An in-process `App` wired to a fake Skype and local files, with the
+//! account given as the secret JSON of design.md.
+
+use serde_json::Value;
+use skype_sender::app::App;
+use skype_sender::config::Config;
+use skype_sender::state::{
+    Account, AccountError, AccountSource, FileObjects, FileTokenStore, Stores,
+};
+
+use super::fake_skype::FakeSkype;
+
+/// An account source serving fixed secret JSON.
+pub struct SecretJson(pub String);
+
+#[async_trait::async_trait]
+impl AccountSource for SecretJson {
+    async fn load(&self) -> Result<Account, AccountError> {
+        Account::from_secret_json(&self.0)
+    }
+}
+
+/// Configuration pointing at `fake`, plus `overrides` (environment names).
+pub fn config(fake: &FakeSkype, overrides: &[(&str, &str)]) -> Config {
+    let urls = fake.urls();
+    Config::from_lookup(|name| {
+        if let Some((_, value)) = overrides.iter().find(|(key, _)| *key == name) {
+            return Some(value.to_string());
+        }
+        match name {
+            "SKYPE_LIVE_URL" => Some(urls.live.clone()),
+            "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
+            "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
+            "SKYPE_API_URL" => Some(urls.api.clone()),
+            "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
+            "SKYPE_ASM_URL" => Some(urls.asm.clone()),
+            _ => None,
+        }
+    })
+    .unwrap()
+}
+
+/// Local stores in a fresh temporary directory named after `name`.
+pub fn stores(secret: &Value, name: &str) -> Stores {
+    let dir = std::env::temp_dir().join(format!("skype-sender-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Stores {
+        accounts: Box::new(SecretJson(secret.to_string())),
+        tokens: Box::new(FileTokenStore::new(dir.join("token"))),
+        lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
+        records: Box::new(FileObjects::new(dir.join("idempotency"))),
+    }
+}
+
+/// The app over a fake Skype and local stores.
+pub fn app(fake: &FakeSkype, secret: &Value, name: &str, overrides: &[(&str, &str)]) -> App {
+    App::new(config(fake, overrides), stores(secret, name))
+}
