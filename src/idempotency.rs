@@ -55,6 +55,15 @@ pub struct Ledger {
     stale_after: Duration,
 }
 
+/// The record name and the `clientmessageid` of `key` for `scope`: both
+/// derived from the key, so every attempt uses the same ones.
+pub fn names(scope: &str, key: &str) -> (String, String) {
+    let digest = Sha256::digest(format!("{scope}\n{key}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (hex::encode(digest), u64::from_be_bytes(first).to_string())
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -76,10 +85,8 @@ impl Ledger {
 
     /// Claims `key` for `scope` (the caller).
     pub async fn claim(&self, scope: &str, key: &str) -> Result<Claim, StoreError> {
-        let digest = Sha256::digest(format!("{scope}\n{key}").as_bytes());
-        let object = self.records.object(&hex::encode(digest));
-        let client_message_id =
-            u64::from_be_bytes(digest[..8].try_into().unwrap_or_default()).to_string();
+        let (record, client_message_id) = names(scope, key);
+        let object = self.records.object(&record);
         let claim = to_text(&Record::InProgress { started_at: now() });
         let ticket = |object, version| {
             Claim::Proceed(Ticket {

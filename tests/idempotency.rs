@@ -1,0 +1,188 @@
+//! Delivered at most once per idempotency key: repeats answer the first
+//! result, a concurrent repeat gets 409, a failure frees the key, and a
+//! sender that died between Skype and its record is not posted twice.
+
+#[allow(dead_code)]
+#[path = "support/fake_skype/mod.rs"]
+mod fake_skype;
+#[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use serde_json::{Value, json};
+use skype_sender::app::{App, SendRequest};
+use skype_sender::domain::{Caller, Format, MessageText};
+use skype_sender::idempotency;
+use skype_sender::skype::{
+    ClientOptions, ConversationId, Credentials, OutgoingMessage, SkypeClient, SkypeUrls,
+};
+use skype_sender::triggers;
+
+const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
+
+fn secret() -> Value {
+    json!({"username": "fred.adams@example.com", "password": "p&ss<w>rd", "api_keys": ["k"], "channels": {"standup": GROUP}})
+}
+
+async fn setup(name: &str) -> (FakeSkype, Arc<App>) {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let app = Arc::new(local_app::app(&fake, &secret(), name, &[]));
+    (fake, app)
+}
+
+fn request(text: &str, key: Option<&str>) -> SendRequest {
+    SendRequest {
+        channel: "standup".into(),
+        text: MessageText::parse(text).unwrap(),
+        format: Format::Rich,
+        idempotency_key: key.map(str::to_string),
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_key_answers_the_first_result_and_posts_once() {
+    let (fake, app) = setup("idem-repeat").await;
+    let first = app
+        .send(&Caller::Trusted, &request("once", Some("k-1")))
+        .await
+        .unwrap();
+    let again = app
+        .send(&Caller::Trusted, &request("once", Some("k-1")))
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    // Without a key, nothing changes: two sends, two posts.
+    app.send(&Caller::Trusted, &request("twice", None))
+        .await
+        .unwrap();
+    app.send(&Caller::Trusted, &request("twice", None))
+        .await
+        .unwrap();
+    assert_eq!(fake.messages(GROUP).len(), 3);
+}
+
+#[tokio::test]
+async fn a_concurrent_duplicate_gets_409_while_the_first_is_in_flight() {
+    let (fake, app) = setup("idem-concurrent").await;
+    app.send(&Caller::Trusted, &request("warm up", None))
+        .await
+        .unwrap();
+    fake.inject(Op::Send, Fault::Slow(Duration::from_millis(600)), 1);
+    let first = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.send(&Caller::Trusted, &request("slow", Some("k-2")))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let err = app
+        .send(&Caller::Trusted, &request("slow", Some("k-2")))
+        .await
+        .unwrap_err();
+    assert_eq!((err.status, err.code), (409, "idempotency_key_in_progress"));
+    assert!(err.retry_after.is_some() && err.is_retryable());
+    let delivered = first.await.unwrap().unwrap();
+    let later = app
+        .send(&Caller::Trusted, &request("slow", Some("k-2")))
+        .await
+        .unwrap();
+    assert_eq!(delivered.id, later.id);
+    assert_eq!(fake.messages(GROUP).len(), 2);
+}
+
+#[tokio::test]
+async fn a_failure_frees_the_key_for_the_retry() {
+    let (fake, app) = setup("idem-failure").await;
+    app.send(&Caller::Trusted, &request("warm up", None))
+        .await
+        .unwrap();
+    fake.inject(Op::Send, Fault::Status(503), 1);
+    let err = app
+        .send(&Caller::Trusted, &request("retry me", Some("k-3")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status, 503);
+    app.send(&Caller::Trusted, &request("retry me", Some("k-3")))
+        .await
+        .unwrap();
+    assert_eq!(fake.messages(GROUP).len(), 2);
+}
+
+#[tokio::test]
+async fn a_sender_that_died_after_posting_is_not_posted_twice() {
+    let (fake, app) = setup("idem-crash").await;
+    // The dead sender: it claimed the key long ago, posted with the key's
+    // client id, and died before recording the result.
+    let (record, client_id) = idempotency::names("aws", "k-4");
+    let dir = std::env::temp_dir().join(format!("skype-sender-idem-crash-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("idempotency")).unwrap();
+    std::fs::write(
+        dir.join("idempotency").join(&record),
+        r#"{"state":"in_progress","started_at":1000}"#,
+    )
+    .unwrap();
+    let u = fake.urls();
+    let urls = SkypeUrls {
+        live: u.live,
+        login: u.login,
+        edge: u.edge,
+        api: u.api,
+        msgs: u.msgs,
+        asm: u.asm,
+    };
+    let dead = SkypeClient::new(
+        urls,
+        ClientOptions::default(),
+        Some(Credentials::new("fred.adams@example.com", "p&ss<w>rd")),
+    )
+    .unwrap();
+    let conversation = ConversationId::parse(GROUP).unwrap();
+    let posted = dead
+        .send_as(
+            &conversation,
+            &OutgoingMessage::rich("reminder"),
+            &client_id,
+        )
+        .await
+        .unwrap();
+
+    // Lambda retries the event: the stale claim is taken over and the
+    // re-send is de-duplicated by Skype.
+    let retried = app
+        .send(&Caller::Trusted, &request("reminder", Some("k-4")))
+        .await
+        .unwrap();
+
+    assert_eq!(retried.id, posted.id);
+    assert_eq!(fake.messages(GROUP).len(), 1, "posted once");
+    let record = std::fs::read_to_string(dir.join("idempotency").join(&record)).unwrap();
+    assert!(record.contains("\"done\""), "{record}");
+}
+
+#[tokio::test]
+async fn redelivered_eventbridge_and_sqs_events_post_once() {
+    let (fake, app) = setup("idem-triggers").await;
+    let sample = |name: &str| -> Value {
+        let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    for _ in 0..3 {
+        triggers::handle(&app, sample("eventbridge-event"))
+            .await
+            .unwrap();
+        triggers::handle(&app, sample("sqs-batch")).await.unwrap();
+    }
+    let contents: Vec<String> = fake
+        .messages(GROUP)
+        .into_iter()
+        .filter_map(|m| m.content)
+        .collect();
+    assert_eq!(contents.len(), 2, "{contents:?}");
+}
