@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, OnceCell};
 
+use backon::{ExponentialBuilder, Retryable};
+
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::domain::{Caller, Format, MessageText};
 use crate::error::AppError;
 use crate::idempotency::{Claim, Ledger};
-use crate::skype::{ConversationId, LoginGate, OutgoingMessage, SkypeClient};
+use crate::skype::{ConversationId, LoginGate, OutgoingMessage, SkypeClient, SkypeError};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
 };
@@ -120,11 +123,22 @@ impl App {
         }
     }
 
-    /// Sends `request` for `caller`; saves the session if it was renewed.
+    /// Sends `request` for `caller` within the default deadline.
     pub async fn send(
         &self,
         caller: &Caller,
         request: &SendRequest,
+    ) -> Result<Delivered, AppError> {
+        self.send_within(caller, request, Deadline::default()).await
+    }
+
+    /// Sends `request` for `caller`, answering before `deadline`; saves the
+    /// session if it was renewed.
+    pub async fn send_within(
+        &self,
+        caller: &Caller,
+        request: &SendRequest,
+        deadline: Deadline,
     ) -> Result<Delivered, AppError> {
         let account = self.account().await?;
         let target = account.channels.resolve(&request.channel)?;
@@ -138,7 +152,9 @@ impl App {
         let ready = self.ready().await?;
         let message = request.format.render(&request.text);
         let Some(key) = &request.idempotency_key else {
-            return self.post(ready, caller, &target, &message, None).await;
+            return self
+                .post(ready, caller, &target, &message, None, deadline)
+                .await;
         };
         match self.ledger.claim(caller.name(), key).await? {
             Claim::Done(delivered) => {
@@ -149,7 +165,7 @@ impl App {
             Claim::Proceed(ticket) => {
                 let client_id = ticket.client_message_id.clone();
                 match self
-                    .post(ready, caller, &target, &message, Some(&client_id))
+                    .post(ready, caller, &target, &message, Some(&client_id), deadline)
                     .await
                 {
                     Ok(delivered) => {
@@ -169,7 +185,9 @@ impl App {
         }
     }
 
-    /// One post to Skype; saves the session if it was renewed on the way.
+    /// One message to Skype: paced when Skype throttles (backoff with
+    /// jitter, honouring `Retry-After`) and cut off at the deadline; saves
+    /// the session if it was renewed on the way.
     async fn post(
         &self,
         ready: &Ready,
@@ -177,10 +195,29 @@ impl App {
         target: &ConversationId,
         message: &OutgoingMessage,
         client_id: Option<&str>,
+        deadline: Deadline,
     ) -> Result<Delivered, AppError> {
-        let result = match client_id {
-            Some(id) => ready.skype.send_as(target, message, id).await,
-            None => ready.skype.send(target, message).await,
+        // The same client id on every attempt: Skype never posts it twice.
+        let client_id =
+            client_id.map_or_else(|| ready.skype.new_client_message_id(), str::to_string);
+        let attempt = || ready.skype.send_as(target, message, &client_id);
+        let paced = attempt
+            .retry(PACING)
+            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
+            .adjust(|err, backoff| {
+                let wait = err.retry_after().or(backoff)?;
+                // Past the budget, the caller (or Lambda) retries later.
+                (wait < deadline.budget()).then_some(wait)
+            })
+            .notify(|_, wait| {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "Skype is pacing us; waiting"
+                )
+            });
+        let result = match tokio::time::timeout(deadline.budget(), paced).await {
+            Ok(result) => result.map_err(AppError::from),
+            Err(_) => Err(AppError::deadline()),
         };
         // Save a renewed session even when the send itself failed.
         self.save_session(ready).await;
@@ -276,6 +313,14 @@ impl App {
         }
     }
 }
+
+/// Retries after Skype's rate limit (errorCode 800): short and jittered,
+/// so a burst of senders spreads out; the deadline bounds the total.
+const PACING: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(250))
+    .with_max_delay(Duration::from_secs(4))
+    .with_max_times(6)
+    .with_jitter();
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.

@@ -53,6 +53,15 @@ impl AppError {
         Self::new(400, code, message)
     }
 
+    /// The invocation's deadline came before Skype's answer.
+    pub fn deadline() -> Self {
+        Self::new(
+            504,
+            "deadline_exceeded",
+            "Skype did not answer before this invocation's deadline; the message may not have been posted: retry with the same idempotency key",
+        )
+    }
+
     /// A concurrent request holds the same idempotency key.
     pub fn in_progress() -> Self {
         Self::new(

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod idempotency;

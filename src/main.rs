@@ -7,6 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use skype_sender::app::App;
 use skype_sender::config::Config;
+use skype_sender::deadline::Deadline;
 use skype_sender::state::Stores;
 use skype_sender::triggers;
 
@@ -18,7 +19,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = Arc::new(App::new(config, stores));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
-        async move { triggers::handle(&app, event.payload).await }
+        let deadline = Deadline::from_epoch_millis(event.context.deadline);
+        async move { triggers::handle_within(&app, event.payload, deadline).await }
     }))
     .await
 }

@@ -504,10 +504,29 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
         200
     );
 
+    // Paced once: delivered after Skype's Retry-After, within the deadline.
     fake.inject(
         Op::Send,
         Fault::RateLimited {
-            retry_after: Some(7),
+            retry_after: Some(1),
+        },
+        1,
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        http_answer(&function.invoke(send()).await.response()).0,
+        200
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+
+    // Throttled beyond the deadline: 429 with Skype's Retry-After, at once.
+    fake.inject(
+        Op::Send,
+        Fault::RateLimited {
+            retry_after: Some(120),
         },
         1,
     );
@@ -517,7 +536,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
         (status, body["error"].as_str()),
         (429, Some("skype_rate_limited"))
     );
-    assert_eq!(response["headers"]["retry-after"], "7");
+    assert_eq!(response["headers"]["retry-after"], "120");
 
     fake.inject(Op::Send, Fault::Status(503), 1);
     let (status, body) = http_answer(&function.invoke(send()).await.response());

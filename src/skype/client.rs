@@ -415,6 +415,12 @@ impl SkypeClient {
         session
     }
 
+    /// A fresh `clientmessageid`, for callers that retry a send themselves
+    /// (every attempt must carry the same one).
+    pub fn new_client_message_id(&self) -> String {
+        self.next_client_message_id()
+    }
+
     /// Unix milliseconds, strictly increasing within this client, so two
     /// messages sent in the same millisecond are not merged by Skype.
     fn next_client_message_id(&self) -> String {

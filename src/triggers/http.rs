@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::payload::Fields;
 use crate::app::App;
+use crate::deadline::Deadline;
 use crate::error::AppError;
 
 /// Largest request body accepted (bytes, after base64 decoding).
@@ -61,9 +62,11 @@ impl From<AppError> for Reply {
 }
 
 /// Handles one HTTP event and answers in its shape.
-pub async fn handle(app: &App, event: &Value, shape: Shape) -> Value {
+pub async fn handle(app: &App, event: &Value, shape: Shape, deadline: Deadline) -> Value {
     let reply = match parse(event) {
-        Ok(request) => route(app, request).await.unwrap_or_else(Reply::from),
+        Ok(request) => route(app, request, deadline)
+            .await
+            .unwrap_or_else(Reply::from),
         Err(err) => Reply::from(err),
     };
     if reply.status >= 500 {
@@ -99,7 +102,7 @@ fn parse(event: &Value) -> Result<Request, AppError> {
         })
 }
 
-async fn route(app: &App, request: Request) -> Result<Reply, AppError> {
+async fn route(app: &App, request: Request, deadline: Deadline) -> Result<Reply, AppError> {
     let path = request.raw_http_path().trim_end_matches('/').to_string();
     let path = if path.is_empty() {
         request.uri().path().trim_end_matches('/').to_string()
@@ -120,11 +123,11 @@ async fn route(app: &App, request: Request) -> Result<Reply, AppError> {
             "use POST for /send-message",
         ));
     }
-    send(app, request).await
+    send(app, request, deadline).await
 }
 
 /// POST /send-message.
-async fn send(app: &App, request: Request) -> Result<Reply, AppError> {
+async fn send(app: &App, request: Request, deadline: Deadline) -> Result<Reply, AppError> {
     let fields = fields(&request)?;
     let presented = fields
         .text(&["API_KEY", "api_key"])?
@@ -134,7 +137,7 @@ async fn send(app: &App, request: Request) -> Result<Reply, AppError> {
     let caller = app.authenticate(presented.as_deref()).await?;
     let idempotency_key = header(request.headers(), "idempotency-key");
     let send = fields.send_request(idempotency_key.as_deref())?;
-    let delivered = app.send(&caller, &send).await?;
+    let delivered = app.send_within(&caller, &send, deadline).await?;
     Ok(Reply::ok(json!({
         "msg": "Posted message",
         "id": delivered.id,

@@ -9,6 +9,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};
 
 use crate::app::{App, Delivered};
+use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::AppError;
 pub use http::{MAX_BODY_BYTES, Shape};
@@ -78,16 +79,25 @@ pub fn classify(event: &Value) -> Trigger {
     }
 }
 
-/// Handles any event.
+/// Handles any event within the default deadline (tests, tools).
 pub async fn handle(app: &App, event: Value) -> Result<Value, FunctionError> {
+    handle_within(app, event, Deadline::default()).await
+}
+
+/// Handles any event, answering before `deadline` (Lambda's).
+pub async fn handle_within(
+    app: &App,
+    event: Value,
+    deadline: Deadline,
+) -> Result<Value, FunctionError> {
     match classify(&event) {
-        Trigger::Http(shape) => Ok(http::handle(app, &event, shape).await),
+        Trigger::Http(shape) => Ok(http::handle(app, &event, shape, deadline).await),
         Trigger::Direct => {
-            let delivered = send_payload(app, event, None).await?;
+            let delivered = send_payload(app, event, None, deadline).await?;
             Ok(direct_answer(&delivered))
         }
-        Trigger::EventBridge => eventbridge(app, event).await,
-        Trigger::Sqs => Ok(sqs(app, &event).await),
+        Trigger::EventBridge => eventbridge(app, event, deadline).await,
+        Trigger::Sqs => Ok(sqs(app, &event, deadline).await),
         Trigger::Refresh => refresh(app, &event).await,
         Trigger::Unknown => Err(AppError::bad_request(
             "unknown_event",
@@ -97,9 +107,14 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, FunctionError> {
     }
 }
 
-async fn send_payload(app: &App, payload: Value, key: Option<&str>) -> Result<Delivered, AppError> {
+async fn send_payload(
+    app: &App,
+    payload: Value,
+    key: Option<&str>,
+    deadline: Deadline,
+) -> Result<Delivered, AppError> {
     let request = Fields::from_json(payload)?.send_request(key)?;
-    app.send(&Caller::Trusted, &request).await
+    app.send_within(&Caller::Trusted, &request, deadline).await
 }
 
 fn direct_answer(delivered: &Delivered) -> Value {
@@ -113,7 +128,7 @@ fn direct_answer(delivered: &Delivered) -> Value {
 
 /// An EventBridge envelope: the payload is its `detail`, its `id` the
 /// idempotency key (a redelivered event posts once).
-async fn eventbridge(app: &App, event: Value) -> Result<Value, FunctionError> {
+async fn eventbridge(app: &App, event: Value, deadline: Deadline) -> Result<Value, FunctionError> {
     let detail = event.get("detail").cloned().unwrap_or(Value::Null);
     let empty = match &detail {
         Value::Null => true,
@@ -128,13 +143,13 @@ async fn eventbridge(app: &App, event: Value) -> Result<Value, FunctionError> {
         .into());
     }
     let id = event.get("id").and_then(Value::as_str).map(str::to_string);
-    let delivered = send_payload(app, detail, id.as_deref()).await?;
+    let delivered = send_payload(app, detail, id.as_deref(), deadline).await?;
     Ok(direct_answer(&delivered))
 }
 
 /// An SQS batch: each record on its own; only failures are reported, so
 /// only they are retried (the queue needs `ReportBatchItemFailures`).
-async fn sqs(app: &App, event: &Value) -> Value {
+async fn sqs(app: &App, event: &Value, deadline: Deadline) -> Value {
     let records = event
         .get("Records")
         .and_then(Value::as_array)
@@ -152,7 +167,7 @@ async fn sqs(app: &App, event: &Value) -> Value {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let outcome = match serde_json::from_str::<Value>(body) {
-            Ok(payload) => send_payload(app, payload, Some(&message_id))
+            Ok(payload) => send_payload(app, payload, Some(&message_id), deadline)
                 .await
                 .map(|_| ()),
             Err(_) => Err(AppError::bad_request(
