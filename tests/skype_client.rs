@@ -630,3 +630,30 @@ async fn registration_gives_up_after_the_hop_cap() {
     );
     assert_eq!(fake.count(Op::Register), 1);
 }
+
+#[tokio::test]
+async fn a_login_wall_is_reported_once_not_retried_until_a_person_acts() {
+    let fake = fake().await;
+    fake.inject(Op::WebPost, Fault::LoginWall, 1);
+    let client = client(&fake, SKYPE_NAME, PASSWORD);
+    let first = client.ensure_session().await.unwrap_err();
+    let second = client.ensure_session().await.unwrap_err();
+    assert!(matches!(first, SkypeError::LoginWall { .. }));
+    assert_eq!(
+        first, second,
+        "the same answer, without asking Microsoft again"
+    );
+    assert_eq!(fake.count(Op::WebPost), 1);
+
+    // New credentials (the person fixed the account): logins resume.
+    client.set_credentials(Some(Credentials::new(SKYPE_NAME, PASSWORD)));
+    assert_eq!(
+        fake.count(Op::WebPost),
+        1,
+        "the same credentials change nothing"
+    );
+    assert!(client.ensure_session().await.is_err());
+    client.set_credentials(Some(Credentials::new(EMAIL, PASSWORD)));
+    client.ensure_session().await.unwrap();
+    assert_eq!(fake.logins(), 1);
+}

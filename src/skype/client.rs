@@ -14,7 +14,8 @@ use super::login::{Credentials, Profile};
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage};
 use super::session::{Freshness, Session, SkypeAuth};
 
-/// How long logins stay off after Skype said 803 without a `Retry-After`.
+/// How long logins stay off after Skype said 803 without a `Retry-After`,
+/// or after a login only a person can unblock.
 const LOGIN_THROTTLE: Duration = Duration::from_secs(5 * 60);
 
 /// Decides, across processes, who performs a password login.
@@ -56,8 +57,9 @@ struct State {
     profile: Option<Arc<Profile>>,
     /// Bumped on every new session, so the owner knows when to save it.
     generation: u64,
-    /// Unix seconds before which no login is tried (Skype's 803 throttle).
-    logins_blocked_until: u64,
+    /// No login is tried before this Unix second; the error is answered
+    /// instead (Skype's 803 throttle, or a wall only a person can clear).
+    login_block: Option<(u64, SkypeError)>,
 }
 
 impl std::fmt::Debug for SkypeClient {
@@ -96,10 +98,31 @@ impl SkypeClient {
 
     /// Replaces the credentials (a rotated password); the session is kept.
     pub fn set_credentials(&self, credentials: Option<Credentials>) {
-        *self
-            .credentials
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = credentials;
+        {
+            let mut current = self
+                .credentials
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let same = match (&*current, &credentials) {
+                (Some(a), Some(b)) => a.same_as(b),
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                return;
+            }
+            *current = credentials;
+        }
+        // A person acted: a blocked login may be tried again.
+        self.write_state(|state| {
+            if state
+                .login_block
+                .as_ref()
+                .is_some_and(|(_, err)| err.needs_person())
+            {
+                state.login_block = None;
+            }
+        });
     }
 
     /// Adopts a stored session (e.g. a SkPy token file), without any request.
@@ -365,18 +388,32 @@ impl SkypeClient {
             .clone()
             .ok_or(SkypeError::LoginRequired)?;
         let now = unix_now();
-        let blocked_until = self.read_state(|state| state.logins_blocked_until);
-        if now < blocked_until {
-            return Err(SkypeError::LoginRateLimited {
-                retry_after: Some(Duration::from_secs(blocked_until - now)),
+        if let Some((until, err)) = self.read_state(|state| state.login_block.clone())
+            && now < until
+        {
+            return Err(match err {
+                SkypeError::LoginRateLimited { .. } => SkypeError::LoginRateLimited {
+                    retry_after: Some(Duration::from_secs(until - now)),
+                },
+                other => other,
             });
         }
         let (auth, profile) = match self.api.login(&credentials).await {
             Ok(done) => done,
             Err(err) => {
-                if let SkypeError::LoginRateLimited { retry_after } = &err {
-                    let wait = retry_after.unwrap_or(LOGIN_THROTTLE).as_secs();
-                    self.write_state(|state| state.logins_blocked_until = now + wait);
+                // Trying again soon would not help and Skype may punish it:
+                // answer this error until the throttle passes or a person
+                // acts (new credentials clear it).
+                let block = match &err {
+                    SkypeError::LoginRateLimited { retry_after } => {
+                        Some(retry_after.unwrap_or(LOGIN_THROTTLE))
+                    }
+                    err if err.needs_person() => Some(LOGIN_THROTTLE),
+                    _ => None,
+                };
+                if let Some(block) = block {
+                    let until = now + block.as_secs();
+                    self.write_state(|state| state.login_block = Some((until, err.clone())));
                 }
                 tracing::warn!(error = %err, "Skype login failed");
                 return Err(err);

@@ -30,6 +30,14 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// Whether both hold the same user name and password.
+    pub fn same_as(&self, other: &Credentials) -> bool {
+        self.username == other.username
+            && self.password.expose_secret() == other.password.expose_secret()
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
