@@ -5,6 +5,9 @@
 //! outages answered quickly.
 
 #[allow(dead_code)]
+#[path = "support/aws_world.rs"]
+mod aws_world;
+#[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
@@ -15,197 +18,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
-use moto::{Moto, RequestCounter};
+use aws_world::{GROUP, KEY, now, request, secret, world};
+use fake_skype::{Fault, Op};
+use moto::RequestCounter;
 use secrecy::ExposeSecret;
-use serde_json::json;
-use skype_sender::app::{App, SendRequest};
-use skype_sender::config::Config;
-use skype_sender::domain::{Caller, Format, MessageText};
-use skype_sender::skype::{
-    ClientOptions, Credentials, Session, SkypeClient, SkypeUrls, parse_token_file, write_token_file,
-};
-use skype_sender::state::{S3Objects, S3TokenStore, SecretsManagerSource, Stores};
-
-const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
-const KEY: &str = "skype/token";
-
-struct World {
-    _moto: Moto,
-    fake: FakeSkype,
-    sdk: aws_config::SdkConfig,
-    admin_s3: aws_sdk_s3::Client,
-    admin_secrets: aws_sdk_secretsmanager::Client,
-    bucket: String,
-    secret_id: String,
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn secret(keys: &[&str]) -> String {
-    json!({
-        "username": "fred.adams@example.com",
-        "password": "p&ss<w>rd",
-        "api_keys": keys,
-        "channels": {"standup": GROUP}
-    })
-    .to_string()
-}
-
-async fn world() -> World {
-    let moto = Moto::start().await;
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let sdk = moto::sdk_config(&moto.endpoint).await;
-    let admin = RequestCounter::default();
-    let admin_s3 = moto::s3(&sdk, &admin);
-    let admin_secrets = moto::secrets(&sdk, &admin);
-    let bucket = "skype-sender-tokens".to_string();
-    admin_s3
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    let secret_id = admin_secrets
-        .create_secret()
-        .name("skype-sender")
-        .secret_string(secret(&["k1"]))
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
-    World {
-        _moto: moto,
-        fake,
-        sdk,
-        admin_s3,
-        admin_secrets,
-        bucket,
-        secret_id,
-    }
-}
-
-impl World {
-    fn urls(&self) -> SkypeUrls {
-        let u = self.fake.urls();
-        SkypeUrls {
-            live: u.live,
-            login: u.login,
-            edge: u.edge,
-            api: u.api,
-            msgs: u.msgs,
-            asm: u.asm,
-        }
-    }
-
-    fn config(&self, overrides: &[(&str, &str)]) -> Config {
-        let urls = self.urls();
-        let overrides: Vec<(String, String)> = overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| {
-            if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
-                return Some(v.clone());
-            }
-            match name {
-                "SECRET_ID" => Some(self.secret_id.clone()),
-                "TOKEN_BUCKET" => Some(self.bucket.clone()),
-                "SKYPE_LIVE_URL" => Some(urls.live.clone()),
-                "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
-                "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
-                "SKYPE_API_URL" => Some(urls.api.clone()),
-                "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
-                "SKYPE_ASM_URL" => Some(urls.asm.clone()),
-                _ => None,
-            }
-        })
-        .unwrap()
-    }
-
-    /// A container: its own SDK clients (counting), its own Skype client.
-    fn app(&self, counter: &RequestCounter, overrides: &[(&str, &str)]) -> App {
-        self.app_with(&self.sdk, &self.sdk, counter, overrides)
-    }
-
-    fn app_with(
-        &self,
-        secrets_sdk: &aws_config::SdkConfig,
-        s3_sdk: &aws_config::SdkConfig,
-        counter: &RequestCounter,
-        overrides: &[(&str, &str)],
-    ) -> App {
-        let s3 = moto::s3(s3_sdk, counter);
-        App::new(
-            self.config(overrides),
-            Stores {
-                accounts: Box::new(SecretsManagerSource::new(
-                    moto::secrets(secrets_sdk, counter),
-                    &self.secret_id,
-                )),
-                tokens: Box::new(S3TokenStore::new(s3.clone(), &self.bucket, KEY)),
-                lock: Box::new(S3TokenStore::new(
-                    s3.clone(),
-                    &self.bucket,
-                    format!("{KEY}.lock"),
-                )),
-                records: Box::new(S3Objects::new(s3, &self.bucket, "idempotency/")),
-            },
-        )
-    }
-
-    /// A session from a real login at the fake (as a trusted machine would make).
-    async fn login(&self) -> Session {
-        let client = SkypeClient::new(
-            self.urls(),
-            ClientOptions::default(),
-            Some(Credentials::new("fred.adams@example.com", "p&ss<w>rd")),
-        )
-        .unwrap();
-        (*client.ensure_session().await.unwrap()).clone()
-    }
-
-    async fn put_token(&self, text: &str) {
-        self.admin_s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(KEY)
-            .body(ByteStream::from(text.as_bytes().to_vec()))
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn get_object(&self, key: &str) -> Option<String> {
-        let output = self
-            .admin_s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .ok()?;
-        let bytes = output.body.collect().await.unwrap().into_bytes();
-        Some(String::from_utf8(bytes.to_vec()).unwrap())
-    }
-}
-
-fn request(text: &str) -> SendRequest {
-    SendRequest {
-        channel: "standup".into(),
-        text: MessageText::parse(text).unwrap(),
-        format: Format::Rich,
-        idempotency_key: None,
-    }
-}
+use skype_sender::app::App;
+use skype_sender::domain::Caller;
+use skype_sender::skype::{parse_token_file, write_token_file};
 
 #[tokio::test]
 async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws() {
