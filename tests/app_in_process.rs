@@ -3,6 +3,9 @@
 //! local-mode environment of the end-to-end tests cannot express.
 
 #[allow(dead_code)]
+#[path = "support/events.rs"]
+mod events;
+#[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
@@ -37,28 +40,11 @@ async fn app(fake: &FakeSkype, request_timeout: Duration) -> App {
 }
 
 fn post(key: &str, channel: &str) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/send-message",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "x-api-key": key},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "abcdef1234",
-            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com", "domainPrefix": "abcdef1234",
-            "http": {"method": "POST", "path": "/send-message", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
-            "requestId": "id", "routeKey": "$default", "stage": "$default",
-            "time": "25/Nov/2026:16:30:00 +0000", "timeEpoch": 1795624200000u64
-        },
-        "body": json!({"msg": "hello", "channel": channel}).to_string(),
-        "isBase64Encoded": false
-    })
+    events::send_message(key, json!({"msg": "hello", "channel": channel}))
 }
 
 async fn status(app: &App, event: Value) -> (u16, Value) {
-    let response = triggers::handle(app, event).await.unwrap();
-    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
-    (response["statusCode"].as_u64().unwrap() as u16, body)
+    events::status_and_body(&triggers::handle(app, event).await.unwrap())
 }
 
 #[tokio::test]

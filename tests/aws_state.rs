@@ -11,6 +11,9 @@ mod aws_world;
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
+#[allow(dead_code)]
 #[path = "support/moto.rs"]
 mod moto;
 

@@ -14,6 +14,9 @@ mod events;
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
+#[allow(dead_code)]
 #[path = "support/moto.rs"]
 mod moto;
 

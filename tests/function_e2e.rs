@@ -3,6 +3,9 @@
 //! sample events of `events/` and with every HTTP error case.
 
 #[allow(dead_code)]
+#[path = "support/events.rs"]
+mod events;
+#[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
@@ -18,6 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
+use events::{http_v2, sample, status_and_body};
 use fake_skype::{Account, FakeSkype, Fault, Op};
 use runtime_api::RuntimeApi;
 use serde_json::{Value, json};
@@ -121,45 +125,8 @@ fn token_file(name: &str) -> PathBuf {
     path
 }
 
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-/// The decoded JSON body and the status of an API Gateway answer.
-fn http_answer(response: &Value) -> (u16, Value) {
-    let status = response["statusCode"].as_u64().unwrap() as u16;
-    let body = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
-    (status, body)
-}
-
-/// An HTTP API (v2) request as API Gateway sends it.
-fn http_event(method: &str, path: &str, headers: Value, body: &str) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abcdef1234",
-            "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abcdef1234",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "25/Nov/2026:16:30:00 +0000",
-            "timeEpoch": 1795624200000u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-}
-
 fn post_json(body: Value) -> Value {
-    http_event(
+    http_v2(
         "POST",
         "/send-message",
         json!({"content-type": "application/json"}),
@@ -187,7 +154,7 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
         match name.as_str() {
             "apigw-rest-send-message" | "apigw-http-send-message" | "function-url-send-message" => {
                 let response = outcome.response();
-                let (status, body) = http_answer(&response);
+                let (status, body) = status_and_body(&response);
                 assert_eq!(status, 200, "{name}: {body}");
                 assert_eq!(body["msg"], "Posted message");
                 assert_eq!(body["channel"], GROUP);
@@ -358,7 +325,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "broken json",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/json"}),
@@ -370,7 +337,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "json array",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/json"}),
@@ -382,7 +349,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "xml",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/xml"}),
@@ -394,21 +361,21 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "wrong method",
-            http_event("GET", "/send-message", json!({}), ""),
+            http_v2("GET", "/send-message", json!({}), ""),
             405,
             "method_not_allowed",
             None,
         ),
         (
             "unknown path",
-            http_event("POST", "/send-mesage", json!({}), ""),
+            http_v2("POST", "/send-mesage", json!({}), ""),
             404,
             "not_found",
             None,
         ),
         (
             "key in header",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/json", "x-api-key": KEY}),
@@ -420,7 +387,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "key as bearer",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/json", "authorization": "Bearer second-key"}),
@@ -432,7 +399,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "form body",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/x-www-form-urlencoded"}),
@@ -444,7 +411,7 @@ async fn every_http_status_has_its_json_body() {
         ),
         (
             "json sent as form (curl -d)",
-            http_event(
+            http_v2(
                 "POST",
                 "/send-message",
                 json!({"content-type": "application/x-www-form-urlencoded"}),
@@ -456,7 +423,7 @@ async fn every_http_status_has_its_json_body() {
         ),
     ];
     for (name, event, status, code, msg) in cases {
-        let (got_status, body) = http_answer(&function.invoke(event).await.response());
+        let (got_status, body) = status_and_body(&function.invoke(event).await.response());
         assert_eq!(got_status, status, "{name}: {body}");
         if status != 200 {
             assert_eq!(body["error"], code, "{name}: {body}");
@@ -475,11 +442,11 @@ async fn every_http_status_has_its_json_body() {
     encoded["body"] = json!(base64::engine::general_purpose::STANDARD.encode(ok_body.to_string()));
     encoded["isBase64Encoded"] = json!(true);
     assert_eq!(
-        http_answer(&function.invoke(encoded.clone()).await.response()).0,
+        status_and_body(&function.invoke(encoded.clone()).await.response()).0,
         200
     );
     encoded["body"] = json!("!!! not base64 !!!");
-    let (status, body) = http_answer(&function.invoke(encoded).await.response());
+    let (status, body) = status_and_body(&function.invoke(encoded).await.response());
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_body"))
@@ -487,7 +454,7 @@ async fn every_http_status_has_its_json_body() {
 
     // 405 says what is allowed.
     let response = function
-        .invoke(http_event("GET", "/send-message", json!({}), ""))
+        .invoke(http_v2("GET", "/send-message", json!({}), ""))
         .await
         .response();
     assert_eq!(response["headers"]["allow"], "POST");
@@ -500,7 +467,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
     let function = Function::start(&fake, &file).await;
     let send = || post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}));
     assert_eq!(
-        http_answer(&function.invoke(send()).await.response()).0,
+        status_and_body(&function.invoke(send()).await.response()).0,
         200
     );
 
@@ -514,7 +481,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
     );
     let started = std::time::Instant::now();
     assert_eq!(
-        http_answer(&function.invoke(send()).await.response()).0,
+        status_and_body(&function.invoke(send()).await.response()).0,
         200
     );
     assert!(
@@ -531,7 +498,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
         1,
     );
     let response = function.invoke(send()).await.response();
-    let (status, body) = http_answer(&response);
+    let (status, body) = status_and_body(&response);
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("skype_rate_limited"))
@@ -539,7 +506,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
     assert_eq!(response["headers"]["retry-after"], "120");
 
     fake.inject(Op::Send, Fault::Status(503), 1);
-    let (status, body) = http_answer(&function.invoke(send()).await.response());
+    let (status, body) = status_and_body(&function.invoke(send()).await.response());
     assert_eq!(
         (status, body["error"].as_str()),
         (503, Some("skype_unavailable"))
@@ -547,7 +514,7 @@ async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
 
     fake.inject(Op::Send, Fault::EndpointMissing, 1);
     assert_eq!(
-        http_answer(&function.invoke(send()).await.response()).0,
+        status_and_body(&function.invoke(send()).await.response()).0,
         200,
         "recovered once"
     );
@@ -564,7 +531,7 @@ async fn a_login_wall_is_a_502_that_says_what_to_do() {
     fake.inject(Op::Soap, Fault::LoginWall, 1);
     let file = token_file("wall");
     let function = Function::start(&fake, &file).await;
-    let (status, body) = http_answer(
+    let (status, body) = status_and_body(
         &function
             .invoke(post_json(
                 json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}),
@@ -662,7 +629,7 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         ))
         .await
         .response();
-    assert_eq!(http_answer(&answer).0, 200, "{answer}");
+    assert_eq!(status_and_body(&answer).0, 200, "{answer}");
     let stored = s3
         .get_object()
         .bucket("tokens")

@@ -5,6 +5,9 @@
 #[allow(dead_code)]
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
+#[allow(dead_code)]
+#[path = "support/local_app.rs"]
+mod local_app;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,15 +30,7 @@ async fn fake() -> FakeSkype {
 }
 
 fn urls(fake: &FakeSkype) -> SkypeUrls {
-    let u = fake.urls();
-    SkypeUrls {
-        live: u.live,
-        login: u.login,
-        edge: u.edge,
-        api: u.api,
-        msgs: u.msgs,
-        asm: u.asm,
-    }
+    local_app::skype_urls(fake)
 }
 
 fn options() -> ClientOptions {

@@ -128,25 +128,25 @@ fn unavailable(err: StoreError) -> SkypeError {
     SkypeError::Connection(format!("cannot coordinate the login: {err}"))
 }
 
+impl StoreLoginGate {
+    /// A stored session that outlives the margin, if there is one.
+    async fn stored_fresh(&self) -> Result<Option<Session>, SkypeError> {
+        self.vault
+            .load_fresh(now(), self.timing.margin)
+            .await
+            .map_err(unavailable)
+    }
+}
+
 #[async_trait::async_trait]
 impl LoginGate for StoreLoginGate {
     async fn before_login(&self) -> Result<Option<Session>, SkypeError> {
-        if let Some(session) = self
-            .vault
-            .load_fresh(now(), self.timing.margin)
-            .await
-            .map_err(unavailable)?
-        {
+        if let Some(session) = self.stored_fresh().await? {
             return Ok(Some(session));
         }
         if self.try_acquire().await.map_err(unavailable)? {
             // Someone may have finished just before we took the lease.
-            if let Some(session) = self
-                .vault
-                .load_fresh(now(), self.timing.margin)
-                .await
-                .map_err(unavailable)?
-            {
+            if let Some(session) = self.stored_fresh().await? {
                 self.release().await;
                 return Ok(Some(session));
             }
@@ -156,12 +156,7 @@ impl LoginGate for StoreLoginGate {
         let deadline = tokio::time::Instant::now() + self.timing.wait;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(self.timing.poll).await;
-            if let Some(session) = self
-                .vault
-                .load_fresh(now(), self.timing.margin)
-                .await
-                .map_err(unavailable)?
-            {
+            if let Some(session) = self.stored_fresh().await? {
                 return Ok(Some(session));
             }
             // The holder may have died: its lease then expires.

@@ -11,6 +11,7 @@ use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, Skyp
 use skype_sender::state::{S3Objects, S3TokenStore, SecretsManagerSource, Stores};
 
 use super::fake_skype::{Account as FakeAccount, FakeSkype};
+use super::local_app;
 use super::moto::{self, Moto, RequestCounter};
 
 pub const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
@@ -81,40 +82,13 @@ pub async fn world() -> World {
 
 impl World {
     pub fn urls(&self) -> SkypeUrls {
-        let u = self.fake.urls();
-        SkypeUrls {
-            live: u.live,
-            login: u.login,
-            edge: u.edge,
-            api: u.api,
-            msgs: u.msgs,
-            asm: u.asm,
-        }
+        local_app::skype_urls(&self.fake)
     }
 
+    /// Configuration for an in-process container (its stores are given
+    /// directly, so only Skype's URLs and the timings matter).
     pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
-        let urls = self.urls();
-        let overrides: Vec<(String, String)> = overrides
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| {
-            if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
-                return Some(v.clone());
-            }
-            match name {
-                "SECRET_ID" => Some(self.secret_id.clone()),
-                "TOKEN_BUCKET" => Some(self.bucket.clone()),
-                "SKYPE_LIVE_URL" => Some(urls.live.clone()),
-                "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
-                "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
-                "SKYPE_API_URL" => Some(urls.api.clone()),
-                "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
-                "SKYPE_ASM_URL" => Some(urls.asm.clone()),
-                _ => None,
-            }
-        })
-        .unwrap()
+        local_app::config(&self.fake, overrides)
     }
 
     /// A container: its own SDK clients (counting), its own Skype client.

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use skype_sender::app::App;
 use skype_sender::config::Config;
+use skype_sender::skype::SkypeUrls;
 use skype_sender::state::{
     Account, AccountError, AccountSource, FileObjects, FileTokenStore, Stores,
 };
@@ -20,9 +21,22 @@ impl AccountSource for SecretJson {
     }
 }
 
+/// The client's base URLs for `fake`.
+pub fn skype_urls(fake: &FakeSkype) -> SkypeUrls {
+    let urls = fake.urls();
+    SkypeUrls {
+        live: urls.live,
+        login: urls.login,
+        edge: urls.edge,
+        api: urls.api,
+        msgs: urls.msgs,
+        asm: urls.asm,
+    }
+}
+
 /// Configuration pointing at `fake`, plus `overrides` (environment names).
 pub fn config(fake: &FakeSkype, overrides: &[(&str, &str)]) -> Config {
-    let urls = fake.urls();
+    let urls = skype_urls(fake);
     Config::from_lookup(|name| {
         if let Some((_, value)) = overrides.iter().find(|(key, _)| *key == name) {
             return Some(value.to_string());
