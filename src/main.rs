@@ -17,7 +17,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
     let stores = Stores::open(&config.state).await;
     let app = Arc::new(App::new(config, stores));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    // Several invocations at once when Lambda allows it
+    // (AWS_LAMBDA_MAX_CONCURRENCY > 1); one at a time otherwise. They share
+    // the session, and a renewal still happens once.
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         let deadline = Deadline::from_epoch_millis(event.context.deadline);
         async move { triggers::handle_within(&app, event.payload, deadline).await }

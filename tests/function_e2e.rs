@@ -656,3 +656,48 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
     let logs = format!("{}{}", function.logs(), second.logs());
     assert!(!logs.contains(skype_token) && !logs.contains(PASSWORD) && !logs.contains(KEY));
 }
+
+#[tokio::test]
+async fn with_lambda_concurrency_one_container_serves_many_invocations_and_logs_in_once() {
+    let fake = fake().await;
+    let file = token_file("concurrent");
+    let token_file = file.to_string_lossy().into_owned();
+    let function = Function::start_with(
+        &fake,
+        &[
+            ("SKYPE_USERNAME", "fred.adams@example.com"),
+            ("SKYPE_PASSWORD", PASSWORD),
+            ("API_KEYS", KEY),
+            ("TOKEN_FILE", &token_file),
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "8"),
+        ],
+    )
+    .await;
+    fake.inject(
+        Op::Send,
+        Fault::Slow(std::time::Duration::from_millis(200)),
+        16,
+    );
+    let invocations: Vec<_> = (0..16)
+        .map(|i| {
+            let runtime = function.runtime.clone();
+            tokio::spawn(async move {
+                runtime
+                    .invoke(post_json(
+                        json!({"API_KEY": KEY, "msg": format!("c{i}"), "channel": GROUP}),
+                    ))
+                    .await
+            })
+        })
+        .collect();
+    for invocation in invocations {
+        let (status, body) = status_and_body(&invocation.await.unwrap().response());
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(
+        function.runtime.max_in_flight() > 1,
+        "invocations overlapped in one process"
+    );
+    assert_eq!(fake.logins(), 1, "one shared session, one login");
+    assert_eq!(fake.messages(GROUP).len(), 16);
+}

@@ -54,6 +54,8 @@ struct Shared {
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
     polls: Arc<AtomicU64>,
+    in_flight: Arc<AtomicU64>,
+    max_in_flight: Arc<AtomicU64>,
     init_error: Arc<Mutex<Option<Value>>>,
 }
 
@@ -74,6 +76,8 @@ impl RuntimeApi {
             queue: Arc::new(tokio::sync::Mutex::new(receiver)),
             waiting: Arc::default(),
             polls: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
             init_error: Arc::default(),
         };
         let app = Router::new()
@@ -104,6 +108,11 @@ impl RuntimeApi {
     /// How many times the function has asked for an event.
     pub fn polls(&self) -> u64 {
         self.shared.polls.load(Ordering::SeqCst)
+    }
+
+    /// The most invocations the function held at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// What the function reported through `/runtime/init/error`, if anything.
@@ -150,6 +159,10 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
     let Some(pending) = pending else {
         return (StatusCode::GONE, HeaderMap::new(), String::new());
     };
+    let now_in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared
+        .max_in_flight
+        .fetch_max(now_in_flight, Ordering::SeqCst);
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", pending.id.parse().unwrap());
     headers.insert(
@@ -175,6 +188,7 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
 fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
     match shared.waiting.lock().unwrap().remove(id) {
         Some(done) => {
+            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = done.send(outcome);
             StatusCode::ACCEPTED
         }
