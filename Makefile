@@ -7,8 +7,9 @@ SHELL := bash
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 # Python tools, pinned: SkPy is the reference client our tests compare with;
-# cargo-lambda runs the function locally (`make run`).
-PY_TOOLS := skpy==0.11 cargo-lambda==1.9.2
+# moto serves S3 and Secrets Manager to the tests; cfn-lint checks the
+# template; cargo-lambda runs the function locally (`make run`).
+PY_TOOLS := skpy==0.11 'moto[server]==5.2.5' cfn-lint==1.58.0 cargo-lambda==1.9.2
 EMULATOR_PORT ?= 8790
 EMULATOR := http://127.0.0.1:$(EMULATOR_PORT)
 LAMBDA_PORT ?= 9000
@@ -25,6 +26,7 @@ export CARGO_TERM_COLOR ?= never
 test: $(VENV)/.installed
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
+	$(MAKE) --no-print-directory template-lint
 	cargo test --all-targets --locked
 
 ## lint: formatting and clippy only.
@@ -71,4 +73,68 @@ $(VENV)/.installed: Makefile
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .tools .aws-sam
+
+.PHONY: deploy template-lint
+
+## deploy: build the function with sam (cargo-lambda) and deploy the stack to
+## the AWS account of your current credentials. The first run asks its
+## questions (sam deploy --guided) and saves the answers in samconfig.toml;
+## later runs deploy without asking. ARCH=arm64 needs the Rust target
+## aarch64-unknown-linux-gnu.
+ARCH ?= x86_64
+# x86_64 builds with plain cargo; arm64 cross-links with cargo-lambda's zig
+# (plain cargo would need an aarch64 C linker).
+CARGO_LAMBDA_COMPILER ?= $(if $(filter arm64,$(ARCH)),cargo-zigbuild,cargo)
+SAM_CLI := aws-sam-cli==1.170.0
+STACK_NAME ?= skype-sender
+
+deploy: export SAM_CLI_TELEMETRY := 0
+deploy: export CARGO_LAMBDA_COMPILER := $(CARGO_LAMBDA_COMPILER)
+deploy: $(VENV)/.installed $(VENV)/.sam
+	@case "$(ARCH)" in \
+	  x86_64) ;; \
+	  arm64) rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu >/dev/null || { \
+	    echo "ARCH=arm64: the Rust target aarch64-unknown-linux-gnu is not installed." >&2; \
+	    echo "Install it with 'rustup target add aarch64-unknown-linux-gnu', or deploy x86_64 (make deploy ARCH=x86_64)." >&2; \
+	    exit 1; } ;; \
+	  *) echo "ARCH must be x86_64 or arm64, not '$(ARCH)'." >&2; exit 1 ;; \
+	esac
+	$(VENV)/bin/sam build --parameter-overrides Architecture=$(ARCH)
+	@# sam deploy takes .aws-sam/build/template.yaml. --parameter-overrides
+	@# replaces the saved list, so pass the saved parameters again with
+	@# Architecture set to what was just built.
+	if [ -f samconfig.toml ]; then \
+	  saved=$$($(PYTHON) -c 'import tomllib; p = tomllib.load(open("samconfig.toml", "rb")).get("default", {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides", ""); print(p if isinstance(p, str) else " ".join(p))'); \
+	  $(VENV)/bin/sam deploy --no-fail-on-empty-changeset --parameter-overrides "$$saved Architecture=$(ARCH)"; \
+	else \
+	  $(VENV)/bin/sam deploy --guided --stack-name $(STACK_NAME) --parameter-overrides Architecture=$(ARCH); \
+	fi
+
+# aws-sam-cli is large and only `make deploy` needs it: its own stamp.
+$(VENV)/.sam: $(VENV)/.installed
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check $(SAM_CLI)
+	touch $@
+
+## template-lint: check template.yaml with cfn-lint (offline).
+template-lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+
+## fuzz: libFuzzer on the event decoding, the token file and the
+## registration headers (cargo-fuzz, installed into ./.tools). Stable Rust:
+## RUSTC_BOOTSTRAP lets cargo-fuzz use the flags it needs.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := event_decoding token_file registration_headers
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+
+.PHONY: fuzz
+fuzz: $(CARGO_FUZZ)
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p tests/fuzz/corpus/$$target; \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run --fuzz-dir tests/fuzz -O $$target \
+	    tests/fuzz/corpus/$$target tests/fuzz/seeds/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version 0.13.2 --locked --root $(CURDIR)/.tools

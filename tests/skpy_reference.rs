@@ -120,6 +120,8 @@ fn expired_and_malformed_files_are_judged_as_skpy_judges_them() {
         expired.lines().take(5).collect::<Vec<_>>().join("\n"),
         expired.replacen("1000", "later", 1),
         format!("{expired}seventh\n"),
+        expired.replacen("https://", "https:\r//", 1),
+        expired.replacen("live:", "live:\u{0c}", 1),
     ] {
         assert_eq!(skpy(script, &malformed).trim(), "Token file is malformed");
         assert!(parse_token_file(&malformed).is_err(), "{malformed:?}");

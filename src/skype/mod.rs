@@ -29,6 +29,7 @@ pub use error::SkypeError;
 pub use files::{Attachment, AttachmentKind};
 pub use login::{Credentials, Profile};
 pub use messages::{MessageFormat, MessageId, OutgoingMessage, SentMessage};
+pub use registration::{EndpointLocation, parse_endpoint_location, parse_registration_token};
 pub use session::{
     Freshness, MalformedTokenFile, Registration, Session, SkypeAuth, parse_token_file,
     write_token_file,

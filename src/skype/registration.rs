@@ -19,7 +19,8 @@ static LOCATION_PARTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(https?://[^/]+/v1)/users/ME/endpoints(?:/(%7B[a-zA-Z0-9\-]+%7D))?").unwrap()
 });
 static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(registrationToken=[a-z0-9+/=]+)").unwrap());
+    // ASCII-only case folding: `ſ` must not pass for `s`.
+    LazyLock::new(|| Regex::new(r"(?i-u)(registrationToken=[a-z0-9+/=]+)").unwrap());
 static EXPIRES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"expires=(\d+)").unwrap());
 static ENDPOINT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"endpointId=(\{[a-zA-Z0-9\-]+\})").unwrap());
@@ -59,14 +60,12 @@ impl Api {
 
             let mut endpoint_id = None;
             let location = header(&response, LOCATION.as_str());
-            if let Some(parts) = location.as_deref().and_then(|l| LOCATION_PARTS.captures(l)) {
-                endpoint_id = parts
-                    .get(2)
-                    .map(|id| id.as_str().replace("%7B", "{").replace("%7D", "}"));
-                if parts[1] != host {
+            if let Some(location) = location.as_deref().and_then(parse_endpoint_location) {
+                endpoint_id = location.endpoint_id;
+                if location.msgs_host != host {
                     // Skype wants another host: register there instead,
                     // ignoring any token in this answer.
-                    host = check_base_url("Location", &parts[1]).map_err(|_| {
+                    host = check_base_url("Location", &location.msgs_host).map_err(|_| {
                         SkypeError::Protocol("redirect to an untrusted host".into())
                     })?;
                     continue;
@@ -142,9 +141,29 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     Some(response.headers().get(name)?.to_str().ok()?.to_string())
 }
 
+/// What a registration's `Location` header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointLocation {
+    /// The messaging host (`https://.../v1`) to use from now on.
+    pub msgs_host: String,
+    /// `{guid}` of the endpoint, when named.
+    pub endpoint_id: Option<String>,
+}
+
+/// Reads `<host>/v1/users/ME/endpoints[/%7B<guid>%7D]`.
+pub fn parse_endpoint_location(location: &str) -> Option<EndpointLocation> {
+    let parts = LOCATION_PARTS.captures(location)?;
+    Some(EndpointLocation {
+        msgs_host: parts[1].to_string(),
+        endpoint_id: parts
+            .get(2)
+            .map(|id| id.as_str().replace("%7B", "{").replace("%7D", "}")),
+    })
+}
+
 /// Reads `registrationToken=<b64>; expires=<unix secs>; endpointId={guid}`,
 /// keeping the `registrationToken=` prefix (it is sent back as is).
-pub(crate) fn parse_registration_token(
+pub fn parse_registration_token(
     header: &str,
 ) -> Result<(SecretString, u64, Option<String>), SkypeError> {
     let token = TOKEN

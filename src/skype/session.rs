@@ -88,9 +88,7 @@ pub struct MalformedTokenFile(&'static str);
 /// Like SkPy, the line count and the two numbers are checked here; whether
 /// the tokens are still valid is [`Session::freshness`]'s question.
 pub fn parse_token_file(text: &str) -> Result<Session, MalformedTokenFile> {
-    // `lines()` splits on \n and \r\n and ignores one final newline, as
-    // Python's splitlines() does for the files SkPy writes.
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = python_splitlines(text);
     let [
         user_id,
         skype_token,
@@ -127,6 +125,36 @@ pub fn parse_token_file(text: &str) -> Result<Session, MalformedTokenFile> {
             endpoint_id: None,
         },
     })
+}
+
+/// Splits like Python's `str.splitlines()`, which SkPy reads the file with:
+/// every line boundary Python knows (`\r` alone included), and no empty
+/// last line after a final newline.
+fn python_splitlines(text: &str) -> Vec<&str> {
+    const BOUNDARIES: &[char] = &[
+        '\n', '\r', '\u{0b}', '\u{0c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}',
+        '\u{2029}',
+    ];
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.find(BOUNDARIES) {
+            Some(at) => {
+                lines.push(&rest[..at]);
+                let boundary = if rest[at..].starts_with("\r\n") {
+                    2
+                } else {
+                    rest[at..].chars().next().map_or(1, char::len_utf8)
+                };
+                rest = &rest[at + boundary..];
+            }
+            None => {
+                lines.push(rest);
+                rest = "";
+            }
+        }
+    }
+    lines
 }
 
 /// Writes the session exactly as SkPy's `writeTokenToStr` does.
@@ -204,6 +232,18 @@ mod tests {
         let crlf = SKPY_FILE.replace('\n', "\r\n");
         assert!(parse_token_file(&crlf).is_ok());
         assert!(parse_token_file(SKPY_FILE.trim_end()).is_ok());
+    }
+
+    #[test]
+    fn lines_split_as_python_splits_them() {
+        assert_eq!(python_splitlines("a\nb\r\nc\rd\n"), ["a", "b", "c", "d"]);
+        assert_eq!(python_splitlines("a\n\nb"), ["a", "", "b"]);
+        assert_eq!(python_splitlines("a\u{2028}b\u{0c}"), ["a", "b"]);
+        assert!(python_splitlines("").is_empty());
+        // A stray \r is a line of its own to SkPy: seven lines, malformed.
+        let file = "u\nt\n1\nr\n2\nhost\r\n";
+        assert!(parse_token_file(file).is_ok());
+        assert!(parse_token_file("u\nt\n1\nr\n2\nho\rst\n").is_err());
     }
 
     #[test]

@@ -144,6 +144,23 @@ fn key_entry(index: usize, key: KeyDocument) -> Result<KeyEntry, AccountError> {
     }
 }
 
+/// A fixed secret JSON (tests, tools): the same parsing as Secrets Manager's.
+pub struct StaticAccount(String);
+
+impl StaticAccount {
+    /// Serves `text`, the secret JSON of design.md.
+    pub fn from_secret_json(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountSource for StaticAccount {
+    async fn load(&self) -> Result<Account, AccountError> {
+        Account::from_secret_json(&self.0)
+    }
+}
+
 /// Local mode: `SKYPE_USERNAME`, `SKYPE_PASSWORD`, `API_KEYS`
 /// (comma-separated) and `CHANNELS` (a JSON object of aliases).
 pub struct EnvAccountSource;

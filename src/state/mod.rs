@@ -10,7 +10,7 @@ mod lease;
 mod token_store;
 mod vault;
 
-pub use account::{Account, AccountError, AccountSource, EnvAccountSource};
+pub use account::{Account, AccountError, AccountSource, EnvAccountSource, StaticAccount};
 pub use account_cache::AccountCache;
 pub use aws::{S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, StoreLoginGate};

@@ -88,9 +88,8 @@ fn parse(event: &Value) -> Result<Request, AppError> {
             "the body is marked base64 but is not valid base64",
         ));
     }
-    let text = event.to_string();
-    // lambda_http panics on a few impossible-in-AWS inputs (a bad Host
-    // header); a hostile direct invocation must still get an answer.
+    let text = without_uri_parts(event).to_string();
+    // A last guard: a hostile direct invocation must still get an answer.
     std::panic::catch_unwind(|| lambda_http::request::from_str(&text))
         .ok()
         .and_then(Result::ok)
@@ -100,6 +99,55 @@ fn parse(event: &Value) -> Result<Request, AppError> {
                 "not a valid API Gateway or Function URL request",
             )
         })
+}
+
+/// The event without what lambda_http builds a URI from and we never use
+/// (host, scheme, query string), and with a path it can always parse:
+/// lambda_http panics on a host or query it cannot parse, which API
+/// Gateway never sends but a direct invocation can.
+fn without_uri_parts(event: &Value) -> Value {
+    let mut event = event.clone();
+    for headers in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = event.get_mut(headers).and_then(Value::as_object_mut) {
+            headers.retain(|name, _| {
+                !name.eq_ignore_ascii_case("host")
+                    && !name.eq_ignore_ascii_case("x-forwarded-proto")
+            });
+        }
+    }
+    if let Some(context) = event
+        .get_mut("requestContext")
+        .and_then(Value::as_object_mut)
+    {
+        context.remove("domainName");
+        context.remove("stage");
+    }
+    for query in [
+        "rawQueryString",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+    ] {
+        if let Some(object) = event.as_object_mut() {
+            object.remove(query);
+        }
+    }
+    for path in ["rawPath", "path"] {
+        if let Some(value) = event.get_mut(path)
+            && !value.as_str().is_some_and(is_plain_path)
+        {
+            *value = Value::String("/".into());
+        }
+    }
+    event
+}
+
+/// A path of the characters a URI path may hold as they are.
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.len() <= 1024
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b))
 }
 
 async fn route(app: &App, request: Request, deadline: Deadline) -> Result<Reply, AppError> {

@@ -5,21 +5,9 @@ use serde_json::Value;
 use skype_sender::app::App;
 use skype_sender::config::Config;
 use skype_sender::skype::SkypeUrls;
-use skype_sender::state::{
-    Account, AccountError, AccountSource, FileObjects, FileTokenStore, Stores,
-};
+use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
 
 use super::fake_skype::FakeSkype;
-
-/// An account source serving fixed secret JSON.
-pub struct SecretJson(pub String);
-
-#[async_trait::async_trait]
-impl AccountSource for SecretJson {
-    async fn load(&self) -> Result<Account, AccountError> {
-        Account::from_secret_json(&self.0)
-    }
-}
 
 /// The client's base URLs for `fake`.
 pub fn skype_urls(fake: &FakeSkype) -> SkypeUrls {
@@ -60,7 +48,7 @@ pub fn stores(secret: &Value, name: &str) -> Stores {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     Stores {
-        accounts: Box::new(SecretJson(secret.to_string())),
+        accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
         tokens: Box::new(FileTokenStore::new(dir.join("token"))),
         lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
         records: Box::new(FileObjects::new(dir.join("idempotency"))),
