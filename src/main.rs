@@ -15,7 +15,7 @@ use skype_sender::triggers;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let stores = Stores::open(&config.state).await;
+    let stores = Stores::open(&config.state);
     let app = Arc::new(App::new(config, stores));
     // Several invocations at once when Lambda allows it
     // (AWS_LAMBDA_MAX_CONCURRENCY > 1); one at a time otherwise. They share

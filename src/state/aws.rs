@@ -2,24 +2,98 @@
 //! S3 with conditional writes. Errors are described by kind only: an SDK
 //! error can quote a request, and requests here carry secrets.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
+use tokio::sync::OnceCell;
 
 use super::account::{Account, AccountError, AccountSource};
 use super::token_store::{ObjectStore, StoreError, StoredToken, TokenStore, Version};
 
+/// The SDK clients of a container, built when first needed: loading the
+/// SDK's configuration takes milliseconds that a cold start should not
+/// spend before Lambda hands over the first event.
+#[derive(Default)]
+pub struct AwsClients {
+    config: OnceCell<aws_config::SdkConfig>,
+    s3: OnceCell<aws_sdk_s3::Client>,
+    secrets: OnceCell<aws_sdk_secretsmanager::Client>,
+}
+
+impl AwsClients {
+    /// Clients configured from the environment, on first use.
+    pub fn from_environment() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Clients built elsewhere (tests, tools).
+    pub fn from_clients(
+        s3: aws_sdk_s3::Client,
+        secrets: aws_sdk_secretsmanager::Client,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            config: OnceCell::new(),
+            s3: OnceCell::new_with(Some(s3)),
+            secrets: OnceCell::new_with(Some(secrets)),
+        })
+    }
+
+    async fn config(&self) -> &aws_config::SdkConfig {
+        self.config.get_or_init(sdk_config).await
+    }
+
+    async fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3
+            .get_or_init(|| async { s3_client(self.config().await) })
+            .await
+    }
+
+    async fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
+        self.secrets
+            .get_or_init(|| async { aws_sdk_secretsmanager::Client::new(self.config().await) })
+            .await
+    }
+}
+
+/// The AWS SDK configuration: the environment's region, credentials and
+/// endpoint (`AWS_ENDPOINT_URL` for local servers), with bounded timeouts
+/// so an outage answers 503 quickly.
+async fn sdk_config() -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(7))
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await
+}
+
+/// An S3 client; path-style addressing when the endpoint is overridden
+/// (local servers have no per-bucket host names).
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// The secret of design.md, read from Secrets Manager.
 pub struct SecretsManagerSource {
-    client: aws_sdk_secretsmanager::Client,
+    clients: Arc<AwsClients>,
     secret_id: String,
 }
 
 impl SecretsManagerSource {
-    /// Reads `secret_id` (a name or an ARN) with `client`.
-    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+    /// Reads `secret_id` (a name or an ARN).
+    pub fn new(clients: Arc<AwsClients>, secret_id: impl Into<String>) -> Self {
         Self {
-            client,
+            clients,
             secret_id: secret_id.into(),
         }
     }
@@ -29,7 +103,9 @@ impl SecretsManagerSource {
 impl AccountSource for SecretsManagerSource {
     async fn load(&self) -> Result<Account, AccountError> {
         let output = self
-            .client
+            .clients
+            .secrets()
+            .await
             .get_secret_value()
             .secret_id(&self.secret_id)
             .send()
@@ -44,7 +120,7 @@ impl AccountSource for SecretsManagerSource {
 
 /// One S3 object, read and written with ETag conditions.
 pub struct S3TokenStore {
-    client: aws_sdk_s3::Client,
+    clients: Arc<AwsClients>,
     bucket: String,
     key: String,
 }
@@ -52,12 +128,12 @@ pub struct S3TokenStore {
 impl S3TokenStore {
     /// The object `key` in `bucket`.
     pub fn new(
-        client: aws_sdk_s3::Client,
+        clients: Arc<AwsClients>,
         bucket: impl Into<String>,
         key: impl Into<String>,
     ) -> Self {
         Self {
-            client,
+            clients,
             bucket: bucket.into(),
             key: key.into(),
         }
@@ -68,7 +144,9 @@ impl S3TokenStore {
 impl TokenStore for S3TokenStore {
     async fn load(&self) -> Result<Option<StoredToken>, StoreError> {
         let output = match self
-            .client
+            .clients
+            .s3()
+            .await
             .get_object()
             .bucket(&self.bucket)
             .key(&self.key)
@@ -93,7 +171,9 @@ impl TokenStore for S3TokenStore {
 
     async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError> {
         let request = self
-            .client
+            .clients
+            .s3()
+            .await
             .put_object()
             .bucket(&self.bucket)
             .key(&self.key)
@@ -120,7 +200,7 @@ impl TokenStore for S3TokenStore {
 
 /// Objects under a prefix of a bucket.
 pub struct S3Objects {
-    client: aws_sdk_s3::Client,
+    clients: Arc<AwsClients>,
     bucket: String,
     prefix: String,
 }
@@ -128,12 +208,12 @@ pub struct S3Objects {
 impl S3Objects {
     /// Objects `<prefix><key>` in `bucket`.
     pub fn new(
-        client: aws_sdk_s3::Client,
+        clients: Arc<AwsClients>,
         bucket: impl Into<String>,
         prefix: impl Into<String>,
     ) -> Self {
         Self {
-            client,
+            clients,
             bucket: bucket.into(),
             prefix: prefix.into(),
         }
@@ -143,7 +223,7 @@ impl S3Objects {
 impl ObjectStore for S3Objects {
     fn object(&self, key: &str) -> Box<dyn TokenStore> {
         Box::new(S3TokenStore::new(
-            self.client.clone(),
+            self.clients.clone(),
             &self.bucket,
             format!("{}{key}", self.prefix),
         ))

@@ -12,14 +12,12 @@ mod vault;
 
 pub use account::{Account, AccountError, AccountSource, EnvAccountSource, StaticAccount};
 pub use account_cache::AccountCache;
-pub use aws::{S3Objects, S3TokenStore, SecretsManagerSource};
+pub use aws::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, StoreLoginGate};
 pub use token_store::{
     FileObjects, FileTokenStore, ObjectStore, StoreError, StoredToken, TokenStore, Version,
 };
 pub use vault::{Saved, SessionVault};
-
-use std::time::Duration;
 
 use crate::config::StateLocation;
 
@@ -36,9 +34,9 @@ pub struct Stores {
 }
 
 impl Stores {
-    /// The stores `location` names. AWS clients are built once here (per
-    /// container), with short timeouts so an outage answers 503 quickly.
-    pub async fn open(location: &StateLocation) -> Self {
+    /// The stores `location` names (their AWS clients are built once per
+    /// container, on first use).
+    pub fn open(location: &StateLocation) -> Self {
         match location {
             StateLocation::Local { token_file } => {
                 let beside = |suffix: &str| {
@@ -58,42 +56,18 @@ impl Stores {
                 bucket,
                 key,
             } => {
-                let sdk = aws_sdk_config().await;
-                let s3 = s3_client(&sdk);
+                let aws = AwsClients::from_environment();
                 Self {
-                    accounts: Box::new(SecretsManagerSource::new(
-                        aws_sdk_secretsmanager::Client::new(&sdk),
-                        secret_id,
+                    accounts: Box::new(SecretsManagerSource::new(aws.clone(), secret_id)),
+                    tokens: Box::new(S3TokenStore::new(aws.clone(), bucket, key)),
+                    lock: Box::new(S3TokenStore::new(
+                        aws.clone(),
+                        bucket,
+                        format!("{key}.lock"),
                     )),
-                    tokens: Box::new(S3TokenStore::new(s3.clone(), bucket, key)),
-                    lock: Box::new(S3TokenStore::new(s3.clone(), bucket, format!("{key}.lock"))),
-                    records: Box::new(S3Objects::new(s3, bucket, "idempotency/")),
+                    records: Box::new(S3Objects::new(aws, bucket, "idempotency/")),
                 }
             }
         }
     }
-}
-
-/// The AWS SDK configuration: the environment's region, credentials and
-/// endpoint (`AWS_ENDPOINT_URL` for local servers), with bounded timeouts.
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(3))
-        .operation_timeout(Duration::from_secs(7))
-        .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await
-}
-
-/// An S3 client; path-style addressing when the endpoint is overridden
-/// (local servers have no per-bucket host names).
-pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(sdk.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }

@@ -62,7 +62,7 @@ impl From<AppError> for Reply {
 }
 
 /// Handles one HTTP event and answers in its shape.
-pub async fn handle(app: &App, event: &Value, shape: Shape, deadline: Deadline) -> Value {
+pub async fn handle(app: &App, event: Value, shape: Shape, deadline: Deadline) -> Value {
     let reply = match parse(event) {
         Ok(request) => route(app, request, deadline)
             .await
@@ -75,7 +75,7 @@ pub async fn handle(app: &App, event: &Value, shape: Shape, deadline: Deadline) 
     encode(reply, shape)
 }
 
-fn parse(event: &Value) -> Result<Request, AppError> {
+fn parse(event: Value) -> Result<Request, AppError> {
     // lambda_http panics on a base64 body it cannot decode: check first.
     if event.get("isBase64Encoded") == Some(&Value::Bool(true))
         && let Some(body) = event.get("body").and_then(Value::as_str)
@@ -105,8 +105,7 @@ fn parse(event: &Value) -> Result<Request, AppError> {
 /// (host, scheme, query string), and with a path it can always parse:
 /// lambda_http panics on a host or query it cannot parse, which API
 /// Gateway never sends but a direct invocation can.
-fn without_uri_parts(event: &Value) -> Value {
-    let mut event = event.clone();
+fn without_uri_parts(mut event: Value) -> Value {
     for headers in ["headers", "multiValueHeaders"] {
         if let Some(headers) = event.get_mut(headers).and_then(Value::as_object_mut) {
             headers.retain(|name, _| {

@@ -91,7 +91,7 @@ pub async fn handle_within(
     deadline: Deadline,
 ) -> Result<Value, FunctionError> {
     match classify(&event) {
-        Trigger::Http(shape) => Ok(http::handle(app, &event, shape, deadline).await),
+        Trigger::Http(shape) => Ok(http::handle(app, event, shape, deadline).await),
         Trigger::Direct => {
             let delivered = send_payload(app, event, None, deadline).await?;
             Ok(direct_answer(&delivered))

@@ -8,7 +8,7 @@ use skype_sender::app::{App, SendRequest};
 use skype_sender::config::Config;
 use skype_sender::domain::{Format, MessageText};
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
-use skype_sender::state::{S3Objects, S3TokenStore, SecretsManagerSource, Stores};
+use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
 
 use super::fake_skype::{Account as FakeAccount, FakeSkype};
 use super::local_app;
@@ -103,21 +103,21 @@ impl World {
         counter: &RequestCounter,
         overrides: &[(&str, &str)],
     ) -> App {
-        let s3 = moto::s3(s3_sdk, counter);
+        let aws = AwsClients::from_clients(
+            moto::s3(s3_sdk, counter),
+            moto::secrets(secrets_sdk, counter),
+        );
         App::new(
             self.config(overrides),
             Stores {
-                accounts: Box::new(SecretsManagerSource::new(
-                    moto::secrets(secrets_sdk, counter),
-                    &self.secret_id,
-                )),
-                tokens: Box::new(S3TokenStore::new(s3.clone(), &self.bucket, KEY)),
+                accounts: Box::new(SecretsManagerSource::new(aws.clone(), &self.secret_id)),
+                tokens: Box::new(S3TokenStore::new(aws.clone(), &self.bucket, KEY)),
                 lock: Box::new(S3TokenStore::new(
-                    s3.clone(),
+                    aws.clone(),
                     &self.bucket,
                     format!("{KEY}.lock"),
                 )),
-                records: Box::new(S3Objects::new(s3, &self.bucket, "idempotency/")),
+                records: Box::new(S3Objects::new(aws, &self.bucket, "idempotency/")),
             },
         )
     }
