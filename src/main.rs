@@ -11,7 +11,9 @@ use skype_sender::deadline::Deadline;
 use skype_sender::state::Stores;
 use skype_sender::triggers;
 
-#[tokio::main]
+/// One thread: a Lambda sandbox of 128 MB has a fraction of a vCPU, and
+/// the work is waiting on the network, which one thread multiplexes.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
