@@ -12,4 +12,5 @@ pub mod error;
 pub mod idempotency;
 pub mod skype;
 pub mod state;
+pub mod telemetry;
 pub mod triggers;

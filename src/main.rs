@@ -15,7 +15,7 @@ use skype_sender::triggers;
 /// the work is waiting on the network, which one thread multiplexes.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    skype_sender::telemetry::init();
     let config = Config::from_env()?;
     let stores = Stores::open(&config.state);
     let app = Arc::new(App::new(config, stores));

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use fake_skype::lock_and_key;
 use fake_skype::{Account, FakeSkype, FakeUrls, Fault, Op};
-use regex::Regex;
+use regex_lite::Regex;
 use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 static FORMATS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 use reqwest::header::LOCATION;
 use secrecy::ExposeSecret;
 use serde::Serialize;

@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use secrecy::{ExposeSecret, SecretString};
@@ -19,8 +19,8 @@ static LOCATION_PARTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(https?://[^/]+/v1)/users/ME/endpoints(?:/(%7B[a-zA-Z0-9\-]+%7D))?").unwrap()
 });
 static TOKEN: LazyLock<Regex> =
-    // ASCII-only case folding: `ſ` must not pass for `s`.
-    LazyLock::new(|| Regex::new(r"(?i-u)(registrationToken=[a-z0-9+/=]+)").unwrap());
+    // ASCII-only case folding (regex-lite knows no other): `ſ` is no `s`.
+    LazyLock::new(|| Regex::new(r"(?i)(registrationToken=[a-z0-9+/=]+)").unwrap());
 static EXPIRES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"expires=(\d+)").unwrap());
 static ENDPOINT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"endpointId=(\{[a-zA-Z0-9\-]+\})").unwrap());

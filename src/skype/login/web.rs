@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use quick_xml::escape::unescape;
-use regex::Regex;
+use regex_lite::Regex;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use secrecy::{ExposeSecret, SecretString};
 

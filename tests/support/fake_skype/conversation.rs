@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 /// Every shape of id the service delivered messages to.
 static VALID: LazyLock<Regex> = LazyLock::new(|| {
