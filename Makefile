@@ -138,3 +138,14 @@ fuzz: $(CARGO_FUZZ)
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root $(CURDIR)/.tools
+
+## bench: the performance figures of the issue (cold start against a
+## hello-world lambda_runtime binary, warm overhead, RSS, sizes, concurrency,
+## cold containers, SQS batches) on the release binaries; prints the table
+## and writes target/bench.json. A few minutes; not part of `make test`
+## (which runs a quick smoke version, tests/bench_smoke.rs).
+.PHONY: bench
+bench: $(VENV)/.installed
+	cargo build --release --locked --bin skype-sender --example bench --example hello-lambda
+	target/release/examples/bench --function target/release/skype-sender \
+	  --hello target/release/examples/hello-lambda --json target/bench.json

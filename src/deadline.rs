@@ -20,7 +20,13 @@ impl Deadline {
     }
 
     /// From Lambda's `Lambda-Runtime-Deadline-Ms` (Unix milliseconds).
+    /// Some emulators (`cargo lambda watch`) send a duration instead
+    /// (`600000`): a value before 2001 can only mean that.
     pub fn from_epoch_millis(deadline_ms: u64) -> Self {
+        const SEPTEMBER_2001_MS: u64 = 1_000_000_000_000;
+        if deadline_ms < SEPTEMBER_2001_MS {
+            return Self::after(Duration::from_millis(deadline_ms));
+        }
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -56,5 +62,20 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(Deadline::from_epoch_millis(0).budget(), Duration::ZERO);
+        let past = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            - 1000;
+        assert_eq!(Deadline::from_epoch_millis(past).budget(), Duration::ZERO);
+        let soon = past + 11_000;
+        assert!(Deadline::from_epoch_millis(soon).budget() > Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_duration_from_an_emulator_is_read_as_one() {
+        // cargo lambda watch sends 600000 for ten minutes.
+        let deadline = Deadline::from_epoch_millis(600_000);
+        assert!(deadline.budget() > Duration::from_secs(590));
     }
 }

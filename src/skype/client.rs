@@ -1,7 +1,6 @@
 //! The stateful client: one logged-in session shared by every caller,
 //! renewed by the clock and recovered once when Skype refuses it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use super::config::{ClientOptions, SkypeUrls};
 use super::conversation::ConversationId;
 use super::error::SkypeError;
 use super::files::Attachment;
-use super::http::{Api, unix_now, unix_now_ms};
+use super::http::{Api, unix_now};
 use super::login::{Credentials, Profile};
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage};
 use super::session::{Freshness, Session, SkypeAuth};
@@ -48,7 +47,6 @@ pub struct SkypeClient {
     state: RwLock<State>,
     /// Held while renewing, so renewals never run twice at once.
     renewal: tokio::sync::Mutex<()>,
-    last_client_message_id: AtomicU64,
 }
 
 #[derive(Default)]
@@ -86,7 +84,6 @@ impl SkypeClient {
             gate: None,
             state: RwLock::new(State::default()),
             renewal: tokio::sync::Mutex::new(()),
-            last_client_message_id: AtomicU64::new(0),
         })
     }
 
@@ -458,17 +455,12 @@ impl SkypeClient {
         self.next_client_message_id()
     }
 
-    /// Unix milliseconds, strictly increasing within this client, so two
-    /// messages sent in the same millisecond are not merged by Skype.
+    /// A random 19-digit id. Skype keeps one message per id, user and
+    /// conversation, and every container shares the bot's user: ids from
+    /// the clock (as SkPy made them) collide when two containers send in
+    /// the same millisecond, and the second message would be dropped.
     fn next_client_message_id(&self) -> String {
-        let now = unix_now_ms();
-        let previous = self
-            .last_client_message_id
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
-                Some(now.max(last + 1))
-            })
-            .unwrap_or(now);
-        now.max(previous + 1).to_string()
+        fastrand::u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000).to_string()
     }
 
     fn read_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
@@ -487,5 +479,27 @@ impl SkypeClient {
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_message_ids_do_not_collide_across_clients_in_the_same_millisecond() {
+        let clients: Vec<SkypeClient> = (0..50)
+            .map(|_| {
+                SkypeClient::new(SkypeUrls::default(), ClientOptions::default(), None).unwrap()
+            })
+            .collect();
+        let mut ids: Vec<String> = clients.iter().map(|c| c.new_client_message_id()).collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 19 && id.bytes().all(|b| b.is_ascii_digit()))
+        );
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 50);
     }
 }

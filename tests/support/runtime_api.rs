@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -43,6 +43,31 @@ impl Outcome {
     }
 }
 
+/// When the emulator handed an invocation to the function and when the
+/// function's answer arrived: the invocation's end-to-end time as the
+/// Runtime API sees it (the function's HTTP round trips to it included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// The `/next` answer carrying the event was ready to be sent.
+    pub handed_out: Instant,
+    /// The `/response` (or `/error`) request had arrived, body and all.
+    pub answered: Instant,
+}
+
+impl Timing {
+    /// From handed out to answered.
+    pub fn elapsed(&self) -> Duration {
+        self.answered.saturating_duration_since(self.handed_out)
+    }
+}
+
+/// An invocation waiting for its answer.
+struct Waiter {
+    done: oneshot::Sender<(Outcome, Timing)>,
+    /// Set when `/next` hands the event out.
+    handed_out: Option<Instant>,
+}
+
 struct Pending {
     id: String,
     event: Value,
@@ -52,8 +77,9 @@ struct Pending {
 #[derive(Clone)]
 struct Shared {
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
-    waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
+    waiting: Arc<Mutex<HashMap<String, Waiter>>>,
     polls: Arc<AtomicU64>,
+    first_poll: Arc<OnceLock<Instant>>,
     in_flight: Arc<AtomicU64>,
     max_in_flight: Arc<AtomicU64>,
     init_error: Arc<Mutex<Option<Value>>>,
@@ -76,6 +102,7 @@ impl RuntimeApi {
             queue: Arc::new(tokio::sync::Mutex::new(receiver)),
             waiting: Arc::default(),
             polls: Arc::default(),
+            first_poll: Arc::default(),
             in_flight: Arc::default(),
             max_in_flight: Arc::default(),
             init_error: Arc::default(),
@@ -110,6 +137,11 @@ impl RuntimeApi {
         self.shared.polls.load(Ordering::SeqCst)
     }
 
+    /// When the function first asked for an event (the end of its init).
+    pub fn first_poll_at(&self) -> Option<Instant> {
+        self.shared.first_poll.get().copied()
+    }
+
     /// The most invocations the function held at once.
     pub fn max_in_flight(&self) -> u64 {
         self.shared.max_in_flight.load(Ordering::SeqCst)
@@ -128,12 +160,34 @@ impl RuntimeApi {
 
     /// Same, with a deadline of `timeout` given to the function.
     pub async fn invoke_with_timeout(&self, event: Value, timeout: Duration) -> Outcome {
+        self.invoke_timed_with_timeout(event, timeout).await.0
+    }
+
+    /// Queues `event`, waits for the answer, and says when the event was
+    /// handed out and when the answer came (see [`Timing`]).
+    pub async fn invoke_timed(&self, event: Value) -> (Outcome, Timing) {
+        self.invoke_timed_with_timeout(event, Duration::from_secs(30))
+            .await
+    }
+
+    /// Same, with a deadline of `timeout` given to the function.
+    pub async fn invoke_timed_with_timeout(
+        &self,
+        event: Value,
+        timeout: Duration,
+    ) -> (Outcome, Timing) {
         let id = format!(
             "8476a536-e9f4-11e8-9739-{:012x}",
             self.next_id.fetch_add(1, Ordering::SeqCst)
         );
         let (done, answer) = oneshot::channel();
-        self.shared.waiting.lock().unwrap().insert(id.clone(), done);
+        self.shared.waiting.lock().unwrap().insert(
+            id.clone(),
+            Waiter {
+                done,
+                handed_out: None,
+            },
+        );
         let deadline_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -154,6 +208,7 @@ impl RuntimeApi {
 }
 
 async fn next(State(shared): State<Shared>) -> impl IntoResponse {
+    let _ = shared.first_poll.set(Instant::now());
     shared.polls.fetch_add(1, Ordering::SeqCst);
     let pending = shared.queue.lock().await.recv().await;
     let Some(pending) = pending else {
@@ -182,14 +237,22 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
             .unwrap(),
     );
     headers.insert("content-type", "application/json".parse().unwrap());
-    (StatusCode::OK, headers, pending.event.to_string())
+    let body = pending.event.to_string();
+    if let Some(waiter) = shared.waiting.lock().unwrap().get_mut(&pending.id) {
+        waiter.handed_out = Some(Instant::now());
+    }
+    (StatusCode::OK, headers, body)
 }
 
-fn finish(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
+fn finish(shared: &Shared, id: &str, outcome: Outcome, answered: Instant) -> StatusCode {
     match shared.waiting.lock().unwrap().remove(id) {
-        Some(done) => {
+        Some(waiter) => {
             shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-            let _ = done.send(outcome);
+            let timing = Timing {
+                handed_out: waiter.handed_out.unwrap_or(answered),
+                answered,
+            };
+            let _ = waiter.done.send((outcome, timing));
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
@@ -202,11 +265,13 @@ fn parse(body: &Bytes) -> Value {
 }
 
 async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&shared, &id, Outcome::Response(parse(&body)))
+    let answered = Instant::now();
+    finish(&shared, &id, Outcome::Response(parse(&body)), answered)
 }
 
 async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&shared, &id, Outcome::Error(parse(&body)))
+    let answered = Instant::now();
+    finish(&shared, &id, Outcome::Error(parse(&body)), answered)
 }
 
 async fn init_error(State(shared): State<Shared>, body: Bytes) -> StatusCode {

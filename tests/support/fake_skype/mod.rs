@@ -197,6 +197,11 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The status the fake answered.
     pub status: u16,
+    /// The fake's own service time: from the whole request having been
+    /// received to its answer being ready (an injected delay included);
+    /// `None` while it is still being answered. Benchmarks subtract it from
+    /// end-to-end times to get the client's own overhead.
+    pub service_time: Option<Duration>,
 }
 
 impl RecordedRequest {
@@ -343,6 +348,20 @@ impl FakeSkype {
     /// Every request received, in arrival order, rejected ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
+    }
+
+    /// How many requests arrived so far (cheaper than `requests().len()`).
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// The requests received from the `start`th on (see [`FakeSkype::request_count`]).
+    pub fn requests_since(&self, start: usize) -> Vec<RecordedRequest> {
+        self.lock()
+            .requests
+            .get(start..)
+            .map(<[RecordedRequest]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// How many requests of `op` arrived (accepted and rejected).

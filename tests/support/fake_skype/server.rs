@@ -63,6 +63,8 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
         Ok(bytes) => (bytes.to_vec(), true),
         Err(_) => (Vec::new(), false),
     };
+    // The fake's own service time starts once the whole request is here.
+    let received = std::time::Instant::now();
     let req = Req {
         method: parts.method.as_str().to_string(),
         host: ctx.host,
@@ -94,6 +96,7 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
         headers: req.headers.clone(),
         body: req.body.clone(),
         status: 0,
+        service_time: None,
     });
     let resp = if body_ok {
         dispatch(&ctx, route, &req).await
@@ -112,7 +115,11 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
             hook(event);
         }
     }
-    into_response(resp)
+    let response = into_response(resp);
+    if let Some(recorded) = state::lock(&ctx.state).requests.get_mut(index) {
+        recorded.service_time = Some(received.elapsed());
+    }
+    response
 }
 
 async fn dispatch(ctx: &Ctx, route: Route, req: &Req) -> Resp {
