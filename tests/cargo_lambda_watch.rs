@@ -37,7 +37,6 @@ fn free_port() -> u16 {
 async fn direct_and_function_url_calls_work_under_cargo_lambda_watch() {
     let fake = FakeSkype::start().await;
     fake.add_account(Account::fred());
-    let urls = fake.urls();
     let port = free_port();
     let cargo_lambda = format!("{}/.venv/bin/cargo-lambda", env!("CARGO_MANIFEST_DIR"));
     let _watch = Killed(
@@ -83,12 +82,7 @@ async fn direct_and_function_url_calls_work_under_cargo_lambda_watch() {
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("SKYPE_LIVE_URL", &urls.live)
-            .env("SKYPE_LOGIN_URL", &urls.login)
-            .env("SKYPE_EDGE_URL", &urls.edge)
-            .env("SKYPE_API_URL", &urls.api)
-            .env("SKYPE_MSGS_URL", &urls.msgs)
-            .env("SKYPE_ASM_URL", &urls.asm)
+            .envs(fake.client_env())
             .env("SKYPE_USERNAME", "fred.adams@example.com")
             .env("SKYPE_PASSWORD", "p&ss<w>rd")
             .env("API_KEYS", "watch-key")

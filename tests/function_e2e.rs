@@ -62,7 +62,6 @@ impl Function {
 
     async fn start_with(fake: &FakeSkype, vars: &[(&str, &str)]) -> Function {
         let runtime = RuntimeApi::start().await;
-        let urls = fake.urls();
         let mut child = Command::new(env!("CARGO_BIN_EXE_skype-sender"))
             .env_clear()
             .envs(vars.iter().copied())
@@ -73,12 +72,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_REGION", "us-east-1")
             .env("RUST_LOG", "debug")
-            .env("SKYPE_LIVE_URL", &urls.live)
-            .env("SKYPE_LOGIN_URL", &urls.login)
-            .env("SKYPE_EDGE_URL", &urls.edge)
-            .env("SKYPE_API_URL", &urls.api)
-            .env("SKYPE_MSGS_URL", &urls.msgs)
-            .env("SKYPE_ASM_URL", &urls.asm)
+            .envs(fake.client_env())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

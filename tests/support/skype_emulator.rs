@@ -48,14 +48,10 @@ async fn main() {
         );
     });
 
-    let urls = fake.urls();
     println!("Skype emulator running. Point the service at it with:");
-    println!("SKYPE_LIVE_URL={}", urls.live);
-    println!("SKYPE_LOGIN_URL={}", urls.login);
-    println!("SKYPE_EDGE_URL={}", urls.edge);
-    println!("SKYPE_API_URL={}", urls.api);
-    println!("SKYPE_MSGS_URL={}", urls.msgs);
-    println!("SKYPE_ASM_URL={}", urls.asm);
+    for (name, url) in fake.client_env() {
+        println!("{name}={url}");
+    }
     println!(
         "Account: {login} (home messaging host {})",
         fake.home_msgs_host()

@@ -98,7 +98,6 @@ impl World {
     /// The function's environment in AWS mode (moto through the proxy),
     /// plus `extra`.
     pub fn function_env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let urls = self.fake.urls();
         let mut env: Vec<(String, String)> = [
             ("SECRET_ID", self.secret_id.as_str()),
             ("TOKEN_BUCKET", self.bucket.as_str()),
@@ -107,16 +106,16 @@ impl World {
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("SKYPE_LIVE_URL", &urls.live),
-            ("SKYPE_LOGIN_URL", &urls.login),
-            ("SKYPE_EDGE_URL", &urls.edge),
-            ("SKYPE_API_URL", &urls.api),
-            ("SKYPE_MSGS_URL", &urls.msgs),
-            ("SKYPE_ASM_URL", &urls.asm),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        env.extend(
+            self.fake
+                .client_env()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         env
     }

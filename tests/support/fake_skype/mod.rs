@@ -305,6 +305,19 @@ impl FakeSkype {
         }
     }
 
+    /// The `SKYPE_*_URL` settings that point a client at this fake.
+    pub fn client_env(&self) -> Vec<(&'static str, String)> {
+        let urls = self.urls();
+        vec![
+            ("SKYPE_LIVE_URL", urls.live),
+            ("SKYPE_LOGIN_URL", urls.login),
+            ("SKYPE_EDGE_URL", urls.edge),
+            ("SKYPE_API_URL", urls.api),
+            ("SKYPE_MSGS_URL", urls.msgs),
+            ("SKYPE_ASM_URL", urls.asm),
+        ]
+    }
+
     /// The home messaging host registration redirects to (`.../v1`).
     pub fn home_msgs_host(&self) -> String {
         format!("http://127.0.0.1:{}/v1", self.home_port)
