@@ -70,9 +70,7 @@ pub fn classify(event: &Value) -> Trigger {
         Trigger::EventBridge
     } else if event.get("action").is_some() {
         Trigger::Refresh
-    } else if event.is_object()
-        && Fields::from_json(event.clone()).is_ok_and(|f| f.looks_like_send())
-    {
+    } else if Fields::looks_like_send(event) {
         Trigger::Direct
     } else {
         Trigger::Unknown

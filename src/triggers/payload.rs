@@ -53,11 +53,14 @@ impl Fields {
         Ok(None)
     }
 
-    /// Whether the payload names anything we would send.
-    pub fn looks_like_send(&self) -> bool {
-        ["msg", "text", "channel"]
-            .iter()
-            .any(|name| self.0.contains_key(*name))
+    /// Whether a JSON payload names anything we would send (read in
+    /// place: classifying an event must not copy it).
+    pub fn looks_like_send(payload: &Value) -> bool {
+        payload.as_object().is_some_and(|map| {
+            ["msg", "text", "channel"]
+                .iter()
+                .any(|name| map.contains_key(*name))
+        })
     }
 
     /// The checked request. `fallback_key` is the trigger's own
