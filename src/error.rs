@@ -72,6 +72,27 @@ impl AppError {
         .retry(Some(Duration::from_secs(2)))
     }
 
+    /// An unknown channel's error, completed with the aliases the caller
+    /// may use (only those: an alias list is no one else's business).
+    pub fn with_known_aliases(mut self, known: &[&str]) -> Self {
+        if self.code == "unknown_channel" {
+            if known.is_empty() {
+                self.message
+                    .push_str("; no aliases are configured for this key");
+            } else {
+                self.message
+                    .push_str(&format!("; known aliases: {}", known.join(", ")));
+            }
+        }
+        self
+    }
+
+    /// The same failure, explained by what had already happened.
+    pub fn prefixed(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// Whether trying again later may succeed (drives SQS/async retries).
     pub fn is_retryable(&self) -> bool {
         matches!(self.status, 409 | 429 | 500 | 503 | 504)
@@ -93,7 +114,11 @@ impl From<MessageError> for AppError {
 impl From<ChannelError> for AppError {
     fn from(err: ChannelError) -> Self {
         match err {
-            ChannelError::Invalid(_) => Self::bad_request("invalid_channel", err.to_string()),
+            ChannelError::Unknown(_) => Self::bad_request("unknown_channel", err.to_string()),
+            ChannelError::Invalid { .. }
+            | ChannelError::NotAName
+            | ChannelError::Empty
+            | ChannelError::TooMany(_) => Self::bad_request("invalid_channel", err.to_string()),
             ChannelError::BadAlias { .. } => Self::new(500, "bad_configuration", err.to_string()),
         }
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::app::Delivered;
+use crate::app::{Delivered, DeliveryStatus};
 use crate::state::{ObjectStore, StoreError, TokenStore, Version};
 
 /// The record of one key.
@@ -23,12 +23,33 @@ enum Record {
         started_at: u64,
     },
     Done {
-        id: String,
+        id: Option<String>,
         channel: String,
         arrival_time: Option<u64>,
+        #[serde(default)]
+        status: DeliveryStatus,
     },
     /// The attempt failed before Skype took the message: free to retry.
     Released,
+}
+
+impl Record {
+    fn into_delivered(self) -> Option<Delivered> {
+        match self {
+            Self::Done {
+                id,
+                channel,
+                arrival_time,
+                status,
+            } => Some(Delivered {
+                id,
+                channel,
+                arrival_time,
+                status,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// What claiming a key found.
@@ -101,24 +122,18 @@ impl Ledger {
             Err(StoreError::Conflict) => match object.load().await? {
                 None => None,
                 Some(stored) => match serde_json::from_str::<Record>(&stored.text) {
-                    Ok(Record::Done {
-                        id,
-                        channel,
-                        arrival_time,
-                    }) => {
-                        return Ok(Claim::Done(Delivered {
-                            id,
-                            channel,
-                            arrival_time,
-                        }));
-                    }
                     Ok(Record::InProgress { started_at })
                         if now() < started_at + self.stale_after.as_secs() =>
                     {
                         return Ok(Claim::InProgress);
                     }
-                    // Released, abandoned or unreadable: take it over.
-                    _ => Some(stored.version),
+                    Ok(record) => match record.into_delivered() {
+                        Some(delivered) => return Ok(Claim::Done(delivered)),
+                        // Released or abandoned: take it over.
+                        None => Some(stored.version),
+                    },
+                    // Unreadable: take it over.
+                    Err(_) => Some(stored.version),
                 },
             },
             Err(err) => return Err(err),
@@ -130,12 +145,24 @@ impl Ledger {
         }
     }
 
+    /// The result `key` recorded for `scope`, if its post completed.
+    pub async fn lookup(&self, scope: &str, key: &str) -> Result<Option<Delivered>, StoreError> {
+        let (record, _) = names(scope, key);
+        let Some(stored) = self.records.object(&record).load().await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str::<Record>(&stored.text)
+            .ok()
+            .and_then(Record::into_delivered))
+    }
+
     /// Records the result: repeats of the key get it from now on.
     pub async fn complete(&self, ticket: Ticket, delivered: &Delivered) -> Result<(), StoreError> {
         let done = to_text(&Record::Done {
             id: delivered.id.clone(),
             channel: delivered.channel.clone(),
             arrival_time: delivered.arrival_time,
+            status: delivered.status,
         });
         ticket
             .object

@@ -21,12 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_world::{GROUP, KEY, now, request, secret, world};
+use aws_world::{GROUP, KEY, now, secret, send_one, world};
 use fake_skype::{Fault, Op};
 use moto::RequestCounter;
 use secrecy::ExposeSecret;
 use skype_sender::app::App;
-use skype_sender::domain::Caller;
 use skype_sender::skype::{parse_token_file, write_token_file};
 
 #[tokio::test]
@@ -37,7 +36,7 @@ async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws()
     let counter = RequestCounter::default();
     let app = world.app(&counter, &[]);
 
-    app.send(&Caller::Trusted, &request("cold")).await.unwrap();
+    send_one(&app, "cold").await.unwrap();
     assert_eq!(
         counter.get(),
         2,
@@ -51,9 +50,7 @@ async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws()
 
     let sends_before = world.fake.count(Op::Send);
     for i in 0..20 {
-        app.send(&Caller::Trusted, &request(&format!("warm {i}")))
-            .await
-            .unwrap();
+        send_one(&app, &format!("warm {i}")).await.unwrap();
     }
     assert_eq!(counter.get(), 2, "warm sends make no AWS request");
     assert_eq!(
@@ -77,9 +74,7 @@ async fn an_expired_skype_token_costs_one_login_and_is_written_back() {
     world.put_token(&write_token_file(&session)).await;
     let app = world.app(&RequestCounter::default(), &[]);
 
-    app.send(&Caller::Trusted, &request("after expiry"))
-        .await
-        .unwrap();
+    send_one(&app, "after expiry").await.unwrap();
 
     assert_eq!(world.fake.logins(), 2);
     let stored = parse_token_file(&world.get_object(KEY).await.unwrap()).unwrap();
@@ -110,7 +105,7 @@ async fn a_newer_session_written_meanwhile_is_adopted_not_overwritten() {
     let app = Arc::new(world.app(&RequestCounter::default(), &[]));
     let sending = {
         let app = app.clone();
-        tokio::spawn(async move { app.send(&Caller::Trusted, &request("during")).await })
+        tokio::spawn(async move { send_one(&app, "during").await })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     world.put_token(&write_token_file(&newer)).await;
@@ -121,7 +116,7 @@ async fn a_newer_session_written_meanwhile_is_adopted_not_overwritten() {
         write_token_file(&newer),
         "the newer stored session was not overwritten"
     );
-    app.send(&Caller::Trusted, &request("after")).await.unwrap();
+    send_one(&app, "after").await.unwrap();
     let last = world
         .fake
         .requests()
@@ -151,9 +146,7 @@ async fn twenty_cold_containers_with_an_expired_session_log_in_once() {
         .enumerate()
         .map(|(i, app)| {
             let app = app.clone();
-            tokio::spawn(
-                async move { app.send(&Caller::Trusted, &request(&format!("c{i}"))).await },
-            )
+            tokio::spawn(async move { send_one(&app, &format!("c{i}")).await })
         })
         .collect();
     for send in sends {
@@ -233,12 +226,12 @@ async fn unreachable_aws_services_are_a_fast_503() {
 
     let started = Instant::now();
     let app = world.app_with(&nowhere, &world.sdk, &RequestCounter::default(), &[]);
-    let err = app.send(&Caller::Trusted, &request("x")).await.unwrap_err();
+    let err = send_one(&app, "x").await.unwrap_err();
     assert_eq!((err.status, err.code), (503, "secret_unavailable"));
     assert!(err.retry_after.is_some());
 
     let app = world.app_with(&world.sdk, &nowhere, &RequestCounter::default(), &[]);
-    let err = app.send(&Caller::Trusted, &request("x")).await.unwrap_err();
+    let err = send_one(&app, "x").await.unwrap_err();
     assert_eq!((err.status, err.code), (503, "token_store_unavailable"));
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -267,7 +260,7 @@ async fn while_another_container_holds_the_login_lease_we_wait_then_answer_503()
     let app = world.app(&RequestCounter::default(), &[("LOGIN_WAIT_SECONDS", "1")]);
 
     let started = Instant::now();
-    let err = app.send(&Caller::Trusted, &request("x")).await.unwrap_err();
+    let err = send_one(&app, "x").await.unwrap_err();
 
     assert_eq!((err.status, err.code), (503, "skype_login_in_progress"));
     assert!(err.retry_after.is_some());

@@ -222,7 +222,8 @@ async fn every_fault_is_answered_as_documented_and_nothing_is_lost_or_doubled() 
 
     // A crash between Skype's answer and the idempotency record: the retry
     // takes the stale claim over and Skype de-duplicates the re-send.
-    let (record, client_id) = idempotency::names("key-1", "crash-1");
+    // Records are per caller and per target.
+    let (record, client_id) = idempotency::names(&format!("key-1\n{GROUP}"), "crash-1");
     world
         .admin_s3
         .put_object()

@@ -281,10 +281,10 @@ async fn every_http_status_has_its_json_body() {
             None,
         ),
         (
-            "bad channel",
+            "unknown alias",
             post_json(json!({"API_KEY": KEY, "msg": "x", "channel": "general"})),
             400,
-            "invalid_channel",
+            "unknown_channel",
             None,
         ),
         (

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use serde_json::{Value, json};
-use skype_sender::app::{App, SendRequest};
-use skype_sender::domain::{Caller, Format, MessageText};
+use skype_sender::app::{App, Delivered, SendRequest};
+use skype_sender::domain::{Caller, ChannelNames, Format, MessageText};
+use skype_sender::error::AppError;
 use skype_sender::idempotency;
 use skype_sender::skype::{
     ClientOptions, ConversationId, Credentials, OutgoingMessage, SkypeClient, SkypeUrls,
@@ -35,9 +36,15 @@ async fn setup(name: &str) -> (FakeSkype, Arc<App>) {
     (fake, app)
 }
 
+/// Sends to "standup" as a trusted caller: that one target's result.
+async fn send(app: &App, text: &str, key: Option<&str>) -> Result<Delivered, AppError> {
+    let mut outcomes = app.send(&Caller::Trusted, &request(text, key)).await?;
+    outcomes.remove(0).result
+}
+
 fn request(text: &str, key: Option<&str>) -> SendRequest {
     SendRequest {
-        channel: "standup".into(),
+        channels: ChannelNames::one("standup"),
         text: MessageText::parse(text).unwrap(),
         format: Format::Rich,
         idempotency_key: key.map(str::to_string),
@@ -47,52 +54,31 @@ fn request(text: &str, key: Option<&str>) -> SendRequest {
 #[tokio::test]
 async fn a_repeated_key_answers_the_first_result_and_posts_once() {
     let (fake, app) = setup("idem-repeat").await;
-    let first = app
-        .send(&Caller::Trusted, &request("once", Some("k-1")))
-        .await
-        .unwrap();
-    let again = app
-        .send(&Caller::Trusted, &request("once", Some("k-1")))
-        .await
-        .unwrap();
+    let first = send(&app, "once", Some("k-1")).await.unwrap();
+    let again = send(&app, "once", Some("k-1")).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(fake.messages(GROUP).len(), 1);
     // Without a key, nothing changes: two sends, two posts.
-    app.send(&Caller::Trusted, &request("twice", None))
-        .await
-        .unwrap();
-    app.send(&Caller::Trusted, &request("twice", None))
-        .await
-        .unwrap();
+    send(&app, "twice", None).await.unwrap();
+    send(&app, "twice", None).await.unwrap();
     assert_eq!(fake.messages(GROUP).len(), 3);
 }
 
 #[tokio::test]
 async fn a_concurrent_duplicate_gets_409_while_the_first_is_in_flight() {
     let (fake, app) = setup("idem-concurrent").await;
-    app.send(&Caller::Trusted, &request("warm up", None))
-        .await
-        .unwrap();
+    send(&app, "warm up", None).await.unwrap();
     fake.inject(Op::Send, Fault::Slow(Duration::from_millis(600)), 1);
     let first = {
         let app = app.clone();
-        tokio::spawn(async move {
-            app.send(&Caller::Trusted, &request("slow", Some("k-2")))
-                .await
-        })
+        tokio::spawn(async move { send(&app, "slow", Some("k-2")).await })
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let err = app
-        .send(&Caller::Trusted, &request("slow", Some("k-2")))
-        .await
-        .unwrap_err();
+    let err = send(&app, "slow", Some("k-2")).await.unwrap_err();
     assert_eq!((err.status, err.code), (409, "idempotency_key_in_progress"));
     assert!(err.retry_after.is_some() && err.is_retryable());
     let delivered = first.await.unwrap().unwrap();
-    let later = app
-        .send(&Caller::Trusted, &request("slow", Some("k-2")))
-        .await
-        .unwrap();
+    let later = send(&app, "slow", Some("k-2")).await.unwrap();
     assert_eq!(delivered.id, later.id);
     assert_eq!(fake.messages(GROUP).len(), 2);
 }
@@ -100,18 +86,11 @@ async fn a_concurrent_duplicate_gets_409_while_the_first_is_in_flight() {
 #[tokio::test]
 async fn a_failure_frees_the_key_for_the_retry() {
     let (fake, app) = setup("idem-failure").await;
-    app.send(&Caller::Trusted, &request("warm up", None))
-        .await
-        .unwrap();
+    send(&app, "warm up", None).await.unwrap();
     fake.inject(Op::Send, Fault::Status(503), 1);
-    let err = app
-        .send(&Caller::Trusted, &request("retry me", Some("k-3")))
-        .await
-        .unwrap_err();
+    let err = send(&app, "retry me", Some("k-3")).await.unwrap_err();
     assert_eq!(err.status, 503);
-    app.send(&Caller::Trusted, &request("retry me", Some("k-3")))
-        .await
-        .unwrap();
+    send(&app, "retry me", Some("k-3")).await.unwrap();
     assert_eq!(fake.messages(GROUP).len(), 2);
 }
 
@@ -120,7 +99,8 @@ async fn a_sender_that_died_after_posting_is_not_posted_twice() {
     let (fake, app) = setup("idem-crash").await;
     // The dead sender: it claimed the key long ago, posted with the key's
     // client id, and died before recording the result.
-    let (record, client_id) = idempotency::names("aws", "k-4");
+    // Records are per caller and per target.
+    let (record, client_id) = idempotency::names(&format!("aws\n{GROUP}"), "k-4");
     let dir = std::env::temp_dir().join(format!("skype-sender-idem-crash-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("idempotency")).unwrap();
     std::fs::write(
@@ -155,12 +135,9 @@ async fn a_sender_that_died_after_posting_is_not_posted_twice() {
 
     // Lambda retries the event: the stale claim is taken over and the
     // re-send is de-duplicated by Skype.
-    let retried = app
-        .send(&Caller::Trusted, &request("reminder", Some("k-4")))
-        .await
-        .unwrap();
+    let retried = send(&app, "reminder", Some("k-4")).await.unwrap();
 
-    assert_eq!(retried.id, posted.id);
+    assert_eq!(retried.id, Some(posted.id));
     assert_eq!(fake.messages(GROUP).len(), 1, "posted once");
     let record = std::fs::read_to_string(dir.join("idempotency").join(&record)).unwrap();
     assert!(record.contains("\"done\""), "{record}");

@@ -7,8 +7,7 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::channel::Channels;
-use crate::skype::ConversationId;
+use super::channel::{Channels, Target};
 
 /// One accepted key.
 #[derive(Clone, PartialEq, Eq)]
@@ -111,9 +110,10 @@ impl ApiKeys {
 }
 
 impl Caller {
-    /// Whether this caller may post to `id`, asked for as `requested`.
-    /// A scoped key lists aliases or ids; either way of naming matches.
-    pub fn may_post_to(&self, requested: &str, id: &ConversationId, channels: &Channels) -> bool {
+    /// Whether this caller may post to `target`, asked for as `requested`
+    /// (an alias, perhaps of a group). A scoped key lists aliases or
+    /// conversation ids; any name of the target matches.
+    pub fn may_post_to(&self, requested: &str, target: &Target, channels: &Channels) -> bool {
         let Self::Key {
             channels: Some(allowed),
             ..
@@ -124,9 +124,25 @@ impl Caller {
         let requested = requested.trim();
         allowed.iter().any(|allowed| {
             allowed == requested
-                || allowed == id.as_str()
-                || channels.aliases_of(id).any(|alias| alias == allowed)
+                || *allowed == target.name
+                || channels
+                    .aliases_of(&target.destination)
+                    .any(|alias| alias == allowed)
         })
+    }
+
+    /// The aliases this caller may know of (named in errors).
+    pub fn visible_aliases<'a>(&'a self, channels: &'a Channels) -> Vec<&'a str> {
+        match self {
+            Self::Key {
+                channels: Some(allowed),
+                ..
+            } => channels
+                .aliases()
+                .filter(|alias| allowed.iter().any(|a| a == alias))
+                .collect(),
+            _ => channels.aliases().collect(),
+        }
     }
 
     /// The name logs show for this caller.
@@ -140,9 +156,8 @@ impl Caller {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::domain::ChannelNames;
 
     const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 
@@ -175,18 +190,33 @@ mod tests {
 
     #[test]
     fn scoped_keys_reach_only_their_channels() {
-        let channels =
-            Channels::new(BTreeMap::from([("standup".to_string(), GROUP.to_string())])).unwrap();
+        let channels = Channels::new(
+            serde_json::from_value(serde_json::json!({"standup": GROUP, "team": ["standup"]}))
+                .unwrap(),
+        )
+        .unwrap();
+        let resolve = |name: &str| {
+            channels
+                .resolve(&ChannelNames::one(name))
+                .unwrap()
+                .remove(0)
+        };
         let ci = keys().authenticate("ci-key").unwrap();
-        let group = channels.resolve(GROUP).unwrap();
+        let group = resolve(GROUP);
         assert!(ci.may_post_to("standup", &group, &channels));
+        assert!(ci.may_post_to("team", &group, &channels), "through a group");
         assert!(
             ci.may_post_to(GROUP, &group, &channels),
             "the id of an allowed alias"
         );
-        let other = channels.resolve("8:fred.2").unwrap();
+        let other = resolve("8:fred.2");
         assert!(!ci.may_post_to("8:fred.2", &other, &channels));
         assert!(Caller::Trusted.may_post_to("8:fred.2", &other, &channels));
+        assert_eq!(ci.visible_aliases(&channels), ["standup"]);
+        assert_eq!(
+            Caller::Trusted.visible_aliases(&channels),
+            ["standup", "team"]
+        );
     }
 
     #[test]

@@ -1,87 +1,446 @@
-//! Where a message goes: a Skype conversation id, or an alias the operator
-//! configured for one (`"standup": "19:...@thread.skype"`).
+//! Where a message goes, and the registry of names for it.
+//!
+//! A caller names a channel by a Skype conversation id or by an alias from
+//! the secret's `channels` map. An alias may stand for a Skype conversation,
+//! a Teams Workflows webhook or a Slack incoming webhook (so callers keep
+//! the same one-curl API when the platform changes), or for a list of other
+//! channels (fan-out). Everything is checked once, when the secret is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::skype::{ConversationId, InvalidConversationId};
+use crate::webhooks::WebhookUrl;
+
+/// Most channels one request may name (after expanding aliases).
+pub const MAX_TARGETS: usize = 20;
+
+/// A place a message can be posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A Skype conversation.
+    Skype(ConversationId),
+    /// A Microsoft Teams Workflows webhook (Adaptive Card messages).
+    TeamsWorkflow(WebhookUrl),
+    /// A Slack incoming webhook.
+    SlackWebhook(WebhookUrl),
+}
+
+impl Destination {
+    /// The Skype conversation, for Skype destinations.
+    pub fn conversation(&self) -> Option<&ConversationId> {
+        match self {
+            Self::Skype(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The platform's name, as callers and metrics see it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Skype(_) => "skype",
+            Self::TeamsWorkflow(_) => "teams-workflow",
+            Self::SlackWebhook(_) => "slack-webhook",
+        }
+    }
+}
+
+/// One destination, with the name the caller knows it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// What answers and logs show: the conversation id for Skype, the
+    /// alias for webhooks (a webhook URL is a secret and never shown).
+    pub name: String,
+    /// Where it goes.
+    pub destination: Destination,
+}
+
+impl Target {
+    /// A stable name for records (idempotency): unique per destination.
+    pub fn key(&self) -> String {
+        match &self.destination {
+            Destination::Skype(id) => id.to_string(),
+            other => format!("{}:{}", other.kind(), self.name),
+        }
+    }
+}
+
+/// The channels a request names: one, or a list (fan-out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelNames(Vec<String>);
+
+impl ChannelNames {
+    /// The `channel` field: a string, or a list of strings.
+    pub fn parse(value: &Value) -> Result<Self, ChannelError> {
+        let names = match value {
+            Value::String(name) => vec![name.trim().to_string()],
+            Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(name) => Ok(name.trim().to_string()),
+                    _ => Err(ChannelError::NotAName),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(ChannelError::NotAName),
+        };
+        if names.is_empty() || names.iter().any(String::is_empty) {
+            return Err(ChannelError::Empty);
+        }
+        if names.len() > MAX_TARGETS {
+            return Err(ChannelError::TooMany(names.len()));
+        }
+        Ok(Self(names))
+    }
+
+    /// One channel by name.
+    pub fn one(name: impl Into<String>) -> Self {
+        Self(vec![name.into().trim().to_string()])
+    }
+
+    /// The names as given.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// A `channels` entry of the secret, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ChannelSpec {
+    /// A conversation id.
+    Id(String),
+    /// Several channels (aliases or conversation ids).
+    Group(Vec<String>),
+    /// `{"kind": "skype" | "teams-workflow" | "slack-webhook", "id" | "url": ...}`.
+    Entry {
+        /// Which platform.
+        kind: String,
+        /// The conversation id (`kind: skype`).
+        id: Option<String>,
+        /// The webhook URL (webhook kinds).
+        url: Option<String>,
+    },
+}
+
+/// A checked registry entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    One(Destination),
+    /// Member names, each an alias of one destination or a conversation id.
+    Group(Vec<String>),
+}
 
 /// The configured aliases.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Channels {
-    aliases: BTreeMap<String, ConversationId>,
+    entries: BTreeMap<String, Entry>,
 }
 
-/// Why a channel cannot be posted to.
+/// Why a channel cannot be posted to, or an alias not configured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelError {
-    /// Neither an alias nor a valid conversation id.
-    #[error("channel is neither a configured alias nor a valid conversation id: {0}")]
-    Invalid(InvalidConversationId),
-    /// An alias in the configuration points at something that is not a conversation id.
-    #[error("alias {alias:?} is configured with an invalid conversation id: {reason}")]
+    /// Looks like a conversation id but is not a valid one.
+    #[error("channel {name:?} is not a valid conversation id: {reason}")]
+    Invalid {
+        /// The name given.
+        name: String,
+        /// What is wrong.
+        reason: InvalidConversationId,
+    },
+    /// Neither an alias nor a conversation id.
+    #[error("unknown channel {0:?}: neither a configured alias nor a conversation id")]
+    Unknown(String),
+    /// `channel` is neither a string nor a list of strings.
+    #[error("channel must be a string or a list of strings")]
+    NotAName,
+    /// An empty name or list.
+    #[error("channel is empty")]
+    Empty,
+    /// Too many targets in one request.
+    #[error("a message may go to at most 20 channels; this one names {0}")]
+    TooMany(usize),
+    /// An alias of the configuration is unusable (said when the secret is read).
+    #[error("channel alias {alias:?} is misconfigured: {reason}")]
     BadAlias {
         /// The alias.
         alias: String,
-        /// What is wrong with its target.
-        reason: InvalidConversationId,
+        /// What is wrong with it (never the webhook URL).
+        reason: String,
     },
 }
 
 impl Channels {
-    /// Checks every alias target once, when the configuration is read.
-    pub fn new(aliases: BTreeMap<String, String>) -> Result<Self, ChannelError> {
-        let aliases = aliases
-            .into_iter()
-            .map(|(alias, id)| match ConversationId::parse(&id) {
-                Ok(id) => Ok((alias, id)),
-                Err(reason) => Err(ChannelError::BadAlias { alias, reason }),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { aliases })
-    }
-
-    /// An alias first, else a conversation id.
-    pub fn resolve(&self, channel: &str) -> Result<ConversationId, ChannelError> {
-        let channel = channel.trim();
-        if let Some(id) = self.aliases.get(channel) {
-            return Ok(id.clone());
+    /// Checks every alias once, when the configuration is read.
+    pub fn new(specs: BTreeMap<String, ChannelSpec>) -> Result<Self, ChannelError> {
+        let bad = |alias: &str, reason: String| ChannelError::BadAlias {
+            alias: alias.to_string(),
+            reason,
+        };
+        let mut entries = BTreeMap::new();
+        for (alias, spec) in &specs {
+            let alias_ok = !alias.trim().is_empty() && !alias.contains(':') && alias.len() <= 100;
+            if !alias_ok {
+                return Err(bad(
+                    alias,
+                    "an alias is 1 to 100 characters without ':' (':' marks conversation ids)"
+                        .into(),
+                ));
+            }
+            let entry = match spec {
+                ChannelSpec::Id(id) => Entry::One(Destination::Skype(
+                    ConversationId::parse(id).map_err(|e| bad(alias, e.to_string()))?,
+                )),
+                ChannelSpec::Entry { kind, id, url } => Entry::One(
+                    destination(kind, id.as_deref(), url.as_deref())
+                        .map_err(|reason| bad(alias, reason))?,
+                ),
+                ChannelSpec::Group(members) => Entry::Group(members.clone()),
+            };
+            entries.insert(alias.clone(), entry);
         }
-        ConversationId::parse(channel).map_err(ChannelError::Invalid)
+        let channels = Self { entries };
+        // Flatten groups now, so a bad member is found at load, not at send.
+        let mut flat = BTreeMap::new();
+        for (alias, entry) in &channels.entries {
+            if let Entry::Group(members) = entry {
+                let mut seen = BTreeSet::from([alias.clone()]);
+                let names = channels
+                    .flatten(members, &mut seen)
+                    .map_err(|reason| bad(alias, reason))?;
+                if names.is_empty() || names.len() > MAX_TARGETS {
+                    return Err(bad(alias, "a group names 1 to 20 channels".into()));
+                }
+                flat.insert(alias.clone(), Entry::Group(names));
+            }
+        }
+        let mut channels = channels;
+        channels.entries.extend(flat);
+        Ok(channels)
     }
 
-    /// The aliases that name `id` (for scoped keys that list aliases).
-    pub fn aliases_of<'a>(&'a self, id: &'a ConversationId) -> impl Iterator<Item = &'a str> {
-        self.aliases
+    /// The member names of a group, with nested groups expanded.
+    fn flatten(
+        &self,
+        members: &[String],
+        seen: &mut BTreeSet<String>,
+    ) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for member in members.iter().map(|m| m.trim()) {
+            match self.entries.get(member) {
+                Some(Entry::Group(inner)) => {
+                    if !seen.insert(member.to_string()) {
+                        return Err(format!("groups name each other in a loop ({member:?})"));
+                    }
+                    names.extend(self.flatten(inner, seen)?);
+                }
+                Some(Entry::One(_)) => names.push(member.to_string()),
+                None => match ConversationId::parse(member) {
+                    Ok(_) => names.push(member.to_string()),
+                    Err(_) => {
+                        return Err(format!(
+                            "member {member:?} is neither an alias nor a conversation id"
+                        ));
+                    }
+                },
+            }
+        }
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Every target `names` stands for, in order, each once.
+    pub fn resolve(&self, names: &ChannelNames) -> Result<Vec<Target>, ChannelError> {
+        let mut targets: Vec<Target> = Vec::new();
+        for name in names.names() {
+            for target in self.resolve_one(name)? {
+                if !targets.iter().any(|t| t.destination == target.destination) {
+                    targets.push(target);
+                }
+            }
+        }
+        if targets.len() > MAX_TARGETS {
+            return Err(ChannelError::TooMany(targets.len()));
+        }
+        Ok(targets)
+    }
+
+    fn resolve_one(&self, name: &str) -> Result<Vec<Target>, ChannelError> {
+        match self.entries.get(name) {
+            Some(Entry::One(destination)) => Ok(vec![target(name, destination)]),
+            Some(Entry::Group(members)) => members
+                .iter()
+                .map(|member| match self.entries.get(member) {
+                    Some(Entry::One(destination)) => Ok(target(member, destination)),
+                    _ => skype_target(member),
+                })
+                .collect(),
+            None => skype_target(name).map(|t| vec![t]),
+        }
+    }
+
+    /// The aliases that name exactly `destination` (scoped keys may list them).
+    pub fn aliases_of<'a>(&'a self, destination: &'a Destination) -> impl Iterator<Item = &'a str> {
+        self.entries
             .iter()
-            .filter(move |(_, target)| *target == id)
+            .filter(move |(_, entry)| matches!(entry, Entry::One(d) if d == destination))
             .map(|(alias, _)| alias.as_str())
+    }
+
+    /// Every alias, sorted.
+    pub fn aliases(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+}
+
+fn target(alias: &str, destination: &Destination) -> Target {
+    let name = match destination {
+        Destination::Skype(id) => id.to_string(),
+        _ => alias.to_string(),
+    };
+    Target {
+        name,
+        destination: destination.clone(),
+    }
+}
+
+fn skype_target(name: &str) -> Result<Target, ChannelError> {
+    if !name.contains(':') {
+        return Err(ChannelError::Unknown(name.to_string()));
+    }
+    let id = ConversationId::parse(name).map_err(|reason| ChannelError::Invalid {
+        name: name.to_string(),
+        reason,
+    })?;
+    Ok(Target {
+        name: id.to_string(),
+        destination: Destination::Skype(id),
+    })
+}
+
+fn destination(kind: &str, id: Option<&str>, url: Option<&str>) -> Result<Destination, String> {
+    let webhook = |url: Option<&str>| {
+        let url = url.ok_or_else(|| format!("kind {kind:?} needs a \"url\""))?;
+        WebhookUrl::parse(url)
+            .map_err(|_| "the webhook url must be https (or http to localhost)".to_string())
+    };
+    match kind {
+        "skype" => {
+            let id = id.ok_or("kind \"skype\" needs an \"id\"")?;
+            ConversationId::parse(id)
+                .map(Destination::Skype)
+                .map_err(|e| e.to_string())
+        }
+        "teams-workflow" => webhook(url).map(Destination::TeamsWorkflow),
+        "slack-webhook" => webhook(url).map(Destination::SlackWebhook),
+        other => Err(format!(
+            "unknown kind {:?}: use \"skype\", \"teams-workflow\" or \"slack-webhook\"",
+            other.chars().take(40).collect::<String>()
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 
-    #[test]
-    fn aliases_resolve_before_ids() {
-        let channels =
-            Channels::new(BTreeMap::from([("standup".to_string(), GROUP.to_string())])).unwrap();
-        assert_eq!(channels.resolve("standup").unwrap().as_str(), GROUP);
-        assert_eq!(channels.resolve(GROUP).unwrap().as_str(), GROUP);
-        assert_eq!(channels.resolve("8:fred.2").unwrap().as_str(), "8:fred.2");
-        assert!(matches!(
-            channels.resolve("random"),
-            Err(ChannelError::Invalid(_))
-        ));
-        let id = channels.resolve(GROUP).unwrap();
-        assert_eq!(channels.aliases_of(&id).collect::<Vec<_>>(), ["standup"]);
+    fn channels(config: Value) -> Result<Channels, ChannelError> {
+        Channels::new(serde_json::from_value(config).unwrap())
+    }
+
+    fn names(value: Value) -> ChannelNames {
+        ChannelNames::parse(&value).unwrap()
+    }
+
+    fn shown(targets: &[Target]) -> Vec<&str> {
+        targets.iter().map(|t| t.name.as_str()).collect()
     }
 
     #[test]
-    fn a_bad_alias_is_caught_when_configured() {
-        let err = Channels::new(BTreeMap::from([("x".to_string(), "48:notes".to_string())]));
-        assert!(matches!(err, Err(ChannelError::BadAlias { .. })));
+    fn aliases_resolve_before_ids() {
+        let channels = channels(json!({"standup": GROUP})).unwrap();
+        let targets = channels.resolve(&names(json!("standup"))).unwrap();
+        assert_eq!(shown(&targets), [GROUP]);
+        assert_eq!(
+            shown(&channels.resolve(&names(json!("8:fred.2"))).unwrap()),
+            ["8:fred.2"]
+        );
+        assert_eq!(
+            channels.resolve(&names(json!("random"))),
+            Err(ChannelError::Unknown("random".into()))
+        );
+        assert!(matches!(
+            channels.resolve(&names(json!("19:nope"))),
+            Err(ChannelError::Invalid { .. })
+        ));
+        let aliases: Vec<_> = channels.aliases_of(&targets[0].destination).collect();
+        assert_eq!(aliases, ["standup"]);
+    }
+
+    #[test]
+    fn webhooks_are_named_by_alias_never_url() {
+        let channels = channels(json!({
+            "ops": {"kind": "teams-workflow", "url": "https://example.test/workflows/1?sig=s3cret"},
+            "alerts": {"kind": "slack-webhook", "url": "https://hooks.example.test/services/T/B/s3cret"},
+        }))
+        .unwrap();
+        let targets = channels.resolve(&names(json!(["ops", "alerts"]))).unwrap();
+        assert_eq!(shown(&targets), ["ops", "alerts"]);
+        assert_eq!(targets[0].key(), "teams-workflow:ops");
+        assert!(!format!("{targets:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn groups_fan_out_once_per_destination() {
+        let channels = channels(json!({
+            "standup": GROUP,
+            "alerts": {"kind": "slack-webhook", "url": "https://hooks.example.test/x"},
+            "everyone": ["standup", "alerts", "8:fred.2"],
+            "all": ["everyone", "standup"],
+        }))
+        .unwrap();
+        let targets = channels
+            .resolve(&names(json!(["all", GROUP, "standup"])))
+            .unwrap();
+        assert_eq!(shown(&targets), [GROUP, "alerts", "8:fred.2"]);
+    }
+
+    #[test]
+    fn bad_configuration_is_caught_when_read() {
+        for config in [
+            json!({"x": "48:notes"}),
+            json!({"x": {"kind": "teams-workflow"}}),
+            json!({"x": {"kind": "slack-webhook", "url": "ftp://example.test"}}),
+            json!({"x": {"kind": "discord", "url": "https://example.test"}}),
+            json!({"x": ["nobody"]}),
+            json!({"x": []}),
+            json!({"a": ["b"], "b": ["a"]}),
+            json!({"8:fred.2": GROUP}),
+        ] {
+            let err = channels(config.clone()).unwrap_err();
+            assert!(
+                matches!(err, ChannelError::BadAlias { .. }),
+                "{config}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn channel_field_shapes() {
+        assert_eq!(names(json!(" general ")).names(), ["general"]);
+        assert_eq!(names(json!(["a", "b"])).names(), ["a", "b"]);
+        for bad in [json!(5), json!([1]), json!([]), json!(""), json!([" "])] {
+            assert!(ChannelNames::parse(&bad).is_err(), "{bad}");
+        }
+        let many: Vec<String> = (0..21).map(|i| format!("8:user{i:02}")).collect();
+        assert_eq!(
+            ChannelNames::parse(&json!(many)),
+            Err(ChannelError::TooMany(21))
+        );
     }
 }

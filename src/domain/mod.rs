@@ -6,5 +6,7 @@ mod channel;
 mod message;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry};
-pub use channel::{ChannelError, Channels};
+pub use channel::{
+    ChannelError, ChannelNames, ChannelSpec, Channels, Destination, MAX_TARGETS, Target,
+};
 pub use message::{Format, MAX_MESSAGE_CHARS, MessageError, MessageText};

@@ -31,8 +31,8 @@ pub trait LoginGate: Send + Sync {
     async fn before_login(&self) -> Result<Option<Session>, SkypeError>;
 
     /// After a login attempt that `before_login` allowed: share the new
-    /// session (when there is one) and let others log in again.
-    async fn after_login(&self, session: Option<&Session>);
+    /// session (or record why there is none) and let others log in again.
+    async fn after_login(&self, outcome: Result<&Session, &SkypeError>);
 }
 
 /// A Skype client for one bot account.
@@ -254,14 +254,24 @@ impl SkypeClient {
         conversation: &ConversationId,
         attachment: &Attachment,
     ) -> Result<SentMessage, SkypeError> {
-        let client_id = self.next_client_message_id();
+        self.send_file_as(conversation, attachment, &self.next_client_message_id())
+            .await
+    }
+
+    /// Uploads and posts with a given `clientmessageid` (see [`Self::send_as`]).
+    pub async fn send_file_as(
+        &self,
+        conversation: &ConversationId,
+        attachment: &Attachment,
+        client_id: &str,
+    ) -> Result<SentMessage, SkypeError> {
         let session = self.ensure_session().await?;
         let result = self
-            .try_send_file(&session, conversation, attachment, &client_id)
+            .try_send_file(&session, conversation, attachment, client_id)
             .await;
         match self.renewal_for(&session, &result).await? {
             Some(renewed) => {
-                self.try_send_file(&renewed, conversation, attachment, &client_id)
+                self.try_send_file(&renewed, conversation, attachment, client_id)
                     .await
             }
             None => result,
@@ -372,7 +382,7 @@ impl SkypeClient {
             return Ok(self.replace_session(session, None));
         }
         let result = self.password_login().await;
-        gate.after_login(result.as_deref().ok()).await;
+        gate.after_login(result.as_deref()).await;
         result
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::domain::{ApiKeys, ChannelError, Channels, KeyEntry};
+use crate::domain::{ApiKeys, ChannelError, ChannelSpec, Channels, KeyEntry};
 use crate::skype::Credentials;
 
 /// Everything the secret holds, checked.
@@ -57,7 +57,7 @@ struct SecretDocument {
     #[serde(default)]
     api_keys: Vec<KeyDocument>,
     #[serde(default)]
-    channels: BTreeMap<String, String>,
+    channels: BTreeMap<String, ChannelSpec>,
 }
 
 #[derive(Deserialize)]
@@ -98,7 +98,7 @@ impl Account {
         username: Option<String>,
         password: Option<String>,
         keys: Vec<KeyEntry>,
-        channels: BTreeMap<String, String>,
+        channels: BTreeMap<String, ChannelSpec>,
     ) -> Result<Self, AccountError> {
         let credentials = match (username, password) {
             (Some(user), Some(password)) if !user.trim().is_empty() && !password.is_empty() => {
@@ -180,7 +180,8 @@ impl AccountSource for EnvAccountSource {
         let channels = match var("CHANNELS").filter(|v| !v.trim().is_empty()) {
             Some(json) => serde_json::from_str(&json).map_err(|_| {
                 AccountError::BadKey(
-                    "CHANNELS must be a JSON object of alias: conversation id".into(),
+                    "CHANNELS must be a JSON object of alias: conversation id, webhook entry or list"
+                        .into(),
                 )
             })?,
             None => BTreeMap::new(),
@@ -204,7 +205,12 @@ mod tests {
         assert_eq!(account.credentials.unwrap().username, "bot@example.com");
         assert_eq!(account.keys.authenticate("k1").unwrap().name(), "key-1");
         assert_eq!(account.keys.authenticate("secret").unwrap().name(), "ci");
-        assert!(account.channels.resolve("standup").is_ok());
+        assert!(
+            account
+                .channels
+                .resolve(&crate::domain::ChannelNames::one("standup"))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -46,16 +46,64 @@ pub struct StoreLoginGate {
     held: Mutex<Option<Version>>,
 }
 
-/// The lock object's text: who holds it and until when.
-fn lease_text(owner: &str, expires_at: u64) -> String {
-    format!("owner={owner}\nexpires_at={expires_at}\n")
+/// How the last login attempt (by any instance) ended: kept in the lock
+/// object when the lease is released, so `GET /health` can tell without a
+/// write of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    /// When it ended, Unix seconds.
+    pub at: u64,
+    /// `succeeded`, `login_wall`, `refused`, `throttled` or `failed`.
+    pub outcome: &'static str,
+}
+
+/// The outcome names of [`LoginRecord`], from a login's result.
+pub fn login_outcome(result: Result<&Session, &SkypeError>) -> &'static str {
+    match result {
+        Ok(_) => "succeeded",
+        Err(
+            SkypeError::LoginWall { .. }
+            | SkypeError::TwoFactorUnsupported
+            | SkypeError::LoginIncomplete,
+        ) => "login_wall",
+        Err(SkypeError::LoginRefused(_)) => "refused",
+        Err(SkypeError::LoginRateLimited { .. }) => "throttled",
+        Err(_) => "failed",
+    }
+}
+
+const OUTCOMES: [&str; 5] = ["succeeded", "login_wall", "refused", "throttled", "failed"];
+
+/// The lock object's text: who holds it and until when, and the last
+/// login's outcome once released.
+fn lease_text(owner: &str, expires_at: u64, last: Option<&LoginRecord>) -> String {
+    let mut text = format!("owner={owner}\nexpires_at={expires_at}\n");
+    if let Some(last) = last {
+        text.push_str(&format!(
+            "last_login_at={}\nlast_login={}\n",
+            last.at, last.outcome
+        ));
+    }
+    text
+}
+
+fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+        .map(str::trim)
 }
 
 fn lease_expiry(text: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix("expires_at="))
-        .and_then(|value| value.trim().parse().ok())
+    field(text, "expires_at")
+        .and_then(|value| value.parse().ok())
         .unwrap_or(0)
+}
+
+fn last_login(text: &str) -> Option<LoginRecord> {
+    let at = field(text, "last_login_at")?.parse().ok()?;
+    let outcome = field(text, "last_login")?;
+    let outcome = OUTCOMES.into_iter().find(|known| *known == outcome)?;
+    Some(LoginRecord { at, outcome })
 }
 
 fn now() -> u64 {
@@ -78,7 +126,7 @@ impl StoreLoginGate {
 
     /// Takes the lease if it is free or abandoned.
     async fn try_acquire(&self) -> Result<bool, StoreError> {
-        let text = lease_text(&self.owner, now() + self.timing.lease_ttl.as_secs());
+        let text = lease_text(&self.owner, now() + self.timing.lease_ttl.as_secs(), None);
         let expected = match self.lock.load().await? {
             None => None,
             Some(current) if lease_expiry(&current.text) <= now() => Some(current.version),
@@ -94,7 +142,16 @@ impl StoreLoginGate {
         }
     }
 
-    async fn release(&self) {
+    /// How the last login attempt ended, as the lock object tells.
+    pub async fn last_login(&self) -> Result<Option<LoginRecord>, StoreError> {
+        Ok(self
+            .lock
+            .load()
+            .await?
+            .and_then(|stored| last_login(&stored.text)))
+    }
+
+    async fn release(&self, outcome: Option<&LoginRecord>) {
         let Some(version) = self.held.lock().await.take() else {
             return;
         };
@@ -102,7 +159,7 @@ impl StoreLoginGate {
         // over in the meantime is left alone.
         if let Err(err) = self
             .lock
-            .save(&lease_text(&self.owner, 0), Some(&version))
+            .save(&lease_text(&self.owner, 0, outcome), Some(&version))
             .await
         {
             tracing::warn!(error = %err, "could not release the login lease");
@@ -147,7 +204,7 @@ impl LoginGate for StoreLoginGate {
         if self.try_acquire().await.map_err(unavailable)? {
             // Someone may have finished just before we took the lease.
             if let Some(session) = self.stored_fresh().await? {
-                self.release().await;
+                self.release(None).await;
                 return Ok(Some(session));
             }
             return Ok(None);
@@ -167,13 +224,18 @@ impl LoginGate for StoreLoginGate {
         Err(SkypeError::LoginInProgress)
     }
 
-    async fn after_login(&self, session: Option<&Session>) {
-        if let Some(session) = session
+    async fn after_login(&self, outcome: Result<&Session, &SkypeError>) {
+        if let Ok(session) = outcome
             && let Err(err) = self.vault.save(session).await
         {
             tracing::warn!(error = %err, "could not share the new session");
         }
-        self.release().await;
+        let record = LoginRecord {
+            at: now(),
+            outcome: login_outcome(outcome),
+        };
+        tracing::info!(outcome = record.outcome, "login finished");
+        self.release(Some(&record)).await;
     }
 }
 
@@ -183,7 +245,22 @@ mod tests {
 
     #[test]
     fn lease_text_round_trips_its_expiry() {
-        assert_eq!(lease_expiry(&lease_text("me", 1234)), 1234);
+        assert_eq!(lease_expiry(&lease_text("me", 1234, None)), 1234);
         assert_eq!(lease_expiry("garbage"), 0);
+        assert_eq!(last_login(&lease_text("me", 1234, None)), None);
+    }
+
+    #[test]
+    fn a_released_lease_keeps_the_last_outcome() {
+        let record = LoginRecord {
+            at: 99,
+            outcome: login_outcome(Err(&SkypeError::LoginWall {
+                action: "verify".into(),
+            })),
+        };
+        let text = lease_text("me", 0, Some(&record));
+        assert_eq!(last_login(&text), Some(record));
+        assert_eq!(lease_expiry(&text), 0);
+        assert_eq!(last_login("last_login_at=1\nlast_login=bogus\n"), None);
     }
 }

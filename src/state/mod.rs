@@ -13,7 +13,7 @@ mod vault;
 pub use account::{Account, AccountError, AccountSource, EnvAccountSource, StaticAccount};
 pub use account_cache::AccountCache;
 pub use aws::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource};
-pub use lease::{LeaseTiming, StoreLoginGate};
+pub use lease::{LeaseTiming, LoginRecord, StoreLoginGate, login_outcome};
 pub use token_store::{
     FileObjects, FileTokenStore, ObjectStore, StoreError, StoredToken, TokenStore, Version,
 };

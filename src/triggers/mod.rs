@@ -2,16 +2,18 @@
 //! answered in the trigger's own shape. Nothing here knows the Skype wire
 //! format; nothing in `skype` knows these shapes.
 
+mod answer;
 mod http;
 mod payload;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};
 
-use crate::app::{App, Delivered};
+use crate::app::App;
 use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::AppError;
+use answer::Posted;
 pub use http::{MAX_BODY_BYTES, Shape};
 use payload::Fields;
 
@@ -90,10 +92,7 @@ pub async fn handle_within(
 ) -> Result<Value, FunctionError> {
     match classify(&event) {
         Trigger::Http(shape) => Ok(http::handle(app, event, shape, deadline).await),
-        Trigger::Direct => {
-            let delivered = send_payload(app, event, None, deadline).await?;
-            Ok(direct_answer(&delivered))
-        }
+        Trigger::Direct => Ok(send_payload(app, event, None, deadline).await?),
         Trigger::EventBridge => eventbridge(app, event, deadline).await,
         Trigger::Sqs => Ok(sqs(app, &event, deadline).await),
         Trigger::Refresh => refresh(app, &event).await,
@@ -105,23 +104,18 @@ pub async fn handle_within(
     }
 }
 
+/// Posts what a trusted payload asks for; the direct-invocation answer.
 async fn send_payload(
     app: &App,
     payload: Value,
     key: Option<&str>,
     deadline: Deadline,
-) -> Result<Delivered, AppError> {
+) -> Result<Value, AppError> {
     let request = Fields::from_json(payload)?.send_request(key)?;
-    app.send_within(&Caller::Trusted, &request, deadline).await
-}
-
-fn direct_answer(delivered: &Delivered) -> Value {
-    json!({
-        "ok": true,
-        "id": delivered.id,
-        "channel": delivered.channel,
-        "arrival_time": delivered.arrival_time,
-    })
+    let outcomes = app
+        .send_within(&Caller::Trusted, &request, deadline)
+        .await?;
+    Posted::new(outcomes, "Posted message").direct()
 }
 
 /// An EventBridge envelope: the payload is its `detail`, its `id` the
@@ -141,8 +135,7 @@ async fn eventbridge(app: &App, event: Value, deadline: Deadline) -> Result<Valu
         .into());
     }
     let id = event.get("id").and_then(Value::as_str).map(str::to_string);
-    let delivered = send_payload(app, detail, id.as_deref(), deadline).await?;
-    Ok(direct_answer(&delivered))
+    Ok(send_payload(app, detail, id.as_deref(), deadline).await?)
 }
 
 /// An SQS batch: each record on its own; only failures are reported, so

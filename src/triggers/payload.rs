@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::app::SendRequest;
-use crate::domain::{Format, MessageText};
+use crate::app::{MessageRef, MessageRequest, SendRequest};
+use crate::domain::{ChannelNames, Format, MessageText};
 use crate::error::AppError;
 
 /// Longest idempotency key we keep.
@@ -34,6 +34,14 @@ impl Fields {
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
         )
+    }
+
+    /// These fields, with `other`'s where these have none.
+    pub fn or(mut self, other: Fields) -> Self {
+        for (name, value) in other.0 {
+            self.0.entry(name).or_insert(value);
+        }
+        self
     }
 
     /// A string field under any of `names`; a non-string value is an error.
@@ -68,22 +76,68 @@ impl Fields {
     /// payload has none.
     pub fn send_request(&self, fallback_key: Option<&str>) -> Result<SendRequest, AppError> {
         let msg = self.text(&["msg", "text"])?;
-        let channel = self.text(&["channel"])?;
-        let (Some(msg), Some(channel)) = (msg, channel) else {
+        let channels = self.channels();
+        let (Some(msg), Some(channels)) = (msg, channels) else {
             return Err(AppError::missing_parameters());
         };
-        if msg.trim().is_empty() || channel.trim().is_empty() {
+        if msg.trim().is_empty() {
             return Err(AppError::missing_parameters());
         }
+        let channels = channels?;
+        let (text, format) = self.content(msg)?;
+        Ok(SendRequest {
+            channels,
+            text,
+            format,
+            idempotency_key: self.idempotency_key(fallback_key)?,
+        })
+    }
+
+    /// The message an edit or delete names, in `channel`.
+    pub fn message_request(&self, message: MessageRef) -> Result<MessageRequest, AppError> {
+        let channel = self.channels().ok_or_else(|| {
+            AppError::bad_request(
+                "missing_parameters",
+                "channel is required: the conversation the message is in",
+            )
+        })??;
+        Ok(MessageRequest { channel, message })
+    }
+
+    /// The new text of an edit.
+    pub fn edit_content(&self) -> Result<(MessageText, Format), AppError> {
+        let msg = self
+            .text(&["msg", "text"])?
+            .filter(|msg| !msg.trim().is_empty())
+            .ok_or_else(AppError::missing_parameters)?;
+        self.content(msg)
+    }
+
+    /// `channel`: `None` when absent or blank (then the request misses a
+    /// parameter), else a name or a list of names.
+    pub fn channels(&self) -> Option<Result<ChannelNames, AppError>> {
+        match self.0.get("channel") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) if name.trim().is_empty() => None,
+            Some(value) => Some(ChannelNames::parse(value).map_err(AppError::from)),
+        }
+    }
+
+    fn content(&self, msg: &str) -> Result<(MessageText, Format), AppError> {
         let text = MessageText::parse(msg)?;
         let format = Format::parse(self.text(&["format"])?)?;
-        let idempotency_key = self
+        Ok((text, format))
+    }
+
+    /// The payload's key, else the trigger's.
+    pub fn idempotency_key(&self, fallback_key: Option<&str>) -> Result<Option<String>, AppError> {
+        let key = self
             .text(&["idempotency_key"])?
             .or(fallback_key)
             .map(str::trim)
             .filter(|key| !key.is_empty())
             .map(str::to_string);
-        if idempotency_key
+        if key
             .as_ref()
             .is_some_and(|key| key.len() > MAX_IDEMPOTENCY_KEY)
         {
@@ -92,12 +146,7 @@ impl Fields {
                 "idempotency_key is longer than 255 characters",
             ));
         }
-        Ok(SendRequest {
-            channel: channel.trim().to_string(),
-            text,
-            format,
-            idempotency_key,
-        })
+        Ok(key)
     }
 }
 

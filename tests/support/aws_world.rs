@@ -4,9 +4,10 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
-use skype_sender::app::{App, SendRequest};
+use skype_sender::app::{App, Delivered, SendRequest};
 use skype_sender::config::Config;
-use skype_sender::domain::{Format, MessageText};
+use skype_sender::domain::{Caller, ChannelNames, Format, MessageText};
+use skype_sender::error::AppError;
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
 use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
 
@@ -158,9 +159,15 @@ impl World {
     }
 }
 
+/// Sends `text` to "standup" as a trusted caller: that one target's result.
+pub async fn send_one(app: &App, text: &str) -> Result<Delivered, AppError> {
+    let mut outcomes = app.send(&Caller::Trusted, &request(text)).await?;
+    outcomes.remove(0).result
+}
+
 pub fn request(text: &str) -> SendRequest {
     SendRequest {
-        channel: "standup".into(),
+        channels: ChannelNames::one("standup"),
         text: MessageText::parse(text).unwrap(),
         format: Format::Rich,
         idempotency_key: None,

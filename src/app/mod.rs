@@ -1,47 +1,31 @@
 //! The use cases, whatever the trigger: authenticate a caller, send a
-//! message, renew the session. Holds what a warm container keeps: the
-//! account, the Skype client and its session, and the stored token version.
+//! message or a file (to one channel or many), edit or delete a message,
+//! report health, renew the session. Holds what a warm container keeps:
+//! the account, the Skype client and its session, the webhook client.
 
-use std::sync::Arc;
+mod health;
+mod manage;
+mod send;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, OnceCell};
 
-use backon::{ExponentialBuilder, Retryable};
+pub use health::{Health, SessionHealth};
+pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
+pub use send::{Delivered, DeliveryStatus, FileRequest, Outcome, SendRequest};
 
 use crate::config::Config;
-use crate::deadline::Deadline;
-use crate::domain::{Caller, Format, MessageText};
+use crate::domain::{Caller, ChannelNames, Target};
 use crate::error::AppError;
-use crate::idempotency::{Claim, Ledger};
-use crate::skype::{ConversationId, LoginGate, OutgoingMessage, SkypeClient, SkypeError};
+use crate::idempotency::Ledger;
+use crate::skype::{LoginGate, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
 };
-
-/// A message to send, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendRequest {
-    /// The channel as the caller named it (alias or conversation id).
-    pub channel: String,
-    /// The text.
-    pub text: MessageText,
-    /// How to read it.
-    pub format: Format,
-    /// The caller's de-duplication key, if any.
-    pub idempotency_key: Option<String>,
-}
-
-/// A message Skype accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    /// Skype's message id.
-    pub id: String,
-    /// The conversation id it went to.
-    pub channel: String,
-    /// Skype's arrival time, Unix milliseconds.
-    pub arrival_time: Option<u64>,
-}
+use crate::webhooks::Webhooks;
 
 /// The session's lifetime after a refresh (never the tokens).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +45,10 @@ pub struct App {
     vault: Arc<SessionVault>,
     gate: Arc<StoreLoginGate>,
     ledger: Ledger,
+    /// The Teams / Slack client, built when a webhook is first posted to.
+    webhooks: OnceLock<Webhooks>,
+    /// Unix milliseconds of this container's last accepted post (0: none).
+    last_post_ms: AtomicU64,
     /// Built on the first invocation, not at start, so a cold start
     /// reaches the runtime API as fast as an empty function.
     ready: OnceCell<Ready>,
@@ -96,6 +84,8 @@ impl App {
             vault,
             gate,
             ledger,
+            webhooks: OnceLock::new(),
+            last_post_ms: AtomicU64::new(0),
             ready: OnceCell::new(),
         }
     }
@@ -123,111 +113,45 @@ impl App {
         }
     }
 
-    /// Sends `request` for `caller` within the default deadline.
-    pub async fn send(
+    /// The targets `names` stands for, checked against what `caller`
+    /// may post to. An unknown name is answered with the aliases this
+    /// caller may use (and only those).
+    async fn targets(
         &self,
         caller: &Caller,
-        request: &SendRequest,
-    ) -> Result<Delivered, AppError> {
-        self.send_within(caller, request, Deadline::default()).await
-    }
-
-    /// Sends `request` for `caller`, answering before `deadline`; saves the
-    /// session if it was renewed.
-    pub async fn send_within(
-        &self,
-        caller: &Caller,
-        request: &SendRequest,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
+        names: &ChannelNames,
+    ) -> Result<(Arc<Account>, Vec<Target>), AppError> {
         let account = self.account().await?;
-        let target = account.channels.resolve(&request.channel)?;
-        if !caller.may_post_to(&request.channel, &target, &account.channels) {
-            return Err(AppError::new(
-                403,
-                "channel_not_allowed",
-                format!("this API key may not post to {}", request.channel.trim()),
-            ));
-        }
-        let ready = self.ready().await?;
-        let message = request.format.render(&request.text);
-        let Some(key) = &request.idempotency_key else {
-            return self
-                .post(ready, caller, &target, &message, None, deadline)
-                .await;
-        };
-        match self.ledger.claim(caller.name(), key).await? {
-            Claim::Done(delivered) => {
-                tracing::info!(caller = caller.name(), id = %delivered.id, "repeated idempotency key; answering the first result");
-                Ok(delivered)
-            }
-            Claim::InProgress => Err(AppError::in_progress()),
-            Claim::Proceed(ticket) => {
-                let client_id = ticket.client_message_id.clone();
-                match self
-                    .post(ready, caller, &target, &message, Some(&client_id), deadline)
-                    .await
-                {
-                    Ok(delivered) => {
-                        if let Err(err) = self.ledger.complete(ticket, &delivered).await {
-                            // Posted; a retry re-sends the same client id,
-                            // which Skype de-duplicates.
-                            tracing::warn!(error = %err, "could not record the idempotency result");
-                        }
-                        Ok(delivered)
-                    }
-                    Err(err) => {
-                        self.ledger.release(ticket).await;
-                        Err(err)
-                    }
-                }
+        let targets = account.channels.resolve(names).map_err(|err| {
+            let known = caller.visible_aliases(&account.channels);
+            AppError::from(err).with_known_aliases(&known)
+        })?;
+        for requested in names.names() {
+            let single = ChannelNames::one(requested.clone());
+            let named = account.channels.resolve(&single)?;
+            if let Some(refused) = named
+                .iter()
+                .find(|target| !caller.may_post_to(requested, target, &account.channels))
+            {
+                return Err(AppError::new(
+                    403,
+                    "channel_not_allowed",
+                    format!("this API key may not post to {}", refused.name),
+                ));
             }
         }
+        Ok((account, targets))
     }
 
-    /// One message to Skype: paced when Skype throttles (backoff with
-    /// jitter, honouring `Retry-After`) and cut off at the deadline; saves
-    /// the session if it was renewed on the way.
-    async fn post(
-        &self,
-        ready: &Ready,
-        caller: &Caller,
-        target: &ConversationId,
-        message: &OutgoingMessage,
-        client_id: Option<&str>,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
-        // The same client id on every attempt: Skype never posts it twice.
-        let client_id =
-            client_id.map_or_else(|| ready.skype.new_client_message_id(), str::to_string);
-        let attempt = || ready.skype.send_as(target, message, &client_id);
-        let paced = attempt
-            .retry(PACING)
-            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
-            .adjust(|err, backoff| {
-                let wait = err.retry_after().or(backoff)?;
-                // Past the budget, the caller (or Lambda) retries later.
-                (wait < deadline.budget()).then_some(wait)
-            })
-            .notify(|_, wait| {
-                tracing::info!(
-                    wait_ms = wait.as_millis() as u64,
-                    "Skype is pacing us; waiting"
-                )
-            });
-        let result = match tokio::time::timeout(deadline.budget(), paced).await {
-            Ok(result) => result.map_err(AppError::from),
-            Err(_) => Err(AppError::deadline()),
-        };
-        // Save a renewed session even when the send itself failed.
-        self.save_session(ready).await;
-        let sent = result?;
-        tracing::info!(caller = caller.name(), channel = %target, id = %sent.id, "message posted");
-        Ok(Delivered {
-            id: sent.id,
-            channel: target.to_string(),
-            arrival_time: sent.arrival_time,
-        })
+    fn webhooks(&self) -> &Webhooks {
+        self.webhooks.get_or_init(|| Webhooks::new(WEBHOOK_TIMEOUT))
+    }
+
+    fn note_post(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.last_post_ms.store(now, Ordering::Relaxed);
     }
 
     /// Renews whatever expires within the configured window.
@@ -314,13 +238,8 @@ impl App {
     }
 }
 
-/// Retries after Skype's rate limit (errorCode 800): short and jittered,
-/// so a burst of senders spreads out; the deadline bounds the total.
-const PACING: ExponentialBuilder = ExponentialBuilder::new()
-    .with_min_delay(Duration::from_millis(250))
-    .with_max_delay(Duration::from_secs(4))
-    .with_max_times(6)
-    .with_jitter();
+/// A webhook call's own limit (the invocation's deadline may be shorter).
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.

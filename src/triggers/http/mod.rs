@@ -1,20 +1,24 @@
-//! API Gateway (REST v1, HTTP API v2) and Function URL requests: routing,
-//! body decoding, key extraction, and the answer in the caller's shape.
+//! API Gateway (REST v1, HTTP API v2) and Function URL requests: decoding
+//! the event, routing, and the answer in the caller's shape. The routes
+//! themselves are in `routes`, reading a request's parts in `request`.
+
+mod request;
+mod routes;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body as ResponseBody;
 use base64::Engine;
-use http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use lambda_http::{Body, Request, RequestExt};
+use http::Method;
+use http::header::{ALLOW, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
-use super::payload::Fields;
+use super::answer::Answer;
 use crate::app::App;
 use crate::deadline::Deadline;
 use crate::error::AppError;
-
-/// Largest request body accepted (bytes, after base64 decoding).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub use request::MAX_BODY_BYTES;
+use request::Query;
 
 /// Which response shape the caller expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +46,20 @@ impl Reply {
     }
 }
 
+impl From<Answer> for Reply {
+    fn from(answer: Answer) -> Self {
+        let mut headers = Vec::new();
+        if let Some(after) = answer.retry_after {
+            headers.push((RETRY_AFTER, after.to_string()));
+        }
+        Self {
+            status: answer.status,
+            body: answer.body,
+            headers,
+        }
+    }
+}
+
 impl From<AppError> for Reply {
     fn from(err: AppError) -> Self {
         let mut body = json!({"msg": err.message, "error": err.code});
@@ -49,9 +67,6 @@ impl From<AppError> for Reply {
         if let Some(after) = err.retry_after {
             body["retry_after"] = json!(after);
             headers.push((RETRY_AFTER, after.to_string()));
-        }
-        if err.status == 405 {
-            headers.push((ALLOW, "POST".to_string()));
         }
         Self {
             status: err.status,
@@ -63,8 +78,9 @@ impl From<AppError> for Reply {
 
 /// Handles one HTTP event and answers in its shape.
 pub async fn handle(app: &App, event: Value, shape: Shape, deadline: Deadline) -> Value {
+    let query = Query::from_event(&event);
     let reply = match parse(event) {
-        Ok(request) => route(app, request, deadline)
+        Ok(request) => route(app, request, query, deadline)
             .await
             .unwrap_or_else(Reply::from),
         Err(err) => Reply::from(err),
@@ -146,120 +162,101 @@ fn is_plain_path(path: &str) -> bool {
         && path.len() <= 1024
         && path
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b))
+        && is_percent_encoded(path)
 }
 
-async fn route(app: &App, request: Request, deadline: Deadline) -> Result<Reply, AppError> {
-    let path = request.raw_http_path().trim_end_matches('/').to_string();
+/// Every `%` starts a `%XX` escape.
+fn is_percent_encoded(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    })
+}
+
+/// The routes, matched on the path's end so that a stage or a Function
+/// URL prefix (`/prod/send-message`) routes the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    SendMessage,
+    SendFile,
+    Message(String),
+    Health,
+}
+
+impl Route {
+    fn of(path: &str) -> Option<Self> {
+        let mut segments = path.trim_end_matches('/').rsplit('/');
+        let last = segments.next()?;
+        match (segments.next(), last) {
+            (_, "send-message") => Some(Self::SendMessage),
+            (_, "send-file") => Some(Self::SendFile),
+            (_, "health") => Some(Self::Health),
+            (Some("messages"), id) if !id.is_empty() => Some(Self::Message(id.to_string())),
+            _ => None,
+        }
+    }
+
+    /// The methods the route answers (for 405's `Allow`).
+    fn allowed(&self) -> &'static str {
+        match self {
+            Self::SendMessage | Self::SendFile => "POST",
+            Self::Message(_) => "PATCH, DELETE",
+            Self::Health => "GET",
+        }
+    }
+}
+
+async fn route(
+    app: &App,
+    request: Request,
+    query: Query,
+    deadline: Deadline,
+) -> Result<Reply, AppError> {
+    let path = request.raw_http_path().to_string();
     let path = if path.is_empty() {
-        request.uri().path().trim_end_matches('/').to_string()
+        request.uri().path().to_string()
     } else {
         path
     };
-    if !(path == "/send-message" || path.ends_with("/send-message")) {
+    let Some(route) = Route::of(&path) else {
         return Err(AppError::new(
             404,
             "not_found",
-            format!("no route for {}; POST /send-message", printable(&path)),
+            format!(
+                "no route for {}; the routes are POST /send-message, POST /send-file, PATCH or DELETE /messages/{{id}} and GET /health",
+                printable(&path)
+            ),
         ));
-    }
-    if request.method() != http::Method::POST {
-        return Err(AppError::new(
-            405,
-            "method_not_allowed",
-            "use POST for /send-message",
-        ));
-    }
-    send(app, request, deadline).await
-}
-
-/// POST /send-message.
-async fn send(app: &App, request: Request, deadline: Deadline) -> Result<Reply, AppError> {
-    let fields = fields(&request)?;
-    let presented = fields
-        .text(&["API_KEY", "api_key"])?
-        .map(str::to_string)
-        .or_else(|| header(request.headers(), "x-api-key"))
-        .or_else(|| bearer(request.headers()));
-    let caller = app.authenticate(presented.as_deref()).await?;
-    let idempotency_key = header(request.headers(), "idempotency-key");
-    let send = fields.send_request(idempotency_key.as_deref())?;
-    let delivered = app.send_within(&caller, &send, deadline).await?;
-    Ok(Reply::ok(json!({
-        "msg": "Posted message",
-        "id": delivered.id,
-        "channel": delivered.channel,
-        "arrival_time": delivered.arrival_time,
-    })))
-}
-
-/// The payload, from JSON (whatever the content type claims, as curl
-/// users often forget `-H 'Content-Type: application/json'`) or a form.
-fn fields(request: &Request) -> Result<Fields, AppError> {
-    let bytes: &[u8] = match request.body() {
-        Body::Empty => &[],
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
     };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(AppError::new(
-            413,
-            "body_too_large",
-            "the request body is larger than 256 KiB",
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        AppError::bad_request("invalid_body", "the request body is not valid UTF-8")
-    })?;
-    let content_type = header(request.headers(), CONTENT_TYPE.as_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Ok(Fields::default());
-    }
-    if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            AppError::bad_request(
-                "invalid_json",
+    let method = request.method().clone();
+    match (&route, method) {
+        (Route::SendMessage, Method::POST) => routes::send_message(app, &request, deadline).await,
+        (Route::SendFile, Method::POST) => routes::send_file(app, &request, deadline).await,
+        (Route::Message(id), Method::PATCH) => {
+            routes::edit_message(app, &request, id, deadline).await
+        }
+        (Route::Message(id), Method::DELETE) => {
+            routes::delete_message(app, &request, &query, id, deadline).await
+        }
+        (Route::Health, Method::GET) => routes::health(app, &request).await,
+        (route, method) => {
+            let mut reply = Reply::from(AppError::new(
+                405,
+                "method_not_allowed",
                 format!(
-                    "the body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
+                    "{} does not take {method}; use {}",
+                    printable(&path),
+                    route.allowed()
                 ),
-            )
-        })?;
-        return Fields::from_json(value);
+            ));
+            reply.headers.push((ALLOW, route.allowed().to_string()));
+            Ok(reply)
+        }
     }
-    if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs = serde_urlencoded::from_str(text).map_err(|_| {
-            AppError::bad_request("invalid_body", "the form body cannot be decoded")
-        })?;
-        return Ok(Fields::from_form(pairs));
-    }
-    Err(AppError::new(
-        415,
-        "unsupported_media_type",
-        "send JSON (application/json) or a form (application/x-www-form-urlencoded)",
-    ))
-}
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| value.trim().to_string())
-        .filter(|value| !value.is_empty())
-}
-
-/// The key of `Authorization: Bearer <key>`.
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = header(headers, AUTHORIZATION.as_str())?;
-    let (scheme, key) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| key.trim().to_string())
 }
 
 /// A path safe to echo in a message.

@@ -1,0 +1,77 @@
+//! `GET /health`: is the bot's session good, when did it last post, how
+//! did the last login go. Expiry times only: never a token.
+
+use std::sync::atomic::Ordering;
+
+use super::App;
+use crate::error::AppError;
+use crate::state::LoginRecord;
+
+/// The session's lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHealth {
+    /// Skype token expiry, Unix seconds.
+    pub skype_token_expires_at: u64,
+    /// Registration token expiry, Unix seconds.
+    pub registration_token_expires_at: u64,
+}
+
+/// What `GET /health` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// The current session (this container's, else the stored one).
+    pub session: Option<SessionHealth>,
+    /// This container's last accepted post, Unix milliseconds.
+    pub last_post_ms: Option<u64>,
+    /// The last login attempt by any instance.
+    pub last_login: Option<LoginRecord>,
+    /// Now, Unix seconds (what the expiries are compared with).
+    pub now: u64,
+}
+
+impl Health {
+    /// Whether messages can go out without a person: the session is still
+    /// valid, or a login can make one (no login wall, refusal or throttle
+    /// since).
+    pub fn healthy(&self) -> bool {
+        let valid = self.session.as_ref().is_some_and(|s| {
+            s.skype_token_expires_at
+                .min(s.registration_token_expires_at)
+                > self.now
+        });
+        let login_blocked = self
+            .last_login
+            .as_ref()
+            .is_some_and(|login| login.outcome != "succeeded");
+        valid || !login_blocked
+    }
+}
+
+impl App {
+    /// The health report (reads the stored session and the login record;
+    /// never logs in).
+    pub async fn health(&self) -> Result<Health, AppError> {
+        let live = self
+            .ready
+            .get()
+            .and_then(|ready| ready.skype.session())
+            .map(|session| (*session).clone());
+        let session = match live {
+            Some(session) => Some(session),
+            None => self.vault.load().await?,
+        };
+        let last_login = self.gate.last_login().await?;
+        let last_post_ms = Some(self.last_post_ms.load(Ordering::Relaxed)).filter(|ms| *ms > 0);
+        Ok(Health {
+            session: session.map(|session| SessionHealth {
+                skype_token_expires_at: session.auth.expires_at,
+                registration_token_expires_at: session.registration.expires_at,
+            }),
+            last_post_ms,
+            last_login,
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        })
+    }
+}

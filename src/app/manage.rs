@@ -1,0 +1,183 @@
+//! Changing what was posted: edit or delete a Skype message the bot sent,
+//! named by its id or by the idempotency key that posted it.
+
+use super::App;
+use crate::deadline::Deadline;
+use crate::domain::{Caller, ChannelNames, Format, MessageText, Target};
+use crate::error::AppError;
+use crate::skype::{MessageId, SkypeError};
+
+/// Which message: Skype's id, or "the one my idempotency key posted".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageRef {
+    /// A server message id (digits).
+    Id(MessageId),
+    /// The idempotency key of the post.
+    Key(String),
+}
+
+impl MessageRef {
+    /// The `{id}` of `/messages/{id}`: digits, or `key:<idempotency key>`.
+    pub fn parse(segment: &str) -> Result<Self, AppError> {
+        if let Some(key) = segment.strip_prefix("key:") {
+            let key = key.trim();
+            if key.is_empty() || key.len() > 255 {
+                return Err(AppError::bad_request(
+                    "invalid_message_id",
+                    "key: must be followed by the idempotency key (1 to 255 characters)",
+                ));
+            }
+            return Ok(Self::Key(key.to_string()));
+        }
+        MessageId::parse(segment).map(Self::Id).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_message_id",
+                "the message id is the digits a post answered with (\"id\"), or key:<idempotency key>",
+            )
+        })
+    }
+}
+
+/// A message to change, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRequest {
+    /// The conversation (one; an alias or an id).
+    pub channel: ChannelNames,
+    /// The message.
+    pub message: MessageRef,
+}
+
+/// An edit Skype made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    /// The message id.
+    pub id: String,
+    /// The conversation id.
+    pub channel: String,
+    /// Skype's edit time, Unix milliseconds.
+    pub edit_time: Option<u64>,
+}
+
+/// A deletion Skype made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deleted {
+    /// The message id.
+    pub id: String,
+    /// The conversation id.
+    pub channel: String,
+}
+
+impl App {
+    /// Replaces the text of a message the bot posted.
+    pub async fn edit_within(
+        &self,
+        caller: &Caller,
+        request: &MessageRequest,
+        text: &MessageText,
+        format: Format,
+        deadline: Deadline,
+    ) -> Result<Edited, AppError> {
+        let (target, id) = self.locate(caller, request).await?;
+        let conversation = skype_conversation(&target)?;
+        let message = format.render(text);
+        let ready = self.ready().await?;
+        let edit_time = self
+            .skype_call(ready, deadline, changed, || {
+                ready.skype.edit(conversation, &id, &message)
+            })
+            .await?;
+        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message edited");
+        Ok(Edited {
+            id: id.as_str().to_string(),
+            channel: target.name,
+            edit_time,
+        })
+    }
+
+    /// Deletes a message the bot posted.
+    pub async fn delete_within(
+        &self,
+        caller: &Caller,
+        request: &MessageRequest,
+        deadline: Deadline,
+    ) -> Result<Deleted, AppError> {
+        let (target, id) = self.locate(caller, request).await?;
+        let conversation = skype_conversation(&target)?;
+        let ready = self.ready().await?;
+        self.skype_call(ready, deadline, changed, || {
+            ready.skype.delete(conversation, &id)
+        })
+        .await?;
+        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message deleted");
+        Ok(Deleted {
+            id: id.as_str().to_string(),
+            channel: target.name,
+        })
+    }
+
+    /// The one target and the message id a request names.
+    async fn locate(
+        &self,
+        caller: &Caller,
+        request: &MessageRequest,
+    ) -> Result<(Target, MessageId), AppError> {
+        let (_, mut targets) = self.targets(caller, &request.channel).await?;
+        if targets.len() != 1 {
+            return Err(AppError::bad_request(
+                "invalid_channel",
+                "name exactly one conversation: a message lives in one place",
+            ));
+        }
+        let target = targets.remove(0);
+        skype_conversation(&target)?;
+        let id = match &request.message {
+            MessageRef::Id(id) => id.clone(),
+            MessageRef::Key(key) => self
+                .recorded(caller, &target, key)
+                .await?
+                .and_then(|posted| posted.id)
+                .and_then(|id| MessageId::parse(&id))
+                .ok_or_else(|| {
+                    AppError::new(
+                        404,
+                        "message_not_found",
+                        format!(
+                            "no message was posted to {} with this idempotency key in the last day",
+                            target.name
+                        ),
+                    )
+                })?,
+        };
+        Ok((target, id))
+    }
+}
+
+fn skype_conversation(target: &Target) -> Result<&crate::skype::ConversationId, AppError> {
+    target.destination.conversation().ok_or_else(|| {
+        AppError::bad_request(
+            "not_supported",
+            format!(
+                "{} is a {} channel: its messages cannot be edited or deleted",
+                target.name,
+                target.destination.kind()
+            ),
+        )
+    })
+}
+
+/// Skype's answers to an edit or delete, in the caller's terms.
+fn changed(err: SkypeError) -> AppError {
+    match err {
+        SkypeError::Rejected { status: 404, .. } => AppError::new(
+            404,
+            "message_not_found",
+            "Skype has no such message in this conversation",
+        ),
+        SkypeError::Rejected { status: 403, .. } => AppError::new(
+            403,
+            "not_own_message",
+            "only messages the bot posted can be edited or deleted",
+        ),
+        other => AppError::from(other),
+    }
+}

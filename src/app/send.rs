@@ -1,0 +1,388 @@
+//! Posting a message or a file to every target a request names: all at
+//! once, each with its own result, each at most once per idempotency key
+//! (so a retry after a partial failure posts only where it failed).
+
+use std::future::Future;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{App, Ready};
+use crate::deadline::Deadline;
+use crate::domain::{Caller, ChannelNames, Destination, Format, MessageText, Target};
+use crate::error::AppError;
+use crate::idempotency::Claim;
+use crate::skype::{Attachment, OutgoingMessage, SentMessage, SkypeError};
+use crate::webhooks::Receipt;
+
+/// A message to send, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    /// Where: one channel or several (aliases or conversation ids).
+    pub channels: ChannelNames,
+    /// The text.
+    pub text: MessageText,
+    /// How to read it.
+    pub format: Format,
+    /// The caller's de-duplication key, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// A file to post, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRequest {
+    /// Where (Skype conversations only: webhooks take no files).
+    pub channels: ChannelNames,
+    /// The file.
+    pub attachment: Attachment,
+    /// A message posted after the file, if any.
+    pub caption: Option<(MessageText, Format)>,
+    /// The caller's de-duplication key, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// How far a platform confirms a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Posted: Skype gave it an id, Slack said `ok`.
+    #[default]
+    Posted,
+    /// Taken for later processing (Teams Workflows' 202): not a delivery.
+    Accepted,
+}
+
+/// A post one target took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// Skype's message id (webhooks give none).
+    pub id: Option<String>,
+    /// The target's name: the conversation id, or the webhook's alias.
+    pub channel: String,
+    /// Skype's arrival time, Unix milliseconds.
+    pub arrival_time: Option<u64>,
+    /// Posted, or only accepted.
+    pub status: DeliveryStatus,
+}
+
+/// What happened at one target of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The target's name (as in [`Delivered::channel`]).
+    pub channel: String,
+    /// Its result.
+    pub result: Result<Delivered, AppError>,
+}
+
+impl App {
+    /// Sends `request` for `caller` within the default deadline.
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        request: &SendRequest,
+    ) -> Result<Vec<Outcome>, AppError> {
+        self.send_within(caller, request, Deadline::default()).await
+    }
+
+    /// Sends `request` to each of its targets, answering before `deadline`.
+    /// `Err`: nothing was attempted (bad channel, not allowed, config).
+    pub async fn send_within(
+        &self,
+        caller: &Caller,
+        request: &SendRequest,
+        deadline: Deadline,
+    ) -> Result<Vec<Outcome>, AppError> {
+        let (_, targets) = self.targets(caller, &request.channels).await?;
+        let key = request.idempotency_key.as_deref();
+        let posts = targets.iter().map(|target| async move {
+            let result = self
+                .once(caller, target, key, async |client_id| {
+                    self.post_message(target, request, client_id, deadline)
+                        .await
+                })
+                .await;
+            self.outcome(target, result)
+        });
+        Ok(join_all(posts).await)
+    }
+
+    /// Posts a file (then its caption) to each target: Skype only.
+    pub async fn send_file_within(
+        &self,
+        caller: &Caller,
+        request: &FileRequest,
+        deadline: Deadline,
+    ) -> Result<Vec<Outcome>, AppError> {
+        let (_, targets) = self.targets(caller, &request.channels).await?;
+        if let Some(webhook) = targets
+            .iter()
+            .find(|t| t.destination.conversation().is_none())
+        {
+            return Err(AppError::bad_request(
+                "files_not_supported",
+                format!(
+                    "{} is a {} channel: files can only be posted to Skype conversations",
+                    webhook.name,
+                    webhook.destination.kind()
+                ),
+            ));
+        }
+        let key = request.idempotency_key.as_deref();
+        let caption_key = key.map(|key| format!("{key}\ncaption"));
+        let posts = targets.iter().map(|target| async {
+            let file = self
+                .once(caller, target, key, async |client_id| {
+                    self.post_file(target, &request.attachment, client_id, deadline)
+                        .await
+                })
+                .await;
+            let result = match (file, &request.caption) {
+                (Ok(file), Some((text, format))) => self
+                    .once(caller, target, caption_key.as_deref(), async |client_id| {
+                        let message = format.render(text);
+                        self.post_skype(target, &message, client_id, deadline).await
+                    })
+                    .await
+                    .map(|_| file)
+                    .map_err(|err| err.prefixed("the file was posted but its caption was not")),
+                (result, _) => result,
+            };
+            self.outcome(target, result)
+        });
+        Ok(join_all(posts).await)
+    }
+
+    fn outcome(&self, target: &Target, result: Result<Delivered, AppError>) -> Outcome {
+        match &result {
+            Ok(delivered) => {
+                self.note_post();
+                tracing::info!(channel = %delivered.channel, kind = target.destination.kind(), id = delivered.id.as_deref().unwrap_or("-"), status = ?delivered.status, "message posted");
+            }
+            Err(err) => {
+                tracing::warn!(channel = %target.name, kind = target.destination.kind(), error = err.code, "post failed");
+            }
+        }
+        Outcome {
+            channel: target.name.clone(),
+            result,
+        }
+    }
+
+    /// Runs `post` at most once per `key` for this caller and target: a
+    /// repeat gets the first result, a concurrent one a 409. The post gets
+    /// the `clientmessageid` derived from the key (Skype de-duplicates it,
+    /// should a crashed attempt be taken over).
+    async fn once(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        key: Option<&str>,
+        post: impl AsyncFnOnce(Option<String>) -> Result<Delivered, AppError>,
+    ) -> Result<Delivered, AppError> {
+        let Some(key) = key else {
+            return post(None).await;
+        };
+        match self
+            .ledger
+            .claim(&record_scope(caller, target), key)
+            .await?
+        {
+            Claim::Done(delivered) => {
+                tracing::info!(caller = caller.name(), channel = %target.name, "repeated idempotency key; answering the first result");
+                Ok(delivered)
+            }
+            Claim::InProgress => Err(AppError::in_progress()),
+            Claim::Proceed(ticket) => {
+                match post(Some(ticket.client_message_id.clone())).await {
+                    Ok(delivered) => {
+                        if let Err(err) = self.ledger.complete(ticket, &delivered).await {
+                            // Posted; a retry re-sends the same client id,
+                            // which Skype de-duplicates.
+                            tracing::warn!(error = %err, "could not record the idempotency result");
+                        }
+                        Ok(delivered)
+                    }
+                    Err(err) => {
+                        self.ledger.release(ticket).await;
+                        Err(err)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The result a key's first post to `target` recorded, if any.
+    pub(super) async fn recorded(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        key: &str,
+    ) -> Result<Option<Delivered>, AppError> {
+        Ok(self
+            .ledger
+            .lookup(&record_scope(caller, target), key)
+            .await?)
+    }
+
+    async fn post_message(
+        &self,
+        target: &Target,
+        request: &SendRequest,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
+        let posted = |receipt: Receipt| Delivered {
+            id: None,
+            channel: target.name.clone(),
+            arrival_time: None,
+            status: match receipt {
+                Receipt::Delivered => DeliveryStatus::Posted,
+                Receipt::Accepted => DeliveryStatus::Accepted,
+            },
+        };
+        match &target.destination {
+            Destination::Skype(_) => {
+                let message = request.format.render(&request.text);
+                self.post_skype(target, &message, client_id, deadline).await
+            }
+            Destination::TeamsWorkflow(url) => {
+                let card =
+                    vec![json!({"type": "TextBlock", "text": request.text.as_str(), "wrap": true})];
+                within(deadline, self.webhooks().post_teams(url, card))
+                    .await
+                    .map(posted)
+            }
+            Destination::SlackWebhook(url) => within(
+                deadline,
+                self.webhooks().post_slack(url, request.text.as_str()),
+            )
+            .await
+            .map(posted),
+        }
+    }
+
+    async fn post_skype(
+        &self,
+        target: &Target,
+        message: &OutgoingMessage,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
+        let conversation = skype_only(target)?;
+        let ready = self.ready().await?;
+        // The same client id on every attempt: Skype never posts it twice.
+        let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
+        let sent = self
+            .skype_call(ready, deadline, AppError::from, || {
+                ready.skype.send_as(conversation, message, &client_id)
+            })
+            .await?;
+        Ok(delivered(target, sent))
+    }
+
+    async fn post_file(
+        &self,
+        target: &Target,
+        attachment: &Attachment,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
+        let conversation = skype_only(target)?;
+        let ready = self.ready().await?;
+        let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
+        let sent = self
+            .skype_call(ready, deadline, AppError::from, || {
+                ready
+                    .skype
+                    .send_file_as(conversation, attachment, &client_id)
+            })
+            .await?;
+        Ok(delivered(target, sent))
+    }
+
+    /// One Skype call: paced when Skype throttles (backoff with jitter,
+    /// honouring `Retry-After`), cut off at the deadline; saves the session
+    /// if it was renewed on the way, even when the call failed.
+    pub(super) async fn skype_call<T, F, Fut>(
+        &self,
+        ready: &Ready,
+        deadline: Deadline,
+        translate: fn(SkypeError) -> AppError,
+        call: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SkypeError>>,
+    {
+        let paced = call
+            .retry(PACING)
+            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
+            .adjust(|err, backoff| {
+                let wait = err.retry_after().or(backoff)?;
+                // Past the budget, the caller (or Lambda) retries later.
+                (wait < deadline.budget()).then_some(wait)
+            })
+            .notify(|_, wait| {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "Skype is pacing us; waiting"
+                )
+            });
+        let result = match tokio::time::timeout(deadline.budget(), paced).await {
+            Ok(result) => result.map_err(translate),
+            Err(_) => Err(AppError::deadline()),
+        };
+        self.save_session(ready).await;
+        result
+    }
+}
+
+/// Webhook calls end at the deadline too.
+async fn within<T, E: Into<AppError>>(
+    deadline: Deadline,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, AppError> {
+    match tokio::time::timeout(deadline.budget(), call).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(AppError::deadline()),
+    }
+}
+
+fn skype_only(target: &Target) -> Result<&crate::skype::ConversationId, AppError> {
+    target.destination.conversation().ok_or_else(|| {
+        AppError::bad_request(
+            "not_supported",
+            format!(
+                "{} is a {} channel: only Skype conversations support this",
+                target.name,
+                target.destination.kind()
+            ),
+        )
+    })
+}
+
+fn delivered(target: &Target, sent: SentMessage) -> Delivered {
+    Delivered {
+        id: Some(sent.id),
+        channel: target.name.clone(),
+        arrival_time: sent.arrival_time,
+        status: DeliveryStatus::Posted,
+    }
+}
+
+/// Idempotency records are per caller and per target, so a fan-out's
+/// targets are retried one by one.
+fn record_scope(caller: &Caller, target: &Target) -> String {
+    format!("{}\n{}", caller.name(), target.key())
+}
+
+/// Retries after Skype's rate limit (errorCode 800): short and jittered,
+/// so a burst of senders spreads out; the deadline bounds the total.
+const PACING: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(250))
+    .with_max_delay(Duration::from_secs(4))
+    .with_max_times(6)
+    .with_jitter();

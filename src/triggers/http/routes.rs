@@ -1,0 +1,121 @@
+//! What each HTTP route does: read the request into a use case call, and
+//! the result into an answer.
+
+use lambda_http::Request;
+use serde_json::json;
+
+use super::Reply;
+use super::request::{Query, fields, header, presented_key};
+use crate::app::{App, MessageRef};
+use crate::deadline::Deadline;
+use crate::domain::Caller;
+use crate::error::AppError;
+use crate::triggers::answer::Posted;
+use crate::triggers::payload::Fields;
+
+/// `POST /send-message`.
+pub async fn send_message(
+    app: &App,
+    request: &Request,
+    deadline: Deadline,
+) -> Result<Reply, AppError> {
+    let fields = fields(request)?;
+    let caller = authenticate(app, request, &fields).await?;
+    let idempotency_key = header(request.headers(), "idempotency-key");
+    let send = fields.send_request(idempotency_key.as_deref())?;
+    let outcomes = app.send_within(&caller, &send, deadline).await?;
+    Ok(Posted::new(outcomes, "Posted message").http()?.into())
+}
+
+/// `POST /send-file`.
+pub async fn send_file(
+    _app: &App,
+    _request: &Request,
+    _deadline: Deadline,
+) -> Result<Reply, AppError> {
+    Err(AppError::new(404, "not_found", "not yet"))
+}
+
+/// `PATCH /messages/{id}`: new text for a message the bot posted.
+pub async fn edit_message(
+    app: &App,
+    request: &Request,
+    id: &str,
+    deadline: Deadline,
+) -> Result<Reply, AppError> {
+    let fields = fields(request)?;
+    let caller = authenticate(app, request, &fields).await?;
+    let target = fields.message_request(message_ref(id)?)?;
+    let (text, format) = fields.edit_content()?;
+    let edited = app
+        .edit_within(&caller, &target, &text, format, deadline)
+        .await?;
+    Ok(Reply::ok(json!({
+        "msg": "Edited message",
+        "id": edited.id,
+        "channel": edited.channel,
+        "edit_time": edited.edit_time,
+    })))
+}
+
+/// `DELETE /messages/{id}` (channel in the body or the query string).
+pub async fn delete_message(
+    app: &App,
+    request: &Request,
+    query: &Query,
+    id: &str,
+    deadline: Deadline,
+) -> Result<Reply, AppError> {
+    let mut fields = fields(request)?;
+    if fields.channels().is_none() {
+        fields = fields.or(query.clone().into_fields());
+    }
+    let caller = authenticate(app, request, &fields).await?;
+    let target = fields.message_request(message_ref(id)?)?;
+    let deleted = app.delete_within(&caller, &target, deadline).await?;
+    Ok(Reply::ok(json!({
+        "msg": "Deleted message",
+        "id": deleted.id,
+        "channel": deleted.channel,
+    })))
+}
+
+/// `GET /health`: any valid key may ask.
+pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
+    authenticate(app, request, &Fields::default()).await?;
+    let health = app.health().await?;
+    let healthy = health.healthy();
+    let body = json!({
+        "ok": healthy,
+        "msg": if healthy { "healthy" } else { "a person must log the bot in (see last_login)" },
+        "session": health.session.as_ref().map(|s| json!({
+            "skype_token_expires_at": s.skype_token_expires_at,
+            "registration_token_expires_at": s.registration_token_expires_at,
+            "expires_in_seconds": s.skype_token_expires_at.min(s.registration_token_expires_at) as i64 - health.now as i64,
+        })),
+        "last_post_at": health.last_post_ms,
+        "last_login": health.last_login.as_ref().map(|login| json!({
+            "at": login.at,
+            "outcome": login.outcome,
+        })),
+        "now": health.now,
+    });
+    let mut reply = Reply::ok(body);
+    if !healthy {
+        reply.status = 503;
+    }
+    Ok(reply)
+}
+
+async fn authenticate(app: &App, request: &Request, fields: &Fields) -> Result<Caller, AppError> {
+    let presented = presented_key(request, fields)?;
+    app.authenticate(presented.as_deref()).await
+}
+
+/// The `{id}` segment, percent-decoded (`key:...` ids may hold anything).
+fn message_ref(segment: &str) -> Result<MessageRef, AppError> {
+    let decoded = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map_err(|_| AppError::bad_request("invalid_message_id", "the message id is not UTF-8"))?;
+    MessageRef::parse(&decoded)
+}
