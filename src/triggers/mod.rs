@@ -4,6 +4,7 @@
 
 mod http;
 mod payload;
+mod upload;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};
