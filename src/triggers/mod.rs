@@ -5,6 +5,7 @@
 mod answer;
 mod http;
 mod payload;
+mod upload;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};

@@ -61,6 +61,12 @@ impl Fields {
         Ok(None)
     }
 
+    /// A member as it was given (`None` when absent), for the fields that
+    /// are not plain text (the `file` object of a JSON upload).
+    pub fn member(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
     /// Whether a JSON payload names anything we would send (read in
     /// place: classifying an event must not copy it).
     pub fn looks_like_send(payload: &Value) -> bool {

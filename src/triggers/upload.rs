@@ -1,0 +1,1098 @@
+//! The body of `POST /send-file` (and the direct invocation's JSON form),
+//! decoded into a checked [`Upload`]: the text fields beside one
+//! [`Attachment`] whose size, shown name and kind (picture or file) are
+//! settled here, once.
+//!
+//! Two shapes are read. `multipart/form-data` (what the original service's
+//! `/send-image` callers sent): a `document` (or `file`) part, and either a
+//! `data` part holding JSON or the same fields as text parts. Or JSON whose
+//! `file` member carries the content in base64. Errors never quote the
+//! file's content.
+
+// Nothing routes /send-file yet: the integrator wires these functions.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::convert::Infallible;
+
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde_json::{Map, Value};
+
+use super::http::MAX_BODY_BYTES;
+use super::payload::Fields;
+use crate::domain::MAX_MESSAGE_CHARS;
+use crate::error::AppError;
+use crate::skype::{Attachment, AttachmentKind};
+
+/// Largest file accepted, in decoded bytes. Lambda takes at most 6 MB per
+/// request and the file arrives base64-encoded (by API Gateway, or in the
+/// JSON form), which makes 4 MiB into about 5.6 MB.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Largest upload body accepted: about Lambda's own request limit, so a
+/// body that got this far is never cut off unnoticed.
+pub const MAX_UPLOAD_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// Longest file name shown, in characters (what file systems allow).
+const MAX_NAME_CHARS: usize = 255;
+
+/// Longest extension kept whole when a long name is shortened.
+const MAX_EXTENSION_CHARS: usize = 16;
+
+/// The text fields of an upload: the name they are kept under, and the
+/// names accepted for it.
+const TEXT_FIELDS: [(&str, &[&str]); 4] = [
+    ("channel", &["channel"]),
+    ("caption", &["caption"]),
+    ("API_KEY", &["API_KEY", "api_key"]),
+    ("idempotency_key", &["idempotency_key"]),
+];
+
+/// The members of the JSON form's `file` object.
+const FILE_MEMBERS: [&str; 3] = ["name", "content_base64", "content_type"];
+
+/// Base64 as people produce it: padded or not.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A decoded upload, ready to authenticate and send.
+pub struct Upload {
+    /// Only the text fields, as strings, each present if it was given:
+    /// `channel`, `caption` (checked: at most 28000 characters),
+    /// `API_KEY` (also read from `api_key`) and `idempotency_key`. The
+    /// channel's presence is for the caller to check.
+    pub fields: Fields,
+    /// The file: at most [`MAX_FILE_BYTES`], not empty, its name safe to
+    /// show, its kind decided.
+    pub attachment: Attachment,
+}
+
+/// Leaves out the fields: they hold the API key.
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("attachment", &self.attachment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a `multipart/form-data` body. `content_type` is the request's
+/// header (it holds the boundary). A part over its limit is refused while
+/// it is read, before it is kept whole.
+pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload, AppError> {
+    if body.len() > MAX_UPLOAD_BODY_BYTES {
+        return Err(body_too_large());
+    }
+    let boundary = multer::parse_boundary(content_type).map_err(|err| match err {
+        multer::Error::NoBoundary => AppError::bad_request(
+            "invalid_body",
+            "the multipart/form-data Content-Type has no boundary: let the client (curl -F, a form library) write the header",
+        ),
+        _ => unsupported_media_type(),
+    })?;
+    let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(body) });
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints());
+    let mut form = Form::default();
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match Part::named(&name) {
+            Part::File => {
+                if form.file.is_some() {
+                    return Err(AppError::bad_request(
+                        "invalid_field",
+                        "send exactly one file: this body has more than one document (or file) part",
+                    ));
+                }
+                let file_name = field.file_name().map(str::to_string);
+                let file_type = field
+                    .content_type()
+                    .map(|mime| mime.essence_str().to_string());
+                let bytes = field.bytes().await.map_err(malformed)?;
+                form.file = Some(attachment(
+                    file_name.as_deref(),
+                    file_type.as_deref(),
+                    bytes.into(),
+                )?);
+            }
+            Part::Data => {
+                let bytes = field.bytes().await.map_err(malformed)?;
+                form.add_data(&bytes)?;
+            }
+            Part::Text(kept) => {
+                let bytes = field.bytes().await.map_err(malformed)?;
+                let value = String::from_utf8(bytes.into()).map_err(|_| {
+                    AppError::bad_request("invalid_field", format!("{name} is not valid UTF-8"))
+                })?;
+                form.add_text(kept, value)?;
+            }
+            Part::Unknown => {
+                let shown = if name.is_empty() {
+                    "(a part without a name)".to_string()
+                } else {
+                    format!("{:?}", printable(&name))
+                };
+                return Err(AppError::bad_request(
+                    "invalid_field",
+                    format!(
+                        "unknown part {shown}: the parts are document (or file), data, channel, caption, API_KEY and idempotency_key"
+                    ),
+                ));
+            }
+        }
+    }
+    form.finish()
+}
+
+/// The file of a JSON payload's `file` member
+/// (`{"name", "content_base64", "content_type"}`), `None` when there is
+/// none. Also checks the caption, as [`from_multipart`] does.
+pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
+    check_caption(fields)?;
+    let file = match fields.member("file") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(file)) => file,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_field",
+                "file must be an object like {\"name\": \"report.pdf\", \"content_base64\": \"...\"}",
+            ));
+        }
+    };
+    if let Some(unknown) = file
+        .keys()
+        .find(|key| !FILE_MEMBERS.contains(&key.as_str()))
+    {
+        return Err(AppError::bad_request(
+            "invalid_field",
+            format!(
+                "file.{} is not a member we know: use name, content_base64 and content_type",
+                printable(unknown)
+            ),
+        ));
+    }
+    let encoded = member_text(file, "content_base64")?.ok_or_else(|| {
+        AppError::bad_request(
+            "missing_file",
+            "file.content_base64 is missing: put the file's content there, base64-encoded",
+        )
+    })?;
+    let bytes = decode_base64(encoded)?;
+    attachment(
+        member_text(file, "name")?,
+        member_text(file, "content_type")?,
+        bytes,
+    )
+    .map(Some)
+}
+
+/// A whole JSON upload (a direct invocation's payload): the file is
+/// required, and the fields keep only the text ones (not the base64).
+pub fn upload_from_json(fields: &Fields) -> Result<Upload, AppError> {
+    let attachment = from_json(fields)?.ok_or_else(missing_file)?;
+    Ok(Upload {
+        fields: text_fields(fields)?,
+        attachment,
+    })
+}
+
+/// A JSON request body (`Content-Type: application/json` over HTTP).
+pub fn from_json_body(body: &[u8]) -> Result<Upload, AppError> {
+    if body.len() > MAX_UPLOAD_BODY_BYTES {
+        return Err(body_too_large());
+    }
+    let value: Value =
+        serde_json::from_slice(body).map_err(|err| invalid_json("the body", &err))?;
+    if !value.is_object() {
+        return Err(AppError::bad_request(
+            "invalid_json",
+            "the body must be a JSON object like {\"channel\": \"...\", \"file\": {\"name\": \"report.pdf\", \"content_base64\": \"...\"}}",
+        ));
+    }
+    upload_from_json(&Fields::from_json(value)?)
+}
+
+/// What a multipart part is, by its name.
+enum Part {
+    /// `document`, or its alias `file`.
+    File,
+    /// JSON holding the text fields.
+    Data,
+    /// One text field, by the name it is kept under.
+    Text(&'static str),
+    /// Anything else.
+    Unknown,
+}
+
+impl Part {
+    fn named(name: &str) -> Self {
+        match name {
+            "document" | "file" => Self::File,
+            "data" => Self::Data,
+            _ => TEXT_FIELDS
+                .iter()
+                .find(|(_, names)| names.contains(&name))
+                .map_or(Self::Unknown, |(kept, _)| Self::Text(kept)),
+        }
+    }
+}
+
+/// The multipart parts read so far.
+#[derive(Default)]
+struct Form {
+    texts: Vec<(String, String)>,
+    file: Option<Attachment>,
+}
+
+impl Form {
+    fn add_text(&mut self, name: &str, value: String) -> Result<(), AppError> {
+        if self.texts.iter().any(|(have, _)| have == name) {
+            return Err(AppError::bad_request(
+                "invalid_field",
+                format!("{name} is given twice (in two parts, or in data and in a part)"),
+            ));
+        }
+        self.texts.push((name.to_string(), value));
+        Ok(())
+    }
+
+    /// The `data` part: a JSON object whose text fields are taken (other
+    /// members are ignored, as `/send-message` ignores them).
+    fn add_data(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|err| invalid_json("the data part", &err))?;
+        if !value.is_object() {
+            return Err(AppError::bad_request(
+                "invalid_json",
+                "the data part must be a JSON object like {\"channel\": \"general\", \"caption\": \"...\"}",
+            ));
+        }
+        for (name, value) in text_pairs(&Fields::from_json(value)?)? {
+            self.add_text(name, value)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Upload, AppError> {
+        let attachment = self.file.ok_or_else(missing_file)?;
+        let fields = Fields::from_form(self.texts);
+        check_caption(&fields)?;
+        Ok(Upload { fields, attachment })
+    }
+}
+
+/// Multer's limits: the file's, a text part's (a whole `/send-message`
+/// body), and the body's.
+fn constraints() -> multer::Constraints {
+    let text_parts = TEXT_FIELDS
+        .iter()
+        .flat_map(|(_, names)| names.iter().copied())
+        .chain(["data"]);
+    let limits = text_parts.fold(
+        multer::SizeLimit::new()
+            .whole_stream(MAX_UPLOAD_BODY_BYTES as u64)
+            .per_field(MAX_FILE_BYTES as u64),
+        |limits, name| limits.for_field(name, MAX_BODY_BYTES as u64),
+    );
+    multer::Constraints::new().size_limit(limits)
+}
+
+/// Multer's failures, said without quoting the body.
+fn malformed(err: multer::Error) -> AppError {
+    match err {
+        multer::Error::FieldSizeExceeded { field_name, .. } => {
+            let name = field_name.unwrap_or_default();
+            match Part::named(&name) {
+                Part::File => file_too_large(),
+                _ => AppError::new(
+                    413,
+                    "body_too_large",
+                    format!("the {} part is larger than 256 KiB", printable(&name)),
+                ),
+            }
+        }
+        multer::Error::StreamSizeExceeded { .. } => body_too_large(),
+        multer::Error::IncompleteFieldData { .. }
+        | multer::Error::IncompleteHeaders
+        | multer::Error::IncompleteStream => AppError::bad_request(
+            "invalid_body",
+            "the multipart body ends before its closing boundary: was it cut short?",
+        ),
+        multer::Error::ReadHeaderFailed(_)
+        | multer::Error::DecodeHeaderName { .. }
+        | multer::Error::DecodeHeaderValue { .. } => AppError::bad_request(
+            "invalid_body",
+            "the multipart body is malformed: a part's headers cannot be read",
+        ),
+        _ => AppError::bad_request("invalid_body", "the multipart body is malformed"),
+    }
+}
+
+/// The text fields of `fields`, under the names they are kept under.
+fn text_pairs(fields: &Fields) -> Result<Vec<(&'static str, String)>, AppError> {
+    let mut pairs = Vec::new();
+    for (kept, names) in TEXT_FIELDS {
+        if let Some(value) = fields.text(names)? {
+            pairs.push((kept, value.to_string()));
+        }
+    }
+    Ok(pairs)
+}
+
+/// Only the text fields of `fields`.
+fn text_fields(fields: &Fields) -> Result<Fields, AppError> {
+    let pairs = text_pairs(fields)?
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+    Ok(Fields::from_form(pairs))
+}
+
+fn check_caption(fields: &Fields) -> Result<(), AppError> {
+    let chars = fields
+        .text(&["caption"])?
+        .map_or(0, |caption| caption.chars().count());
+    if chars > MAX_MESSAGE_CHARS {
+        return Err(AppError::new(
+            413,
+            "caption_too_long",
+            format!("caption is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A string member of the `file` object; another type is an error.
+fn member_text<'a>(file: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, AppError> {
+    match file.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(AppError::bad_request(
+            "invalid_field",
+            format!("file.{name} must be a string"),
+        )),
+    }
+}
+
+/// Base64 as `base64` prints it (line breaks and all), refused before
+/// decoding when it cannot fit in [`MAX_FILE_BYTES`].
+fn decode_base64(encoded: &str) -> Result<Vec<u8>, AppError> {
+    let compact: Vec<u8> = encoded
+        .bytes()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .collect();
+    let most = base64::encoded_len(MAX_FILE_BYTES, true).unwrap_or(usize::MAX);
+    if compact.len() > most {
+        return Err(file_too_large());
+    }
+    BASE64.decode(&compact).map_err(|_| {
+        AppError::bad_request(
+            "invalid_file",
+            "file.content_base64 is not valid base64 (standard alphabet: A-Z a-z 0-9 + /)",
+        )
+    })
+}
+
+/// The checked file.
+fn attachment(
+    name: Option<&str>,
+    content_type: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<Attachment, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::bad_request("empty_file", "the file is empty"));
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(file_too_large());
+    }
+    let name = display_name(name.unwrap_or_default());
+    let kind = kind(content_type, &name, &bytes);
+    Ok(Attachment { kind, name, bytes })
+}
+
+/// A picture when the type says so, or, when the type says nothing, when
+/// the name's extension and the first bytes agree; otherwise a file.
+fn kind(content_type: Option<&str>, name: &str, bytes: &[u8]) -> AttachmentKind {
+    let essence = content_type
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let image = match essence.as_str() {
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => true,
+        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_image(name, bytes),
+        _ => false,
+    };
+    if image {
+        AttachmentKind::Image
+    } else {
+        AttachmentKind::File
+    }
+}
+
+/// Whether `bytes` start with the magic number of the picture format
+/// `name`'s extension names.
+fn looks_like_image(name: &str, bytes: &[u8]) -> bool {
+    let Some((_, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    match extension.to_ascii_lowercase().as_str() {
+        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "jpg" | "jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+        "webp" => bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]),
+        _ => false,
+    }
+}
+
+/// The name to show: no directories, no control or text-direction
+/// characters, at most 255 characters (keeping the extension), never empty.
+fn display_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let kept: String = last
+        .chars()
+        .filter(|&c| !c.is_control() && !is_direction_mark(c))
+        .collect();
+    let kept = kept.trim();
+    if kept.is_empty() || kept == "." || kept == ".." {
+        return "file".to_string();
+    }
+    if kept.chars().count() <= MAX_NAME_CHARS {
+        return kept.to_string();
+    }
+    match kept.rsplit_once('.') {
+        Some((stem, extension))
+            if !stem.is_empty() && extension.chars().count() <= MAX_EXTENSION_CHARS =>
+        {
+            let room = MAX_NAME_CHARS - 1 - extension.chars().count();
+            let stem: String = stem.chars().take(room).collect();
+            format!("{stem}.{extension}")
+        }
+        _ => kept.chars().take(MAX_NAME_CHARS).collect(),
+    }
+}
+
+/// Characters that reorder the text around them ("gpj.exe" shown as
+/// "exe.jpg"): never wanted in a file name.
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A name from the request, safe to echo in a message.
+fn printable(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+fn invalid_json(what: &str, err: &serde_json::Error) -> AppError {
+    AppError::bad_request(
+        "invalid_json",
+        format!(
+            "{what} is not valid JSON (line {}, column {})",
+            err.line(),
+            err.column()
+        ),
+    )
+}
+
+fn missing_file() -> AppError {
+    AppError::bad_request(
+        "missing_file",
+        "no file: send it as a multipart part named document (curl -F document=@report.pdf), or as JSON {\"file\": {\"name\": \"report.pdf\", \"content_base64\": \"...\"}}",
+    )
+}
+
+fn file_too_large() -> AppError {
+    AppError::new(
+        413,
+        "file_too_large",
+        format!(
+            "the file is larger than 4 MiB ({MAX_FILE_BYTES} bytes): Lambda takes 6 MB per request, and base64 makes 4 MiB into 5.6 MB"
+        ),
+    )
+}
+
+fn body_too_large() -> AppError {
+    AppError::new(
+        413,
+        "body_too_large",
+        "the request body is larger than 6 MiB, the most Lambda takes",
+    )
+}
+
+fn unsupported_media_type() -> AppError {
+    AppError::new(
+        415,
+        "unsupported_media_type",
+        "send multipart/form-data (curl -F document=@file) or JSON (application/json)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// As curl 8 writes it.
+    const BOUNDARY: &str = "------------------------d74496d66958873e";
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    fn header() -> String {
+        format!("multipart/form-data; boundary={BOUNDARY}")
+    }
+
+    /// One part: `name`, an optional file name and type, the content.
+    fn part(name: &str, file: Option<(&str, &str)>, content: &[u8]) -> Vec<u8> {
+        let mut part = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"");
+        if let Some((file_name, content_type)) = file {
+            part.push_str(&format!(
+                "; filename=\"{file_name}\"\r\nContent-Type: {content_type}"
+            ));
+        }
+        part.push_str("\r\n\r\n");
+        let mut part = part.into_bytes();
+        part.extend_from_slice(content);
+        part.extend_from_slice(b"\r\n");
+        part
+    }
+
+    fn body(parts: &[Vec<u8>]) -> Vec<u8> {
+        let mut body = parts.concat();
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        body
+    }
+
+    async fn decode(parts: &[Vec<u8>]) -> Result<Upload, AppError> {
+        from_multipart(&header(), body(parts)).await
+    }
+
+    fn text<'a>(upload: &'a Upload, name: &'static str) -> Option<&'a str> {
+        upload.fields.text(&[name]).unwrap()
+    }
+
+    fn json_fields(value: Value) -> Fields {
+        Fields::from_json(value).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[track_caller]
+    fn assert_error(result: Result<impl std::fmt::Debug, AppError>, status: u16, code: &str) {
+        let err = result.unwrap_err();
+        assert_eq!((err.status, err.code), (status, code), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn curl_document_and_data_json() {
+        // curl -F document=@x.png -F 'data={"channel":"general"}'
+        let mut body = b"--------------------------d74496d66958873e\r\n\
+Content-Disposition: form-data; name=\"document\"; filename=\"x.png\"\r\n\
+Content-Type: image/png\r\n\
+\r\n"
+            .to_vec();
+        body.extend_from_slice(PNG);
+        body.extend_from_slice(
+            b"\r\n--------------------------d74496d66958873e\r\n\
+Content-Disposition: form-data; name=\"data\"\r\n\
+\r\n\
+{\"channel\":\"general\"}\r\n\
+--------------------------d74496d66958873e--\r\n",
+        );
+        let upload = from_multipart(&header(), body).await.unwrap();
+        assert_eq!(upload.attachment.kind, AttachmentKind::Image);
+        assert_eq!(upload.attachment.name, "x.png");
+        assert_eq!(upload.attachment.bytes, PNG);
+        assert_eq!(text(&upload, "channel"), Some("general"));
+        assert_eq!(text(&upload, "caption"), None);
+    }
+
+    #[tokio::test]
+    async fn data_json_carries_every_field() {
+        let data = json!({
+            "channel": "general", "caption": "the report", "API_KEY": "k-1",
+            "idempotency_key": "once", "extra": 5,
+        });
+        let upload = decode(&[
+            part("data", None, data.to_string().as_bytes()),
+            part("document", Some(("r.pdf", "application/pdf")), b"%PDF-1.4"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(upload.attachment.kind, AttachmentKind::File);
+        for (name, value) in [
+            ("channel", "general"),
+            ("caption", "the report"),
+            ("API_KEY", "k-1"),
+            ("idempotency_key", "once"),
+        ] {
+            assert_eq!(text(&upload, name), Some(value));
+        }
+        assert!(upload.fields.member("extra").is_none());
+    }
+
+    #[tokio::test]
+    async fn fields_as_text_parts() {
+        // curl -F document=@r.pdf -F channel=general -F caption=hi -F api_key=...
+        let upload = decode(&[
+            part("document", Some(("r.pdf", "application/pdf")), b"%PDF-1.4"),
+            part("channel", None, b"general"),
+            part("caption", None, "hé <b>hi</b>".as_bytes()),
+            part("api_key", None, b"k-1"),
+            part("idempotency_key", None, b"once"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(text(&upload, "channel"), Some("general"));
+        assert_eq!(text(&upload, "caption"), Some("hé <b>hi</b>"));
+        assert_eq!(text(&upload, "API_KEY"), Some("k-1"));
+        assert_eq!(text(&upload, "idempotency_key"), Some("once"));
+        assert_eq!(upload.attachment.name, "r.pdf");
+    }
+
+    #[tokio::test]
+    async fn file_is_an_alias_of_document() {
+        let upload = decode(&[
+            part("channel", None, b"general"),
+            part("file", Some(("notes.txt", "text/plain")), b"notes"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(upload.attachment.kind, AttachmentKind::File);
+        assert_eq!(upload.attachment.name, "notes.txt");
+        assert_eq!(upload.attachment.bytes, b"notes");
+    }
+
+    #[tokio::test]
+    async fn a_part_without_a_file_name_is_called_file() {
+        let upload = decode(&[part("document", None, b"plain text")])
+            .await
+            .unwrap();
+        assert_eq!(
+            (upload.attachment.name.as_str(), upload.attachment.kind),
+            ("file", AttachmentKind::File)
+        );
+    }
+
+    #[tokio::test]
+    async fn image_by_name_and_magic_when_the_type_says_nothing() {
+        let png = decode(&[part(
+            "document",
+            Some(("shot.PNG", "application/octet-stream")),
+            PNG,
+        )])
+        .await
+        .unwrap();
+        assert_eq!(png.attachment.kind, AttachmentKind::Image);
+        let fake = decode(&[part(
+            "document",
+            Some(("shot.png", "application/octet-stream")),
+            b"not a picture",
+        )])
+        .await
+        .unwrap();
+        assert_eq!(fake.attachment.kind, AttachmentKind::File);
+    }
+
+    #[test]
+    fn image_detection() {
+        use AttachmentKind::{File, Image};
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
+        let webp = b"RIFF\x24\0\0\0WEBPVP8 ";
+        let cases: [(Option<&str>, &str, &[u8], AttachmentKind); 14] = [
+            (Some("image/png"), "x.bin", b"anything", Image),
+            (Some("IMAGE/JPEG; charset=x"), "x", b"anything", Image),
+            (Some("image/gif"), "x", b"x", Image),
+            (Some("image/webp"), "x", b"x", Image),
+            (Some("image/svg+xml"), "x.png", PNG, File),
+            (Some("text/plain"), "x.png", PNG, File),
+            (None, "x.png", PNG, Image),
+            (Some(""), "x.jpeg", &jpeg, Image),
+            (None, "x.jpg", &jpeg, Image),
+            (None, "x.gif", b"GIF89a\x01\0", Image),
+            (Some("binary/octet-stream"), "x.webp", webp, Image),
+            (None, "x.png", &jpeg, File),
+            (None, "png", PNG, File),
+            (None, "x.webp", b"RIFF\x24\0\0\0WAVE", File),
+        ];
+        for (content_type, name, bytes, expected) in cases {
+            assert_eq!(
+                kind(content_type, name, bytes),
+                expected,
+                "{content_type:?} {name}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_parts_are_named() {
+        let err = decode(&[
+            part("document", Some(("a.txt", "text/plain")), b"a"),
+            part("photo", None, b"b"),
+        ])
+        .await
+        .unwrap_err();
+        assert_eq!((err.status, err.code), (400, "invalid_field"));
+        assert!(err.message.contains("\"photo\""), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn missing_and_empty_files() {
+        assert_error(
+            decode(&[part("channel", None, b"general")]).await,
+            400,
+            "missing_file",
+        );
+        assert_error(
+            decode(&[part("document", Some(("a.txt", "text/plain")), b"")]).await,
+            400,
+            "empty_file",
+        );
+    }
+
+    #[tokio::test]
+    async fn exactly_one_file() {
+        let file = part("document", Some(("a.txt", "text/plain")), b"a");
+        let alias = part("file", Some(("b.txt", "text/plain")), b"b");
+        assert_error(
+            decode(&[file.clone(), file.clone()]).await,
+            400,
+            "invalid_field",
+        );
+        assert_error(decode(&[file, alias]).await, 400, "invalid_field");
+    }
+
+    #[tokio::test]
+    async fn a_field_given_twice_is_refused() {
+        let file = part("document", Some(("a.txt", "text/plain")), b"a");
+        let err = decode(&[
+            file.clone(),
+            part("data", None, br#"{"channel": "general"}"#),
+            part("channel", None, b"random"),
+        ])
+        .await
+        .unwrap_err();
+        assert_eq!(err.code, "invalid_field");
+        assert!(err.message.starts_with("channel is given twice"));
+        assert_error(
+            decode(&[
+                file,
+                part("API_KEY", None, b"a"),
+                part("api_key", None, b"b"),
+            ])
+            .await,
+            400,
+            "invalid_field",
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_data_and_text_parts() {
+        let file = part("document", Some(("a.txt", "text/plain")), b"a");
+        for data in [&b"{not json"[..], b"[1]", b"\"general\""] {
+            assert_error(
+                decode(&[file.clone(), part("data", None, data)]).await,
+                400,
+                "invalid_json",
+            );
+        }
+        assert_error(
+            decode(&[file.clone(), part("data", None, br#"{"channel": 7}"#)]).await,
+            400,
+            "invalid_field",
+        );
+        assert_error(
+            decode(&[file, part("channel", None, b"\xff\xfe")]).await,
+            400,
+            "invalid_field",
+        );
+    }
+
+    #[tokio::test]
+    async fn caption_at_most_28000_characters() {
+        let file = part("document", Some(("a.txt", "text/plain")), b"a");
+        let longest = "é".repeat(MAX_MESSAGE_CHARS);
+        let upload = decode(&[file.clone(), part("caption", None, longest.as_bytes())])
+            .await
+            .unwrap();
+        assert_eq!(text(&upload, "caption").map(str::len), Some(longest.len()));
+        let over = "a".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_error(
+            decode(&[file.clone(), part("caption", None, over.as_bytes())]).await,
+            413,
+            "caption_too_long",
+        );
+        let data = json!({"caption": over}).to_string();
+        assert_error(
+            decode(&[file, part("data", None, data.as_bytes())]).await,
+            413,
+            "caption_too_long",
+        );
+    }
+
+    #[tokio::test]
+    async fn file_size_limit_while_streaming() {
+        let mut largest = PNG.to_vec();
+        largest.resize(MAX_FILE_BYTES, 0);
+        let upload = decode(&[part("document", Some(("big.png", "image/png")), &largest)])
+            .await
+            .unwrap();
+        assert_eq!(upload.attachment.bytes.len(), MAX_FILE_BYTES);
+        largest.push(0);
+        let err = decode(&[part("file", Some(("big.png", "image/png")), &largest)])
+            .await
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (413, "file_too_large"));
+        assert!(err.message.contains("4194304"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn text_parts_have_their_own_limit() {
+        let file = part("document", Some(("a.txt", "text/plain")), b"a");
+        let huge = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_error(
+            decode(&[file, part("data", None, &huge)]).await,
+            413,
+            "body_too_large",
+        );
+    }
+
+    #[tokio::test]
+    async fn body_limit() {
+        let body = vec![b'-'; MAX_UPLOAD_BODY_BYTES + 1];
+        assert_error(from_multipart(&header(), body).await, 413, "body_too_large");
+    }
+
+    #[tokio::test]
+    async fn content_type_must_be_multipart_with_a_boundary() {
+        let body = body(&[part("document", Some(("a.txt", "text/plain")), b"a")]);
+        assert_error(
+            from_multipart("multipart/form-data", body.clone()).await,
+            400,
+            "invalid_body",
+        );
+        for content_type in ["application/json", "", "not a type"] {
+            assert_error(
+                from_multipart(content_type, body.clone()).await,
+                415,
+                "unsupported_media_type",
+            );
+        }
+        // The quoted form works as well.
+        let quoted = format!("multipart/form-data; boundary=\"{BOUNDARY}\"");
+        assert!(from_multipart(&quoted, body).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_is_refused_without_quoting_it() {
+        let full = body(&[
+            part("channel", None, b"general"),
+            part("document", Some(("a.txt", "text/plain")), b"SECRET-CONTENT"),
+        ]);
+        let cut = full
+            .windows(7)
+            .position(|window| window == b"CONTENT")
+            .unwrap();
+        let err = from_multipart(&header(), full[..cut].to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (400, "invalid_body"));
+        assert!(err.message.contains("cut short"), "{}", err.message);
+        assert!(!err.message.contains("SECRET"));
+        // Cut inside the part headers.
+        let headers_cut = format!("--{BOUNDARY}\r\nContent-Disposition: form-da");
+        assert_error(
+            from_multipart(&header(), headers_cut.into_bytes()).await,
+            400,
+            "invalid_body",
+        );
+    }
+
+    #[test]
+    fn json_file() {
+        let fields = json_fields(json!({
+            "channel": "general",
+            "caption": "the logo",
+            "file": {"name": "logo.png", "content_base64": b64(PNG)},
+        }));
+        let attachment = from_json(&fields).unwrap().unwrap();
+        assert_eq!(attachment.kind, AttachmentKind::Image);
+        assert_eq!(attachment.name, "logo.png");
+        assert_eq!(attachment.bytes, PNG);
+
+        let typed = json_fields(json!({"file": {
+            "name": "r.pdf", "content_type": "application/pdf",
+            // As `base64` prints it: wrapped.
+            "content_base64": "JVBERi0xLjQK\nJSDi48/T\n",
+        }}));
+        let attachment = from_json(&typed).unwrap().unwrap();
+        assert_eq!(attachment.kind, AttachmentKind::File);
+        assert_eq!(attachment.bytes, b"%PDF-1.4\n% \xe2\xe3\xcf\xd3");
+        let unpadded = json_fields(json!({"file": {"content_base64": "YWI"}}));
+        assert_eq!(from_json(&unpadded).unwrap().unwrap().bytes, b"ab");
+    }
+
+    #[test]
+    fn json_without_a_file() {
+        assert_eq!(
+            from_json(&json_fields(json!({"channel": "general"}))).unwrap(),
+            None
+        );
+        assert_eq!(
+            from_json(&json_fields(json!({"file": null}))).unwrap(),
+            None
+        );
+        let err = upload_from_json(&json_fields(json!({"channel": "general"}))).unwrap_err();
+        assert_eq!(err.code, "missing_file");
+    }
+
+    #[test]
+    fn json_errors() {
+        let cases = [
+            (json!({"file": "x.png"}), 400, "invalid_field"),
+            (json!({"file": {"name": "x"}}), 400, "missing_file"),
+            (json!({"file": {"content_base64": 5}}), 400, "invalid_field"),
+            (
+                json!({"file": {"content_base64": "YQ==", "name": ["x"]}}),
+                400,
+                "invalid_field",
+            ),
+            (
+                json!({"file": {"content_base64": "YQ==", "content": "x"}}),
+                400,
+                "invalid_field",
+            ),
+            (json!({"file": {"content_base64": ""}}), 400, "empty_file"),
+            (
+                json!({"file": {"content_base64": "SECRET*content!"}}),
+                400,
+                "invalid_file",
+            ),
+            (
+                json!({"file": {"content_base64": "YQ=="}, "caption": "a".repeat(MAX_MESSAGE_CHARS + 1)}),
+                413,
+                "caption_too_long",
+            ),
+        ];
+        for (payload, status, code) in cases {
+            let err = from_json(&json_fields(payload.clone())).unwrap_err();
+            assert_eq!((err.status, err.code), (status, code), "{payload}");
+            assert!(!err.message.contains("SECRET"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn json_file_size_limit() {
+        let mut largest = vec![7u8; MAX_FILE_BYTES];
+        let fields = json_fields(json!({"file": {"content_base64": b64(&largest)}}));
+        assert_eq!(
+            from_json(&fields).unwrap().unwrap().bytes.len(),
+            MAX_FILE_BYTES
+        );
+        largest.push(7);
+        let fields = json_fields(json!({"file": {"content_base64": b64(&largest)}}));
+        assert_error(from_json(&fields), 413, "file_too_large");
+    }
+
+    #[test]
+    fn json_body() {
+        let body = json!({
+            "channel": "general", "API_KEY": "k-1", "format": "plain",
+            "file": {"name": "a.txt", "content_base64": b64(b"hello")},
+        });
+        let upload = from_json_body(body.to_string().as_bytes()).unwrap();
+        assert_eq!(upload.attachment.bytes, b"hello");
+        assert_eq!(text(&upload, "channel"), Some("general"));
+        assert_eq!(text(&upload, "API_KEY"), Some("k-1"));
+        // Only the text fields are kept: not the base64, not the rest.
+        assert!(upload.fields.member("file").is_none());
+        assert!(upload.fields.member("format").is_none());
+        let shown = format!("{upload:?}");
+        assert!(
+            !shown.contains("k-1") && !shown.contains("aGVsbG8"),
+            "{shown}"
+        );
+
+        assert_error(from_json_body(b"{oops"), 400, "invalid_json");
+        assert_error(from_json_body(b"[]"), 400, "invalid_json");
+        assert_error(
+            from_json_body(&vec![b' '; MAX_UPLOAD_BODY_BYTES + 1]),
+            413,
+            "body_too_large",
+        );
+    }
+
+    #[test]
+    fn file_names_are_made_safe_to_show() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        let shortened = display_name(&long);
+        assert_eq!(shortened.chars().count(), MAX_NAME_CHARS);
+        assert!(shortened.ends_with("a.pdf"));
+        let no_extension = "b".repeat(300);
+        assert_eq!(display_name(&no_extension), "b".repeat(MAX_NAME_CHARS));
+        for (raw, shown) in [
+            ("report.pdf", "report.pdf"),
+            ("C:\\Users\\me\\x.png", "x.png"),
+            ("../../etc/passwd", "passwd"),
+            ("dir/", "file"),
+            ("", "file"),
+            ("..", "file"),
+            ("a\0b\r\n\u{7f}.txt", "ab.txt"),
+            ("  spaced.txt  ", "spaced.txt"),
+            ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
+            ("été 2024.jpg", "été 2024.jpg"),
+        ] {
+            assert_eq!(display_name(raw), shown, "{raw:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn multipart_file_names_are_sanitized() {
+        let upload = decode(&[part(
+            "document",
+            Some(("C:\\\\tmp\\\\..\\\\shot.png", "image/png")),
+            PNG,
+        )])
+        .await
+        .unwrap();
+        assert_eq!(upload.attachment.name, "shot.png");
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(
+            start in prop::sample::select(vec![
+                String::new(),
+                format!("--{BOUNDARY}\r\n"),
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"x.png\"\r\n\r\n"),
+            ]),
+            rest in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let mut body = start.into_bytes();
+            body.extend_from_slice(&rest);
+            if let Err(err) = runtime().block_on(from_multipart(&header(), body)) {
+                prop_assert!([400, 413].contains(&err.status), "{err:?}");
+            }
+        }
+
+        #[test]
+        fn shown_names_are_always_safe(raw in any::<String>()) {
+            let shown = display_name(&raw);
+            prop_assert!(!shown.is_empty() && shown.chars().count() <= MAX_NAME_CHARS);
+            prop_assert!(!shown.contains(['/', '\\']));
+            prop_assert!(!shown.chars().any(|c| c.is_control() || is_direction_mark(c)));
+        }
+    }
+}
