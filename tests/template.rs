@@ -10,10 +10,13 @@
 //! with comment lines removed so a comment never satisfies an assertion.
 
 use serde_json::Value;
+use skype_sender::metrics;
 
 const TEMPLATE: &str = include_str!("../template.yaml");
 /// Where the function reads its configuration.
 const CONFIG_RS: &str = include_str!("../src/config.rs");
+/// Where the function writes its metrics (and reads their namespace).
+const METRICS_RS: &str = include_str!("../src/metrics.rs");
 
 /// The template without its comment lines.
 fn template() -> String {
@@ -330,13 +333,37 @@ fn the_secret_placeholder_has_the_shape_the_function_reads() {
 }
 
 #[test]
-fn the_http_api_is_post_send_message_and_throttled() {
+fn the_http_api_routes_every_endpoint_and_is_throttled() {
     let events = block(&resource("SkypeSenderFunction"), 6, "Events");
-    let route = block(&events, 8, "SendMessage");
-    assert_eq!(value(&route, "Type"), "HttpApi");
-    assert_eq!(value(&route, "ApiId"), "!Ref HttpApi");
-    assert_eq!(value(&route, "Method"), "POST");
-    assert_eq!(value(&route, "Path"), "/send-message");
+    for (event, method, path) in [
+        ("SendMessage", "POST", "/send-message"),
+        ("SendFile", "POST", "/send-file"),
+        ("EditMessage", "PATCH", "/messages/{id}"),
+        ("DeleteMessage", "DELETE", "/messages/{id}"),
+        ("Health", "GET", "/health"),
+        ("Everything", "ANY", "/{proxy+}"),
+    ] {
+        let route = block(&events, 8, event);
+        assert_eq!(value(&route, "Type"), "HttpApi", "{event}");
+        assert_eq!(value(&route, "ApiId"), "!Ref HttpApi", "{event}");
+        assert_eq!(value(&route, "Method"), method, "{event}");
+        assert_eq!(value(&route, "Path"), path, "{event}");
+        assert_eq!(
+            unquote(&value(&route, "PayloadFormatVersion")),
+            "2.0",
+            "{event}"
+        );
+    }
+    // One event per route: API Gateway rejects a duplicate route key.
+    let mut routes: Vec<String> = values(&events, "Method")
+        .into_iter()
+        .zip(values(&events, "Path"))
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+    let count = routes.len();
+    routes.sort();
+    routes.dedup();
+    assert_eq!(routes.len(), count, "{routes:?}");
 
     let api = resource("HttpApi");
     assert_eq!(value(&api, "ThrottlingRateLimit"), "!Ref ApiThrottleRate");
@@ -357,4 +384,181 @@ fn the_outputs_name_what_the_readme_uses() {
     assert_eq!(output("FailedEventsQueueUrl"), "!Ref FailedEventsQueue");
     assert_eq!(output("SecretArn"), "!Ref SkypeSecret");
     assert_eq!(output("TokenBucketName"), "!Ref TokenBucket");
+}
+
+#[test]
+fn the_keep_alive_renews_well_before_expiry() {
+    let function = resource("SkypeSenderFunction");
+    let keep_alive = block(&block(&function, 6, "Events"), 8, "KeepAlive");
+    let every: u32 = value(&keep_alive, "ScheduleExpression")
+        .strip_prefix("rate(")
+        .and_then(|rate| rate.strip_suffix(" minutes)"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let window: u32 = unquote(&value(&function, "REFRESH_WINDOW_MINUTES"))
+        .parse()
+        .unwrap();
+    // Several runs fall inside the refresh window, so one failed or throttled
+    // renewal is retried before the session runs out.
+    assert!(
+        window >= 3 * every,
+        "window {window} min, every {every} min"
+    );
+    // Its comment (the lines just above it) says so.
+    let lines: Vec<&str> = TEMPLATE.lines().collect();
+    let at = lines
+        .iter()
+        .position(|line| *line == "        KeepAlive:")
+        .unwrap();
+    let comment: String = lines[..at]
+        .iter()
+        .rev()
+        .take_while(|line| line.trim_start().starts_with('#'))
+        .copied()
+        .collect();
+    assert!(comment.contains("well before it expires"), "{comment}");
+}
+
+#[test]
+fn the_function_names_the_metrics_namespace_the_alarms_read() {
+    let variables = block(&resource("SkypeSenderFunction"), 8, "Variables");
+    assert_eq!(
+        value(&variables, "METRICS_NAMESPACE"),
+        metrics::DEFAULT_NAMESPACE
+    );
+    // The names src/metrics.rs reads: its namespace, and the function's name
+    // that Lambda sets and the alarms select with !Ref SkypeSenderFunction.
+    for name in ["METRICS_NAMESPACE", "AWS_LAMBDA_FUNCTION_NAME"] {
+        assert!(
+            METRICS_RS.contains(&format!("\"{name}\"")),
+            "src/metrics.rs no longer reads {name}"
+        );
+    }
+    // A fixed FunctionName would also be what !Ref returns, but none is set:
+    // the generated name keeps two stacks in one account apart.
+    assert!(!resource("SkypeSenderFunction").contains("FunctionName:"));
+}
+
+#[test]
+fn alerts_go_to_a_topic_with_an_optional_email_subscription() {
+    let topic = resource("AlertsTopic");
+    assert_eq!(at(&topic, 4, "Type"), "AWS::SNS::Topic");
+    // CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+    assert!(!topic.contains("KmsMasterKeyId"), "{topic}");
+
+    let email = resource("AlertEmail");
+    assert_eq!(value(&email, "Type"), "String");
+    assert_eq!(value(&email, "Default"), "\"\"");
+    let pattern = regex_lite::Regex::new(unquote(&value(&email, "AllowedPattern"))).unwrap();
+    for good in ["", "ops@example.com", "first.last+alerts@example.co.uk"] {
+        assert!(pattern.is_match(good), "{good}");
+    }
+    for bad in ["ops", "ops@example.com, dev@example.com", "a@b@c"] {
+        assert!(!pattern.is_match(bad), "{bad}");
+    }
+    assert_eq!(
+        value(&block(&template(), 0, "Conditions"), "HasAlertEmail"),
+        r#"!Not [!Equals [!Ref AlertEmail, ""]]"#
+    );
+
+    let subscription = resource("AlertEmailSubscription");
+    assert_eq!(at(&subscription, 4, "Type"), "AWS::SNS::Subscription");
+    assert_eq!(at(&subscription, 4, "Condition"), "HasAlertEmail");
+    assert_eq!(value(&subscription, "TopicArn"), "!Ref AlertsTopic");
+    assert_eq!(value(&subscription, "Protocol"), "email");
+    assert_eq!(value(&subscription, "Endpoint"), "!Ref AlertEmail");
+
+    let outputs = block(&template(), 0, "Outputs");
+    assert_eq!(
+        value(&block(&outputs, 2, "AlertsTopicArn"), "Value"),
+        "!Ref AlertsTopic"
+    );
+}
+
+/// What every alarm shares: it notifies the topic when it fires and when it
+/// clears, no data is not a failure, and it tells the reader what to do.
+fn assert_alarm_basics(name: &str) -> String {
+    let alarm = resource(name);
+    assert_eq!(at(&alarm, 4, "Type"), "AWS::CloudWatch::Alarm", "{name}");
+    assert_eq!(value(&alarm, "TreatMissingData"), "notBreaching", "{name}");
+    assert_eq!(
+        values(&alarm, "AlarmActions"),
+        ["!Ref AlertsTopic"],
+        "{name}"
+    );
+    assert_eq!(values(&alarm, "OKActions"), ["!Ref AlertsTopic"], "{name}");
+    let description = block(&alarm, 6, "AlarmDescription");
+    assert!(description.len() > 150, "{name}: {description}");
+    assert_eq!(value(&alarm, "EvaluationPeriods"), "1", "{name}");
+    alarm
+}
+
+#[test]
+fn login_alarms_watch_the_metrics_the_function_emits() {
+    for (name, metric, period, threshold) in [
+        ("LoginWallAlarm", metrics::LOGIN_WALLS, "300", "1"),
+        ("LoginFailuresAlarm", metrics::LOGIN_FAILURES, "1800", "3"),
+    ] {
+        let alarm = assert_alarm_basics(name);
+        assert_eq!(value(&alarm, "Namespace"), metrics::DEFAULT_NAMESPACE);
+        assert_eq!(value(&alarm, "MetricName"), metric, "{name}");
+        assert_eq!(values(&alarm, "Name"), [metrics::FUNCTION], "{name}");
+        assert_eq!(
+            values(&alarm, "Value"),
+            ["!Ref SkypeSenderFunction"],
+            "{name}"
+        );
+        assert_eq!(value(&alarm, "Statistic"), "Sum", "{name}");
+        assert_eq!(value(&alarm, "Period"), period, "{name}");
+        assert_eq!(value(&alarm, "Threshold"), threshold, "{name}");
+        assert_eq!(
+            value(&alarm, "ComparisonOperator"),
+            "GreaterThanOrEqualToThreshold",
+            "{name}"
+        );
+    }
+    let wall = block(&resource("LoginWallAlarm"), 6, "AlarmDescription");
+    assert!(wall.contains("browser"), "{wall}");
+}
+
+#[test]
+fn function_errors_and_undelivered_messages_raise_alarms() {
+    let errors = assert_alarm_basics("FunctionErrorsAlarm");
+    assert_eq!(value(&errors, "Namespace"), "AWS/Lambda");
+    assert_eq!(value(&errors, "MetricName"), "Errors");
+    assert_eq!(values(&errors, "Name"), ["FunctionName"]);
+    assert_eq!(values(&errors, "Value"), ["!Ref SkypeSenderFunction"]);
+    assert_eq!(value(&errors, "Statistic"), "Sum");
+    assert_eq!(value(&errors, "Threshold"), "1");
+    assert_eq!(
+        value(&errors, "ComparisonOperator"),
+        "GreaterThanOrEqualToThreshold"
+    );
+
+    let undelivered = assert_alarm_basics("UndeliveredMessagesAlarm");
+    assert_eq!(values(&undelivered, "Namespace"), ["AWS/SQS", "AWS/SQS"]);
+    assert_eq!(
+        values(&undelivered, "MetricName"),
+        [
+            "ApproximateNumberOfMessagesVisible",
+            "ApproximateNumberOfMessagesVisible"
+        ]
+    );
+    assert_eq!(
+        values(&undelivered, "Value"),
+        [
+            "!GetAtt SendDeadLetterQueue.QueueName",
+            "!GetAtt FailedEventsQueue.QueueName"
+        ]
+    );
+    assert_eq!(
+        value(&undelivered, "Expression"),
+        "sendDeadLetters + failedEvents"
+    );
+    assert_eq!(value(&undelivered, "Threshold"), "0");
+    assert_eq!(
+        value(&undelivered, "ComparisonOperator"),
+        "GreaterThanThreshold"
+    );
 }

@@ -1,0 +1,676 @@
+//! Business metrics (messages sent and failed, logins, session age) as
+//! CloudWatch Embedded Metric Format (EMF) lines: one JSON object per line on
+//! stdout, which CloudWatch Logs turns into metrics. No CloudWatch API call,
+//! no extra permission, nothing on the request path but one small write.
+//!
+//! The free functions never fail and never panic: a metric that cannot be
+//! written is dropped, because a message must never fail for its metric.
+//! `METRICS=off` silences them; `METRICS_NAMESPACE` overrides the namespace;
+//! the `Function` dimension is `AWS_LAMBDA_FUNCTION_NAME` (`local` outside
+//! Lambda), so alarms can select one deployment's function.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+/// The namespace alarms and dashboards look in, unless `METRICS_NAMESPACE`
+/// names another.
+pub const DEFAULT_NAMESPACE: &str = "SkypeSender";
+/// The dimension every metric carries: the Lambda function's name.
+pub const FUNCTION: &str = "Function";
+/// The dimension that splits `MessagesSent` by destination.
+pub const PLATFORM: &str = "Platform";
+/// The dimension that splits `MessagesFailed` by our stable error code.
+pub const REASON: &str = "Reason";
+
+/// Messages a platform accepted (Count).
+pub const MESSAGES_SENT: &str = "MessagesSent";
+/// Messages that were not delivered (Count).
+pub const MESSAGES_FAILED: &str = "MessagesFailed";
+/// Every login attempt (Count).
+pub const LOGINS: &str = "Logins";
+/// Logins stopped by a browser check, captcha or second factor (Count): a
+/// person must log in once in a browser.
+pub const LOGIN_WALLS: &str = "LoginWalls";
+/// Logins that did not succeed, walls included (Count).
+pub const LOGIN_FAILURES: &str = "LoginFailures";
+/// Age of the session token in use (Seconds).
+pub const SESSION_TOKEN_AGE: &str = "SessionTokenAge";
+/// Time until the session token expires (Seconds; negative once expired).
+pub const SESSION_EXPIRES_IN: &str = "SessionExpiresIn";
+
+/// The `Function` value outside Lambda.
+const LOCAL_FUNCTION: &str = "local";
+/// The `Reason` value when the caller passed none.
+const UNKNOWN_REASON: &str = "unknown";
+/// EMF: a dimension value longer than this is rejected.
+const MAX_DIMENSION_VALUE_CHARS: usize = 1024;
+/// CloudWatch: namespaces are 1 to 255 characters.
+const MAX_NAMESPACE_CHARS: usize = 255;
+
+/// Where a message was sent; the `Platform` dimension of `MessagesSent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// A Skype conversation.
+    Skype,
+    /// A Microsoft Teams channel through a Workflows webhook.
+    TeamsWorkflow,
+    /// A Slack incoming webhook.
+    SlackWebhook,
+}
+
+impl Platform {
+    /// The dimension value, stable because alarms and dashboards name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Skype => "Skype",
+            Platform::TeamsWorkflow => "TeamsWorkflow",
+            Platform::SlackWebhook => "SlackWebhook",
+        }
+    }
+}
+
+/// How a login attempt ended; decides which login metrics it counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// A new session.
+    Succeeded,
+    /// Skype wants a browser check, captcha or second factor.
+    LoginWall,
+    /// Skype refused the credentials.
+    Refused,
+    /// Skype throttled the login.
+    Throttled,
+    /// Anything else (network, unexpected page).
+    Failed,
+}
+
+impl LoginOutcome {
+    /// The `Outcome` member, for Logs Insights queries (not a dimension).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginOutcome::Succeeded => "succeeded",
+            LoginOutcome::LoginWall => "login_wall",
+            LoginOutcome::Refused => "refused",
+            LoginOutcome::Throttled => "throttled",
+            LoginOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Counts one message a platform accepted.
+pub fn message_sent(platform: Platform) {
+    publish(settings(), &Event::MessageSent(platform));
+}
+
+/// Counts one message that was not delivered; `reason` is our stable error
+/// code (`skype_rate_limited`, ...), never a message from upstream.
+pub fn message_failed(platform: Platform, reason: &str) {
+    publish(settings(), &Event::MessageFailed(platform, reason));
+}
+
+/// Counts one login attempt, and a wall or failure when it was one.
+pub fn login(outcome: LoginOutcome) {
+    publish(settings(), &Event::Login(outcome));
+}
+
+/// Records how old the session token in use is, in seconds.
+pub fn token_age(seconds: u64) {
+    publish(settings(), &Event::TokenAge(seconds));
+}
+
+/// Records how long until the session token expires, in seconds (negative
+/// once it has expired).
+pub fn token_expires_in(seconds: i64) {
+    publish(settings(), &Event::TokenExpiresIn(seconds));
+}
+
+/// What the process reads from its environment once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Settings {
+    namespace: String,
+    function: String,
+    enabled: bool,
+}
+
+impl Settings {
+    /// Reads `METRICS`, `METRICS_NAMESPACE` and `AWS_LAMBDA_FUNCTION_NAME`
+    /// through `var`, so tests need not touch the process environment.
+    fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
+        let enabled = var("METRICS").is_none_or(|value| {
+            !matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "off" | "false" | "0" | "no"
+            )
+        });
+        let namespace = match var("METRICS_NAMESPACE") {
+            None => DEFAULT_NAMESPACE.to_string(),
+            Some(value) if value.trim().is_empty() => DEFAULT_NAMESPACE.to_string(),
+            Some(value) if valid_namespace(value.trim()) => value.trim().to_string(),
+            Some(_) => {
+                tracing::warn!(
+                    "METRICS_NAMESPACE is not a valid CloudWatch namespace; using {DEFAULT_NAMESPACE}"
+                );
+                DEFAULT_NAMESPACE.to_string()
+            }
+        };
+        let function = var("AWS_LAMBDA_FUNCTION_NAME")
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .map_or_else(|| LOCAL_FUNCTION.to_string(), |name| dimension_value(&name));
+        Settings {
+            namespace,
+            function,
+            enabled,
+        }
+    }
+}
+
+/// The process's settings, read on the first metric.
+fn settings() -> &'static Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(|| Settings::from_lookup(|name| std::env::var(name).ok()))
+}
+
+/// 1 to 255 of the characters CloudWatch accepts, and not AWS's own prefix.
+fn valid_namespace(namespace: &str) -> bool {
+    !namespace.is_empty()
+        && namespace.chars().count() <= MAX_NAMESPACE_CHARS
+        && !namespace.starts_with("AWS/")
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._#:/-".contains(c))
+}
+
+/// A dimension value CloudWatch accepts: not blank, at most 1024 characters.
+fn dimension_value(raw: &str) -> String {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return UNKNOWN_REASON.to_string();
+    }
+    trimmed.chars().take(MAX_DIMENSION_VALUE_CHARS).collect()
+}
+
+/// One thing worth a metric line.
+enum Event<'a> {
+    MessageSent(Platform),
+    MessageFailed(Platform, &'a str),
+    Login(LoginOutcome),
+    TokenAge(u64),
+    TokenExpiresIn(i64),
+}
+
+/// The CloudWatch units we use.
+#[derive(Clone, Copy)]
+enum Unit {
+    Count,
+    Seconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Seconds => "Seconds",
+        }
+    }
+}
+
+/// The parts of one EMF document before it is laid out as JSON.
+struct Shape {
+    /// Each inner list is one dimension set (the keys, in order).
+    dimensions: Vec<Vec<&'static str>>,
+    /// Root members besides `Function`: dimension values and context.
+    members: Vec<(&'static str, String)>,
+    metrics: Vec<(&'static str, Unit, Value)>,
+}
+
+impl Event<'_> {
+    fn shape(&self) -> Shape {
+        let function_only = vec![vec![FUNCTION]];
+        match *self {
+            Event::MessageSent(platform) => Shape {
+                dimensions: vec![vec![FUNCTION, PLATFORM], vec![FUNCTION]],
+                members: vec![(PLATFORM, platform.as_str().to_string())],
+                metrics: vec![(MESSAGES_SENT, Unit::Count, Value::from(1))],
+            },
+            Event::MessageFailed(platform, reason) => Shape {
+                dimensions: vec![vec![FUNCTION, REASON], vec![FUNCTION]],
+                members: vec![
+                    (REASON, dimension_value(reason)),
+                    (PLATFORM, platform.as_str().to_string()),
+                ],
+                metrics: vec![(MESSAGES_FAILED, Unit::Count, Value::from(1))],
+            },
+            Event::Login(outcome) => {
+                let mut metrics = vec![(LOGINS, Unit::Count, Value::from(1))];
+                if outcome == LoginOutcome::LoginWall {
+                    metrics.push((LOGIN_WALLS, Unit::Count, Value::from(1)));
+                }
+                if outcome != LoginOutcome::Succeeded {
+                    metrics.push((LOGIN_FAILURES, Unit::Count, Value::from(1)));
+                }
+                Shape {
+                    dimensions: function_only,
+                    members: vec![("Outcome", outcome.as_str().to_string())],
+                    metrics,
+                }
+            }
+            Event::TokenAge(seconds) => Shape {
+                dimensions: function_only,
+                members: Vec::new(),
+                metrics: vec![(SESSION_TOKEN_AGE, Unit::Seconds, Value::from(seconds))],
+            },
+            Event::TokenExpiresIn(seconds) => Shape {
+                dimensions: function_only,
+                members: Vec::new(),
+                metrics: vec![(SESSION_EXPIRES_IN, Unit::Seconds, Value::from(seconds))],
+            },
+        }
+    }
+}
+
+/// The EMF document of `event` at `timestamp_ms` (milliseconds since the
+/// Unix epoch).
+fn document(settings: &Settings, event: &Event<'_>, timestamp_ms: u64) -> Value {
+    let shape = event.shape();
+    let definitions: Vec<Value> = shape
+        .metrics
+        .iter()
+        .map(|(name, unit, _)| serde_json::json!({"Name": name, "Unit": unit.as_str()}))
+        .collect();
+    let mut root = Map::new();
+    root.insert(
+        "_aws".to_string(),
+        serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": settings.namespace,
+                "Dimensions": shape.dimensions,
+                "Metrics": definitions,
+            }],
+        }),
+    );
+    root.insert(
+        FUNCTION.to_string(),
+        Value::from(settings.function.as_str()),
+    );
+    for (key, value) in shape.members {
+        root.insert(key.to_string(), Value::from(value));
+    }
+    for (name, _, value) in shape.metrics {
+        root.insert(name.to_string(), value);
+    }
+    Value::Object(root)
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// Builds and writes the line of `event`, unless metrics are off.
+fn publish(settings: &Settings, event: &Event<'_>) {
+    if !settings.enabled {
+        return;
+    }
+    let document = document(settings, event, now_ms());
+    #[cfg(test)]
+    capture::record(document);
+    #[cfg(not(test))]
+    write_line(&mut std::io::stdout().lock(), &document);
+}
+
+/// Writes `document` as one line with a single write, so that under the
+/// stdout lock it never interleaves with log lines (the tracing formatter
+/// also writes each event with one write). Errors are dropped: a metric is
+/// not worth failing a message for.
+fn write_line(out: &mut impl Write, document: &Value) {
+    // Compact JSON escapes every newline inside strings: one line.
+    let mut line = document.to_string();
+    line.push('\n');
+    let _ = out.write_all(line.as_bytes());
+    let _ = out.flush();
+}
+
+/// Unit tests read the documents of their own thread instead of stdout
+/// (tests run in parallel threads; stdout is shared and not captured).
+#[cfg(test)]
+mod capture {
+    use std::cell::RefCell;
+
+    use serde_json::Value;
+
+    thread_local! {
+        static DOCUMENTS: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record(document: Value) {
+        DOCUMENTS.with(|documents| documents.borrow_mut().push(document));
+    }
+
+    /// The documents `run` published on this thread.
+    pub(super) fn during(run: impl FnOnce()) -> Vec<Value> {
+        DOCUMENTS.with(|documents| documents.borrow_mut().clear());
+        run();
+        DOCUMENTS.with(|documents| documents.borrow_mut().drain(..).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// CloudWatch's standard units (the EMF `Unit` member must be one).
+    const UNITS: [&str; 27] = [
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+
+    /// Checks `doc` against the EMF specification's structure and returns
+    /// its one directive's metric names.
+    fn assert_valid_emf(doc: &Value) -> BTreeSet<String> {
+        let root = doc.as_object().expect("the root is an object");
+        let aws = root["_aws"].as_object().expect("_aws is an object");
+        let keys: BTreeSet<&str> = aws.keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["CloudWatchMetrics", "Timestamp"]));
+        let timestamp = aws["Timestamp"].as_u64().expect("Timestamp is ms");
+        assert!(timestamp.abs_diff(now_ms()) < 60_000, "{timestamp}");
+
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 1);
+        let directive = directives[0].as_object().unwrap();
+        let keys: BTreeSet<&str> = directive.keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["Dimensions", "Metrics", "Namespace"]));
+        let namespace = directive["Namespace"].as_str().unwrap();
+        assert!(valid_namespace(namespace), "{namespace}");
+
+        let sets = directive["Dimensions"].as_array().unwrap();
+        assert!(!sets.is_empty());
+        for set in sets {
+            let set = set.as_array().expect("a dimension set is an array");
+            assert!(set.len() <= 30);
+            assert_eq!(set[0], FUNCTION, "every set has the function");
+            for key in set {
+                let key = key.as_str().expect("dimension keys are strings");
+                let value = root[key].as_str().expect("a dimension is a string member");
+                assert!(!value.trim().is_empty() && value.chars().count() <= 1024);
+            }
+        }
+
+        let definitions = directive["Metrics"].as_array().unwrap();
+        assert!(!definitions.is_empty() && definitions.len() <= 100);
+        let mut names = BTreeSet::new();
+        for definition in definitions {
+            let definition = definition.as_object().unwrap();
+            let keys: BTreeSet<&str> = definition.keys().map(String::as_str).collect();
+            assert_eq!(keys, BTreeSet::from(["Name", "Unit"]));
+            let name = definition["Name"].as_str().unwrap();
+            assert!((1..=255).contains(&name.len()));
+            assert!(root[name].is_number(), "metric {name} is a number member");
+            assert!(UNITS.contains(&definition["Unit"].as_str().unwrap()));
+            names.insert(name.to_string());
+        }
+        names
+    }
+
+    fn one(run: impl FnOnce()) -> Value {
+        let mut documents = capture::during(run);
+        assert_eq!(documents.len(), 1, "{documents:?}");
+        documents.remove(0)
+    }
+
+    fn dimensions(doc: &Value) -> &Value {
+        &doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    }
+
+    fn unit_of<'a>(doc: &'a Value, name: &str) -> &'a str {
+        doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["Name"] == name)
+            .and_then(|m| m["Unit"].as_str())
+            .unwrap()
+    }
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        }
+    }
+
+    #[test]
+    fn a_sent_message_counts_per_platform_and_in_total() {
+        for platform in [
+            Platform::Skype,
+            Platform::TeamsWorkflow,
+            Platform::SlackWebhook,
+        ] {
+            let doc = one(|| message_sent(platform));
+            assert_eq!(
+                assert_valid_emf(&doc),
+                BTreeSet::from([MESSAGES_SENT.to_string()])
+            );
+            assert_eq!(doc[MESSAGES_SENT], 1);
+            assert_eq!(unit_of(&doc, MESSAGES_SENT), "Count");
+            assert_eq!(doc[PLATFORM], platform.as_str());
+            assert_eq!(doc[FUNCTION], settings().function.as_str());
+            assert_eq!(
+                *dimensions(&doc),
+                serde_json::json!([["Function", "Platform"], ["Function"]])
+            );
+            assert_eq!(
+                doc["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+                settings().namespace.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_message_counts_per_reason_and_in_total() {
+        let doc = one(|| message_failed(Platform::Skype, "skype_rate_limited"));
+        assert_eq!(
+            assert_valid_emf(&doc),
+            BTreeSet::from([MESSAGES_FAILED.to_string()])
+        );
+        assert_eq!(doc[MESSAGES_FAILED], 1);
+        assert_eq!(unit_of(&doc, MESSAGES_FAILED), "Count");
+        assert_eq!(doc[REASON], "skype_rate_limited");
+        assert_eq!(doc[PLATFORM], "Skype");
+        assert_eq!(
+            *dimensions(&doc),
+            serde_json::json!([["Function", "Reason"], ["Function"]])
+        );
+    }
+
+    #[test]
+    fn a_blank_or_huge_reason_is_still_a_valid_dimension() {
+        let doc = one(|| message_failed(Platform::SlackWebhook, "  "));
+        assert_valid_emf(&doc);
+        assert_eq!(doc[REASON], "unknown");
+
+        let huge = "é".repeat(5000);
+        let doc = one(|| message_failed(Platform::TeamsWorkflow, &huge));
+        assert_valid_emf(&doc);
+        assert_eq!(doc[REASON].as_str().unwrap().chars().count(), 1024);
+    }
+
+    #[test]
+    fn every_login_counts_and_walls_and_failures_count_apart() {
+        let names = |names: &[&str]| -> BTreeSet<String> {
+            names.iter().map(|name| name.to_string()).collect()
+        };
+        let cases = [
+            (LoginOutcome::Succeeded, names(&[LOGINS])),
+            (
+                LoginOutcome::LoginWall,
+                names(&[LOGINS, LOGIN_WALLS, LOGIN_FAILURES]),
+            ),
+            (LoginOutcome::Refused, names(&[LOGINS, LOGIN_FAILURES])),
+            (LoginOutcome::Throttled, names(&[LOGINS, LOGIN_FAILURES])),
+            (LoginOutcome::Failed, names(&[LOGINS, LOGIN_FAILURES])),
+        ];
+        for (outcome, expected) in cases {
+            let doc = one(|| login(outcome));
+            assert_eq!(assert_valid_emf(&doc), expected, "{outcome:?}");
+            for name in &expected {
+                assert_eq!(doc[name.as_str()], 1, "{outcome:?} {name}");
+                assert_eq!(unit_of(&doc, name), "Count");
+            }
+            assert_eq!(doc["Outcome"], outcome.as_str());
+            assert_eq!(*dimensions(&doc), serde_json::json!([["Function"]]));
+        }
+    }
+
+    #[test]
+    fn session_age_and_expiry_are_in_seconds() {
+        let doc = one(|| token_age(3600));
+        assert_eq!(
+            assert_valid_emf(&doc),
+            BTreeSet::from([SESSION_TOKEN_AGE.to_string()])
+        );
+        assert_eq!(doc[SESSION_TOKEN_AGE], 3600);
+        assert_eq!(unit_of(&doc, SESSION_TOKEN_AGE), "Seconds");
+        assert_eq!(*dimensions(&doc), serde_json::json!([["Function"]]));
+
+        for seconds in [86_400, -90] {
+            let doc = one(|| token_expires_in(seconds));
+            assert_eq!(
+                assert_valid_emf(&doc),
+                BTreeSet::from([SESSION_EXPIRES_IN.to_string()])
+            );
+            assert_eq!(doc[SESSION_EXPIRES_IN], seconds);
+            assert_eq!(unit_of(&doc, SESSION_EXPIRES_IN), "Seconds");
+        }
+    }
+
+    #[test]
+    fn settings_come_from_the_lambda_environment() {
+        let local = Settings::from_lookup(lookup(&[]));
+        assert_eq!(
+            local,
+            Settings {
+                namespace: "SkypeSender".to_string(),
+                function: "local".to_string(),
+                enabled: true,
+            }
+        );
+
+        let lambda = Settings::from_lookup(lookup(&[
+            (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "stack-SkypeSenderFunction-AbC123",
+            ),
+            ("METRICS_NAMESPACE", "Team/Skype"),
+        ]));
+        assert_eq!(lambda.function, "stack-SkypeSenderFunction-AbC123");
+        assert_eq!(lambda.namespace, "Team/Skype");
+
+        let doc = document(&lambda, &Event::MessageSent(Platform::Skype), now_ms());
+        assert_valid_emf(&doc);
+        assert_eq!(doc["Function"], "stack-SkypeSenderFunction-AbC123");
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Team/Skype"
+        );
+    }
+
+    #[test]
+    fn an_invalid_namespace_falls_back_to_the_default() {
+        for bad in ["AWS/Lambda", "bad{namespace}", &"x".repeat(256), "  "] {
+            let settings = Settings::from_lookup(lookup(&[("METRICS_NAMESPACE", bad)]));
+            assert_eq!(settings.namespace, DEFAULT_NAMESPACE, "{bad}");
+        }
+        let blank = Settings::from_lookup(lookup(&[("AWS_LAMBDA_FUNCTION_NAME", " ")]));
+        assert_eq!(blank.function, "local");
+    }
+
+    #[test]
+    fn metrics_off_writes_nothing() {
+        for off in ["off", "OFF", "false", "0"] {
+            let settings = Settings::from_lookup(lookup(&[("METRICS", off)]));
+            assert!(!settings.enabled, "{off}");
+            let documents = capture::during(|| {
+                publish(&settings, &Event::Login(LoginOutcome::LoginWall));
+            });
+            assert!(documents.is_empty(), "{off}");
+        }
+        assert!(Settings::from_lookup(lookup(&[("METRICS", "on")])).enabled);
+    }
+
+    #[test]
+    fn a_document_is_written_as_exactly_one_line() {
+        let settings = Settings::from_lookup(lookup(&[]));
+        let reason = "line one\nline two\r\n\"quoted\"";
+        let doc = document(
+            &settings,
+            &Event::MessageFailed(Platform::Skype, reason),
+            1_700_000_000_000,
+        );
+        let mut out = Vec::new();
+        write_line(&mut out, &doc);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with('\n'));
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let parsed: Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(parsed, doc);
+        assert_eq!(parsed["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+        assert_eq!(parsed[REASON], reason.trim());
+    }
+
+    #[test]
+    fn a_failing_writer_is_ignored() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("closed"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::Error::other("closed"))
+            }
+        }
+        let settings = Settings::from_lookup(lookup(&[]));
+        let doc = document(&settings, &Event::TokenAge(1), now_ms());
+        write_line(&mut Broken, &doc);
+    }
+}
