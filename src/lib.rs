@@ -14,3 +14,4 @@ pub mod skype;
 pub mod state;
 pub mod telemetry;
 pub mod triggers;
+pub mod webhooks;
