@@ -122,22 +122,12 @@ impl Fault {
         }
     }
 
-    /// Adds `Retry-After: value` (seconds or an HTTP date).
-    pub fn with_retry_after(self, value: &str) -> Fault {
-        match self {
-            Fault::Answer {
-                status,
-                body,
-                content_type,
-                ..
-            } => Fault::Answer {
-                status,
-                body,
-                content_type,
-                retry_after: Some(value.to_string()),
-            },
-            other => other,
+    /// Adds `Retry-After: value` (seconds or an HTTP date) to an answer.
+    pub fn with_retry_after(mut self, value: &str) -> Fault {
+        if let Fault::Answer { retry_after, .. } = &mut self {
+            *retry_after = Some(value.to_string());
         }
+        self
     }
 }
 
