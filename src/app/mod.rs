@@ -25,7 +25,7 @@ use crate::skype::{LoginGate, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
 };
-use crate::webhooks::Webhooks;
+use crate::webhooks::{WebhookTimeouts, Webhooks};
 
 /// The session's lifetime after a refresh (never the tokens).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +143,13 @@ impl App {
         Ok((account, targets))
     }
 
-    fn webhooks(&self) -> &Webhooks {
-        self.webhooks.get_or_init(|| Webhooks::new(WEBHOOK_TIMEOUT))
+    fn webhooks(&self) -> Result<&Webhooks, AppError> {
+        if let Some(webhooks) = self.webhooks.get() {
+            return Ok(webhooks);
+        }
+        let built = Webhooks::new(WebhookTimeouts::default())
+            .map_err(|err| AppError::new(503, "webhook_unavailable", err.to_string()))?;
+        Ok(self.webhooks.get_or_init(|| built))
     }
 
     fn note_post(&self) {
@@ -237,9 +242,6 @@ impl App {
         }
     }
 }
-
-/// A webhook call's own limit (the invocation's deadline may be shorter).
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.

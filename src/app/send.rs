@@ -251,13 +251,13 @@ impl App {
             Destination::TeamsWorkflow(url) => {
                 let card =
                     vec![json!({"type": "TextBlock", "text": request.text.as_str(), "wrap": true})];
-                within(deadline, self.webhooks().post_teams(url, card))
+                within(deadline, self.webhooks()?.post_teams(url, card))
                     .await
                     .map(posted)
             }
             Destination::SlackWebhook(url) => within(
                 deadline,
-                self.webhooks().post_slack(url, request.text.as_str()),
+                self.webhooks()?.post_slack(url, request.text.as_str()),
             )
             .await
             .map(posted),

@@ -1,114 +1,199 @@
-//! TEMPORARY stand-in for the webhook clients (replaced by the real module on merge).
+//! Posting to the non-Skype targets: Teams Workflows and Slack incoming
+//! webhooks.
+//!
+//! This is transport only: callers bring the rendered message (Adaptive Card
+//! body elements for Teams, mrkdwn for Slack) and a [`WebhookUrl`]; they get
+//! a [`Receipt`] or a [`WebhookError`] in a class they can act on, which
+//! converts into the function's [`AppError`].
+//!
+//! - [`url`]: the URL, parsed once and never shown (it is the credential).
+//! - [`client`]: the shared HTTP client ([`Webhooks`]).
+//! - [`teams`], [`slack`]: each service's payload and answers.
+//! - [`error`]: the error classes.
+
+mod answer;
+pub mod client;
+pub mod error;
+pub mod slack;
+pub mod teams;
+pub mod url;
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+pub use client::{ClientBuildError, WebhookTimeouts, Webhooks};
+pub use error::{Platform, WebhookError};
+pub use url::{InvalidWebhookUrl, WebhookUrl};
 
 use crate::error::AppError;
 
-/// A webhook URL: a secret.
-#[derive(Clone)]
-pub struct WebhookUrl(SecretString);
-
-impl std::fmt::Debug for WebhookUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookUrl([redacted])")
-    }
-}
-
-impl PartialEq for WebhookUrl {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.expose_secret() == other.0.expose_secret()
-    }
-}
-impl Eq for WebhookUrl {}
-
-/// Not a usable webhook URL.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a usable webhook URL")]
-pub struct InvalidWebhookUrl;
-
-impl WebhookUrl {
-    /// Parses.
-    pub fn parse(url: &str) -> Result<Self, InvalidWebhookUrl> {
-        if url.starts_with("https://") || url.starts_with("http://127.0.0.1") {
-            Ok(Self(SecretString::from(url.to_string())))
-        } else {
-            Err(InvalidWebhookUrl)
-        }
-    }
-}
-
-/// What the service said.
+/// What a successful post proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Receipt {
-    /// Delivered.
+    /// The service says the message is in the channel (Slack's `200 ok`).
     Delivered,
-    /// Accepted only.
+    /// The service queued the message and does not confirm delivery
+    /// (Teams Workflows' `202`: the flow runs later, and may still fail).
     Accepted,
 }
 
-/// Failure.
-#[derive(Debug, thiserror::Error)]
-#[error("webhook failed")]
-pub struct WebhookError;
+impl Receipt {
+    /// One sentence for the API response, so callers know how far the
+    /// message got.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Receipt::Delivered => "Slack posted the message (200 ok)",
+            Receipt::Accepted => {
+                "Teams accepted the message (202); Teams does not confirm delivery"
+            }
+        }
+    }
+}
 
+/// Wait suggested when the service is down, as for Skype.
+const UNAVAILABLE_RETRY: Duration = Duration::from_secs(5);
+
+/// Wait suggested on a 429 without `Retry-After` (Slack allows about one
+/// post per second per webhook).
+const RATE_LIMIT_RETRY: Duration = Duration::from_secs(1);
+
+/// Webhook failures as API errors; the codes are documented for callers.
 impl From<WebhookError> for AppError {
-    fn from(_: WebhookError) -> Self {
-        AppError::new(503, "webhook_unavailable", "webhook failed")
+    fn from(err: WebhookError) -> Self {
+        let message = err.to_string();
+        let (status, code, retry) = match &err {
+            WebhookError::Revoked { .. } => (502, "webhook_revoked", None),
+            WebhookError::DestinationRefused { .. } => (502, "webhook_destination_refused", None),
+            WebhookError::PayloadRefused { .. } => (502, "webhook_payload_refused", None),
+            WebhookError::RateLimited { retry_after, .. } => (
+                429,
+                "webhook_rate_limited",
+                Some(retry_after.unwrap_or(RATE_LIMIT_RETRY)),
+            ),
+            WebhookError::Unavailable { .. } => {
+                (503, "webhook_unavailable", Some(UNAVAILABLE_RETRY))
+            }
+            WebhookError::Timeout { .. } => (504, "webhook_timeout", None),
+            WebhookError::Unexpected { .. } => (502, "webhook_bad_answer", None),
+        };
+        let mut app = AppError::new(status, code, message);
+        app.retry_after = retry.map(whole_seconds);
+        app
     }
 }
 
-/// The clients.
-pub struct Webhooks {
-    client: reqwest::Client,
+/// Seconds, rounded up, at least 1 (`Retry-After: 0` would invite a storm).
+fn whole_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
 }
 
-impl Webhooks {
-    /// One client.
-    pub fn new(timeout: Duration) -> Self {
-        Self {
-            client: reqwest::Client::builder()
-                .timeout(timeout)
-                .build()
-                .unwrap_or_default(),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_say_how_far_the_message_got() {
+        assert!(
+            Receipt::Accepted
+                .describe()
+                .contains("does not confirm delivery")
+        );
+        assert!(Receipt::Delivered.describe().contains("posted"));
     }
 
-    /// Teams.
-    pub async fn post_teams(
-        &self,
-        url: &WebhookUrl,
-        card_body: Vec<serde_json::Value>,
-    ) -> Result<Receipt, WebhookError> {
-        let body = serde_json::json!({"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "version": "1.4", "body": card_body}}]});
-        let response = self
-            .client
-            .post(url.0.expose_secret())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|_| WebhookError)?;
-        if response.status().is_success() {
-            Ok(Receipt::Accepted)
-        } else {
-            Err(WebhookError)
-        }
+    #[test]
+    fn retry_hints_are_whole_seconds_rounded_up() {
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
+        assert_eq!(whole_seconds(Duration::from_millis(4_200)), 5);
+        assert_eq!(whole_seconds(Duration::from_secs(30)), 30);
     }
 
-    /// Slack.
-    pub async fn post_slack(&self, url: &WebhookUrl, text: &str) -> Result<Receipt, WebhookError> {
-        let response = self
-            .client
-            .post(url.0.expose_secret())
-            .json(&serde_json::json!({"text": text}))
-            .send()
-            .await
-            .map_err(|_| WebhookError)?;
-        if response.status().is_success() {
-            Ok(Receipt::Delivered)
-        } else {
-            Err(WebhookError)
+    #[test]
+    fn errors_map_to_the_documented_codes() {
+        let platform = Platform::Slack;
+        let cases = [
+            (
+                WebhookError::Revoked {
+                    platform,
+                    status: 404,
+                    code: None,
+                },
+                502,
+                "webhook_revoked",
+                None,
+            ),
+            (
+                WebhookError::DestinationRefused {
+                    platform,
+                    status: 410,
+                    code: None,
+                },
+                502,
+                "webhook_destination_refused",
+                None,
+            ),
+            (
+                WebhookError::PayloadRefused {
+                    platform,
+                    status: 400,
+                    code: None,
+                },
+                502,
+                "webhook_payload_refused",
+                None,
+            ),
+            (
+                WebhookError::RateLimited {
+                    platform,
+                    retry_after: Some(Duration::from_secs(7)),
+                },
+                429,
+                "webhook_rate_limited",
+                Some(7),
+            ),
+            (
+                WebhookError::RateLimited {
+                    platform,
+                    retry_after: None,
+                },
+                429,
+                "webhook_rate_limited",
+                Some(1),
+            ),
+            (
+                WebhookError::Unavailable {
+                    platform,
+                    status: Some(500),
+                },
+                503,
+                "webhook_unavailable",
+                Some(5),
+            ),
+            (
+                WebhookError::Timeout { platform },
+                504,
+                "webhook_timeout",
+                None,
+            ),
+            (
+                WebhookError::Unexpected {
+                    platform,
+                    status: 302,
+                    code: None,
+                },
+                502,
+                "webhook_bad_answer",
+                None,
+            ),
+        ];
+        for (err, status, code, retry) in cases {
+            let message = err.to_string();
+            let app = AppError::from(err);
+            assert_eq!(
+                (app.status, app.code, app.retry_after),
+                (status, code, retry)
+            );
+            assert_eq!(app.message, message);
         }
     }
 }

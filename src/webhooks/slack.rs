@@ -1,0 +1,229 @@
+//! Slack incoming webhooks: the payload, and what Slack's plain-text
+//! answers mean.
+//!
+//! Slack answers 200 `ok` once the message is posted; failures are a status
+//! with a plain-text code such as `channel_is_archived`. The code decides
+//! the class; the status only when the code is unknown.
+
+use serde_json::{Value, json};
+
+use super::Receipt;
+use super::answer::Answer;
+use super::error::{Platform, WebhookError, safe_code};
+
+/// The JSON body of a post: mrkdwn text, nothing else.
+pub fn payload(text: &str) -> Value {
+    json!({ "text": text })
+}
+
+/// Codes meaning the webhook itself is gone: only a new URL helps.
+const REVOKED: &[&str] = &[
+    "no_service",
+    "no_service_id",
+    "invalid_token",
+    "no_team",
+    "team_disabled",
+    "token_revoked",
+];
+
+/// Codes meaning the channel (or user) behind the webhook refuses posts.
+const DESTINATION: &[&str] = &[
+    "channel_not_found",
+    "channel_is_archived",
+    "action_prohibited",
+    "posting_to_general_channel_denied",
+    "user_not_found",
+];
+
+/// Codes meaning the message itself was refused.
+const PAYLOAD: &[&str] = &[
+    "invalid_payload",
+    "too_many_attachments",
+    "no_text",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+];
+
+/// What an answer of Slack means.
+pub(crate) fn classify(answer: &Answer) -> Result<Receipt, WebhookError> {
+    let platform = Platform::Slack;
+    let status = answer.status;
+    let code = safe_code(&answer.body);
+    let known = |list: &[&str]| code.as_deref().is_some_and(|c| list.contains(&c));
+    Err(match status {
+        200 if answer.body.trim() == "ok" => return Ok(Receipt::Delivered),
+        429 => WebhookError::RateLimited {
+            platform,
+            retry_after: answer.retry_after,
+        },
+        _ if known(REVOKED) => WebhookError::Revoked {
+            platform,
+            status,
+            code,
+        },
+        _ if known(DESTINATION) => WebhookError::DestinationRefused {
+            platform,
+            status,
+            code,
+        },
+        _ if known(PAYLOAD) => WebhookError::PayloadRefused {
+            platform,
+            status,
+            code,
+        },
+        500..=599 => WebhookError::Unavailable {
+            platform,
+            status: Some(status),
+        },
+        400 | 413 => WebhookError::PayloadRefused {
+            platform,
+            status,
+            code,
+        },
+        401 | 403 | 404 => WebhookError::Revoked {
+            platform,
+            status,
+            code,
+        },
+        410 => WebhookError::DestinationRefused {
+            platform,
+            status,
+            code,
+        },
+        _ => WebhookError::Unexpected {
+            platform,
+            status,
+            code,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn class(status: u16, body: &str) -> WebhookError {
+        classify(&Answer {
+            status,
+            retry_after: None,
+            body: body.into(),
+        })
+        .unwrap_err()
+    }
+
+    fn slack(status: u16, code: &str) -> (Platform, u16, Option<String>) {
+        (Platform::Slack, status, Some(code.to_string()))
+    }
+
+    #[test]
+    fn ok_is_delivered_and_nothing_else_is() {
+        let ok = Answer {
+            status: 200,
+            retry_after: None,
+            body: "ok".into(),
+        };
+        assert_eq!(classify(&ok), Ok(Receipt::Delivered));
+        assert!(matches!(
+            class(200, "not ok"),
+            WebhookError::Unexpected { status: 200, .. }
+        ));
+        assert!(matches!(
+            class(204, ""),
+            WebhookError::Unexpected { status: 204, .. }
+        ));
+    }
+
+    #[test]
+    fn every_documented_code_has_its_class() {
+        for (status, code) in [
+            (400, "invalid_payload"),
+            (400, "too_many_attachments"),
+            (400, "no_text"),
+        ] {
+            let WebhookError::PayloadRefused {
+                platform,
+                status: s,
+                code: c,
+            } = class(status, code)
+            else {
+                panic!("{code}")
+            };
+            assert_eq!((platform, s, c), slack(status, code));
+        }
+        for (status, code) in [
+            (403, "action_prohibited"),
+            (403, "posting_to_general_channel_denied"),
+            (404, "channel_not_found"),
+            (404, "user_not_found"),
+            (410, "channel_is_archived"),
+        ] {
+            let WebhookError::DestinationRefused {
+                platform,
+                status: s,
+                code: c,
+            } = class(status, code)
+            else {
+                panic!("{code}")
+            };
+            assert_eq!((platform, s, c), slack(status, code));
+        }
+        for (status, code) in [
+            (403, "invalid_token"),
+            (404, "no_service"),
+            (404, "no_service_id"),
+            (404, "no_team"),
+            (403, "team_disabled"),
+        ] {
+            let WebhookError::Revoked {
+                platform,
+                status: s,
+                code: c,
+            } = class(status, code)
+            else {
+                panic!("{code}")
+            };
+            assert_eq!((platform, s, c), slack(status, code));
+        }
+        assert_eq!(
+            class(500, "rollup_error"),
+            WebhookError::Unavailable {
+                platform: Platform::Slack,
+                status: Some(500)
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_on_the_status() {
+        assert!(matches!(
+            class(400, "something_new"),
+            WebhookError::PayloadRefused { .. }
+        ));
+        assert!(matches!(
+            class(403, ""),
+            WebhookError::Revoked { code: None, .. }
+        ));
+        assert!(matches!(
+            class(410, "gone"),
+            WebhookError::DestinationRefused { .. }
+        ));
+        assert!(matches!(
+            class(503, "<html>"),
+            WebhookError::Unavailable { .. }
+        ));
+        assert!(matches!(
+            class(418, "teapot"),
+            WebhookError::Unexpected { .. }
+        ));
+        let limited = classify(&Answer {
+            status: 429,
+            retry_after: Some(Duration::from_secs(3)),
+            body: "rate_limited".into(),
+        })
+        .unwrap_err();
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(3)));
+    }
+}
