@@ -176,7 +176,7 @@ async fn login_writes_a_private_token_file_that_skpy_and_token_info_read() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("usable until"));
+    assert!(run.stdout.contains("Usable until:"));
     assert!(run.stdout.contains(" UTC (in "));
     assert_no_secrets(&run, Some(&session));
 
@@ -325,6 +325,10 @@ async fn login_uploads_to_s3_and_keeps_a_newer_session_unless_forced() {
     assert_eq!(kept.status.code(), Some(1));
     assert!(kept.stderr.contains("newer session"), "{}", kept.stderr);
     assert!(kept.stderr.contains("--force"));
+    assert!(
+        kept.stderr.contains(path_str(&file)),
+        "names the local copy"
+    );
     let body = get("skype/token")
         .await
         .body

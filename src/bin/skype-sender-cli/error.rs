@@ -38,14 +38,16 @@ pub enum CliError {
 
     /// The store holds a session that lasts longer than the new one.
     #[error(
-        "{location} holds a newer session (usable until {until}); not overwritten: \
-         use --force to replace it"
+        "{location} holds a newer session, usable until {until}; it was not overwritten \
+         and the new session is only in {local}: use --force to replace the stored one"
     )]
     NewerStored {
         /// Where it is stored.
         location: String,
         /// When the stored session expires, in words.
         until: String,
+        /// The local token file that holds the new session.
+        local: String,
     },
 
     /// Someone wrote the stored token file while we were uploading.

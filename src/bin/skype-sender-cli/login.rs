@@ -30,7 +30,9 @@ use crate::token_info::print_session;
                   SKYPE_API_URL, SKYPE_MSGS_URL and SKYPE_ASM_URL like the function reads them \
                   (point them at the local emulator to try this out).\n\n\
                   If Skype shows a captcha or consent page, log in once from a web browser on \
-                  this machine and run the command again."
+                  this machine and run the command again.\n\n\
+                  Example (bootstrap a deployment; the bucket is the stack's TokenBucketName output):\n  \
+                  skype-sender-cli login --username bot@example.com --bucket \"$TokenBucketName\""
 )]
 pub struct LoginArgs {
     /// The bot account: an e-mail address or a Skype name.
@@ -56,6 +58,9 @@ pub struct LoginArgs {
 /// Logs in, writes the token file, uploads it when asked.
 pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     let urls = SkypeUrls::from_lookup(|name| std::env::var(name).ok())?;
+    if args.username.trim().is_empty() {
+        return Err(CliError::Input("--username is empty".into()));
+    }
     let password = read_password(&args)?;
     let credentials = Credentials::new(args.username.trim(), password.expose_secret());
     drop(password);
@@ -70,13 +75,9 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     println!("Wrote {file} (mode 0600).");
 
     if let Some(s3) = args.s3.location() {
-        upload(&s3, &session, &text, args.force).await?;
+        upload(&s3, &file, &session, &text, args.force).await?;
     }
     print_session(&session);
-    println!(
-        "The session is usable until {}.",
-        describe(session.expires_at(), unix_now())
-    );
     Ok(())
 }
 
@@ -125,6 +126,7 @@ async fn write_file(location: &TokenLocation, text: &str) -> Result<(), CliError
 /// lasts longer than ours is kept unless `force`.
 async fn upload(
     location: &TokenLocation,
+    local: &TokenLocation,
     session: &Session,
     text: &str,
     force: bool,
@@ -144,6 +146,7 @@ async fn upload(
                         return Err(CliError::NewerStored {
                             location: location.to_string(),
                             until,
+                            local: local.to_string(),
                         });
                     }
                     println!(

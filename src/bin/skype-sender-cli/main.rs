@@ -27,7 +27,11 @@ use error::CliError;
     after_help = "Secrets never go on the command line except the API key of `send` \
                   (prefer SKYPE_SENDER_API_KEY): passwords are prompted for or read from \
                   stdin, and no command prints a password, token or key.\n\
-                  Exit status: 0 on success, 1 when the command failed, 2 for invalid usage."
+                  Exit status: 0 on success, 1 when the command failed, 2 for invalid usage.\n\n\
+                  Bootstrap and check a deployment from a trusted machine (names from the stack's outputs):\n  \
+                  skype-sender-cli login --username bot@example.com --bucket \"$TokenBucketName\"\n  \
+                  skype-sender-cli token-info --bucket \"$TokenBucketName\"\n  \
+                  SKYPE_SENDER_API_KEY=... skype-sender-cli send --url \"$ApiUrl\" --channel standup Hello"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -22,7 +22,7 @@ const SEND_PATH: &str = "/send-message";
                   Example:\n  \
                   export SKYPE_SENDER_API_KEY=...\n  \
                   skype-sender-cli send --url \"$ApiUrl\" --channel standup 'Deploy <b>done</b>'\n  \
-                  make test 2>&1 | tail -n 5 | skype-sender-cli send --url \"$ApiUrl\" --channel standup --format plain -"
+                  tail -n 20 build.log | skype-sender-cli send --url \"$ApiUrl\" --channel standup --format plain -"
 )]
 pub struct SendArgs {
     /// The deployed API (the stack's `ApiUrl` output); `/send-message` is

@@ -65,4 +65,8 @@ pub fn print_session(session: &Session) {
         describe(session.registration.expires_at, now)
     );
     println!("Messaging host:       {}", session.registration.msgs_host);
+    println!(
+        "Usable until:         {}",
+        describe(session.expires_at(), now)
+    );
 }
