@@ -1,0 +1,95 @@
+//! Expiry times in words: a UTC date and how long from now, so an operator
+//! sees at a glance whether a session is usable.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The current Unix time in seconds.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// `2025-11-27 10:00:00 UTC (in 23 h 59 min)`, or `(expired 5 min ago)`.
+pub fn describe(at: u64, now: u64) -> String {
+    let relative = if at > now {
+        format!("in {}", span(at - now))
+    } else {
+        format!("expired {} ago", span(now - at))
+    };
+    format!("{} ({relative})", utc(at))
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc(at: u64) -> String {
+    let (days, seconds) = (at / 86_400, at % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
+/// A duration in the two largest units: `2 d 3 h`, `23 h 59 min`, `42 s`.
+fn span(seconds: u64) -> String {
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    if days > 0 {
+        format!("{days} d {hours} h")
+    } else if hours > 0 {
+        format!("{hours} h {minutes} min")
+    } else if minutes > 0 {
+        format!("{minutes} min")
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01
+/// (the well-known era arithmetic: 400-year eras of 146 097 days).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = era * 400 + year_of_era + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_795_705_755), "2026-11-26 15:09:15 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_709_251_199), "2024-02-29 23:59:59 UTC");
+    }
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(
+            describe(100 + 86_399, 100).split_once('(').unwrap().1,
+            "in 23 h 59 min)"
+        );
+        assert!(describe(100, 400).ends_with("(expired 5 min ago)"));
+        assert!(describe(10 + 3 * 86_400 + 7200, 10).ends_with("(in 3 d 2 h)"));
+        assert!(describe(52, 10).ends_with("(in 42 s)"));
+    }
+}
