@@ -88,6 +88,15 @@ pub enum LoginOutcome {
 }
 
 impl LoginOutcome {
+    /// Every outcome (to read one back from its name).
+    pub const ALL: [LoginOutcome; 5] = [
+        LoginOutcome::Succeeded,
+        LoginOutcome::LoginWall,
+        LoginOutcome::Refused,
+        LoginOutcome::Throttled,
+        LoginOutcome::Failed,
+    ];
+
     /// The `Outcome` member, for Logs Insights queries (not a dimension).
     pub fn as_str(self) -> &'static str {
         match self {

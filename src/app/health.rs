@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 use super::App;
 use crate::error::AppError;
+use crate::metrics::LoginOutcome;
 use crate::state::LoginRecord;
 
 /// The session's lifetime.
@@ -42,7 +43,7 @@ impl Health {
         let login_blocked = self
             .last_login
             .as_ref()
-            .is_some_and(|login| login.outcome != "succeeded");
+            .is_some_and(|login| login.outcome != LoginOutcome::Succeeded);
         valid || !login_blocked
     }
 }

@@ -15,6 +15,7 @@ use crate::deadline::Deadline;
 use crate::domain::{Caller, ChannelNames, Destination, Format, MessageText, Target};
 use crate::error::AppError;
 use crate::idempotency::Claim;
+use crate::metrics::{self, Platform};
 use crate::skype::{Attachment, OutgoingMessage, SentMessage, SkypeError};
 use crate::webhooks::Receipt;
 
@@ -156,12 +157,19 @@ impl App {
     }
 
     fn outcome(&self, target: &Target, result: Result<Delivered, AppError>) -> Outcome {
+        let platform = match target.destination {
+            Destination::Skype(_) => Platform::Skype,
+            Destination::TeamsWorkflow(_) => Platform::TeamsWorkflow,
+            Destination::SlackWebhook(_) => Platform::SlackWebhook,
+        };
         match &result {
             Ok(delivered) => {
                 self.note_post();
+                metrics::message_sent(platform);
                 tracing::info!(channel = %delivered.channel, kind = target.destination.kind(), id = delivered.id.as_deref().unwrap_or("-"), status = ?delivered.status, "message posted");
             }
             Err(err) => {
+                metrics::message_failed(platform, err.code);
                 tracing::warn!(channel = %target.name, kind = target.destination.kind(), error = err.code, "post failed");
             }
         }

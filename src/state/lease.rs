@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use super::token_store::{StoreError, TokenStore, Version};
 use super::vault::SessionVault;
+use crate::metrics::{self, LoginOutcome};
 use crate::skype::{LoginGate, Session, SkypeError};
 
 /// Timing of the lease.
@@ -53,26 +54,24 @@ pub struct StoreLoginGate {
 pub struct LoginRecord {
     /// When it ended, Unix seconds.
     pub at: u64,
-    /// `succeeded`, `login_wall`, `refused`, `throttled` or `failed`.
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: LoginOutcome,
 }
 
-/// The outcome names of [`LoginRecord`], from a login's result.
-pub fn login_outcome(result: Result<&Session, &SkypeError>) -> &'static str {
+/// How a login's result counts (health, metrics, alarms).
+pub fn login_outcome(result: Result<&Session, &SkypeError>) -> LoginOutcome {
     match result {
-        Ok(_) => "succeeded",
+        Ok(_) => LoginOutcome::Succeeded,
         Err(
             SkypeError::LoginWall { .. }
             | SkypeError::TwoFactorUnsupported
             | SkypeError::LoginIncomplete,
-        ) => "login_wall",
-        Err(SkypeError::LoginRefused(_)) => "refused",
-        Err(SkypeError::LoginRateLimited { .. }) => "throttled",
-        Err(_) => "failed",
+        ) => LoginOutcome::LoginWall,
+        Err(SkypeError::LoginRefused(_)) => LoginOutcome::Refused,
+        Err(SkypeError::LoginRateLimited { .. }) => LoginOutcome::Throttled,
+        Err(_) => LoginOutcome::Failed,
     }
 }
-
-const OUTCOMES: [&str; 5] = ["succeeded", "login_wall", "refused", "throttled", "failed"];
 
 /// The lock object's text: who holds it and until when, and the last
 /// login's outcome once released.
@@ -81,7 +80,8 @@ fn lease_text(owner: &str, expires_at: u64, last: Option<&LoginRecord>) -> Strin
     if let Some(last) = last {
         text.push_str(&format!(
             "last_login_at={}\nlast_login={}\n",
-            last.at, last.outcome
+            last.at,
+            last.outcome.as_str()
         ));
     }
     text
@@ -102,7 +102,9 @@ fn lease_expiry(text: &str) -> u64 {
 fn last_login(text: &str) -> Option<LoginRecord> {
     let at = field(text, "last_login_at")?.parse().ok()?;
     let outcome = field(text, "last_login")?;
-    let outcome = OUTCOMES.into_iter().find(|known| *known == outcome)?;
+    let outcome = LoginOutcome::ALL
+        .into_iter()
+        .find(|known| known.as_str() == outcome)?;
     Some(LoginRecord { at, outcome })
 }
 
@@ -234,7 +236,8 @@ impl LoginGate for StoreLoginGate {
             at: now(),
             outcome: login_outcome(outcome),
         };
-        tracing::info!(outcome = record.outcome, "login finished");
+        tracing::info!(outcome = record.outcome.as_str(), "login finished");
+        metrics::login(record.outcome);
         self.release(Some(&record)).await;
     }
 }

@@ -5,7 +5,7 @@
 mod answer;
 mod http;
 mod payload;
-mod upload;
+pub(crate) mod upload;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};
@@ -112,7 +112,16 @@ async fn send_payload(
     key: Option<&str>,
     deadline: Deadline,
 ) -> Result<Value, AppError> {
-    let request = Fields::from_json(payload)?.send_request(key)?;
+    let fields = Fields::from_json(payload)?;
+    if fields.member("file").is_some() {
+        let upload = upload::upload_from_json(&fields)?;
+        let request = upload.fields.file_request(upload.attachment, key)?;
+        let outcomes = app
+            .send_file_within(&Caller::Trusted, &request, deadline)
+            .await?;
+        return Posted::new(outcomes, "Posted file").direct();
+    }
+    let request = fields.send_request(key)?;
     let outcomes = app
         .send_within(&Caller::Trusted, &request, deadline)
         .await?;

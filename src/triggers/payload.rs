@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::app::{MessageRef, MessageRequest, SendRequest};
+use crate::app::{FileRequest, MessageRef, MessageRequest, SendRequest};
 use crate::domain::{ChannelNames, Format, MessageText};
 use crate::error::AppError;
+use crate::skype::Attachment;
 
 /// Longest idempotency key we keep.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -95,6 +96,25 @@ impl Fields {
             channels,
             text,
             format,
+            idempotency_key: self.idempotency_key(fallback_key)?,
+        })
+    }
+
+    /// A checked file post of `attachment`, with an optional `caption`.
+    pub fn file_request(
+        &self,
+        attachment: Attachment,
+        fallback_key: Option<&str>,
+    ) -> Result<FileRequest, AppError> {
+        let channels = self.channels().ok_or_else(AppError::missing_parameters)??;
+        let caption = match self.text(&["caption"])? {
+            Some(caption) if !caption.trim().is_empty() => Some(self.content(caption)?),
+            _ => None,
+        };
+        Ok(FileRequest {
+            channels,
+            attachment,
+            caption,
             idempotency_key: self.idempotency_key(fallback_key)?,
         })
     }

@@ -9,9 +9,6 @@
 //! `file` member carries the content in base64. Errors never quote the
 //! file's content.
 
-// Nothing routes /send-file yet: the integrator wires these functions.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::convert::Infallible;
 
 use base64::Engine;

@@ -5,13 +5,14 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::Reply;
-use super::request::{Query, fields, header, presented_key};
+use super::request::{Query, body_bytes, content_type, fields, header, presented_key};
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::AppError;
 use crate::triggers::answer::Posted;
 use crate::triggers::payload::Fields;
+use crate::triggers::upload;
 
 /// `POST /send-message`.
 pub async fn send_message(
@@ -27,13 +28,33 @@ pub async fn send_message(
     Ok(Posted::new(outcomes, "Posted message").http()?.into())
 }
 
-/// `POST /send-file`.
+/// `POST /send-file`: multipart (`document` + `data`, as the original
+/// `/send-image` callers sent it) or JSON with the file in base64.
 pub async fn send_file(
-    _app: &App,
-    _request: &Request,
-    _deadline: Deadline,
+    app: &App,
+    request: &Request,
+    deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    Err(AppError::new(404, "not_found", "not yet"))
+    let content_type = content_type(request);
+    let body = body_bytes(request);
+    let upload = if content_type.starts_with("multipart/") {
+        upload::from_multipart(&content_type_raw(request), body.to_vec()).await?
+    } else if content_type.is_empty() || content_type.contains("json") {
+        upload::from_json_body(body)?
+    } else {
+        return Err(AppError::new(
+            415,
+            "unsupported_media_type",
+            "send multipart/form-data (a document part and a data part) or JSON with file.content_base64",
+        ));
+    };
+    let caller = authenticate(app, request, &upload.fields).await?;
+    let idempotency_key = header(request.headers(), "idempotency-key");
+    let file = upload
+        .fields
+        .file_request(upload.attachment, idempotency_key.as_deref())?;
+    let outcomes = app.send_file_within(&caller, &file, deadline).await?;
+    Ok(Posted::new(outcomes, "Posted file").http()?.into())
 }
 
 /// `PATCH /messages/{id}`: new text for a message the bot posted.
@@ -96,7 +117,7 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
         "last_post_at": health.last_post_ms,
         "last_login": health.last_login.as_ref().map(|login| json!({
             "at": login.at,
-            "outcome": login.outcome,
+            "outcome": login.outcome.as_str(),
         })),
         "now": health.now,
     });
@@ -110,6 +131,11 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
 async fn authenticate(app: &App, request: &Request, fields: &Fields) -> Result<Caller, AppError> {
     let presented = presented_key(request, fields)?;
     app.authenticate(presented.as_deref()).await
+}
+
+/// The `Content-Type` as sent (multipart boundaries are case-sensitive).
+fn content_type_raw(request: &Request) -> String {
+    header(request.headers(), http::header::CONTENT_TYPE.as_str()).unwrap_or_default()
 }
 
 /// The `{id}` segment, percent-decoded (`key:...` ids may hold anything).
