@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod idempotency;
+pub mod render;
 pub mod skype;
 pub mod state;
 pub mod telemetry;

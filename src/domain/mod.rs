@@ -3,8 +3,10 @@
 
 mod api_key;
 mod channel;
+mod mention;
 mod message;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry};
 pub use channel::{ChannelError, Channels};
-pub use message::{Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
+pub use mention::{MAX_MENTIONS, Mention, MentionProblem, Piece, split_inline};
+pub use message::{Content, Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
