@@ -173,11 +173,13 @@ impl Builder {
             self.skipped_blocks -= 1;
             return;
         }
-        let kind = |frame: &BlockFrame| match (frame, container) {
-            (BlockFrame::Quote(_), Container::Quote)
-            | (BlockFrame::List(..), Container::List(_))
-            | (BlockFrame::Item(_), Container::Item) => true,
-            _ => false,
+        let kind = |frame: &BlockFrame| {
+            matches!(
+                (frame, container),
+                (BlockFrame::Quote(_), Container::Quote)
+                    | (BlockFrame::List(..), Container::List(_))
+                    | (BlockFrame::Item(_), Container::Item)
+            )
         };
         let Some(at) = self.blocks.iter().rposition(kind) else {
             return;

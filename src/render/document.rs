@@ -181,7 +181,9 @@ fn looks_like_url(text: &str) -> bool {
         || url::Url::parse(text).is_ok_and(|url| url.host().is_some())
 }
 
-fn same_url(text: &str, href: &str) -> bool {
+/// Whether `text` names the same place as `href` (scheme, `www.`, case and
+/// a trailing slash aside).
+pub fn same_url(text: &str, href: &str) -> bool {
     let normal = |s: &str| {
         let s = s.to_ascii_lowercase();
         let s = s.trim_end_matches('/');

@@ -1,10 +1,10 @@
 //! Message content rendered for each platform: readers (markdown, Skype
-//! rich text, plain text) build one small [`document::Document`], writers
+//! rich text, plain text) build one small document (blocks of inlines), writers
 //! (Skype, Slack, Teams) turn it into what each platform shows. Every
 //! entry point is pure and total: any input renders, nothing panics.
 
 mod builder;
-pub mod document;
+mod document;
 mod markdown;
 mod rich;
 mod skype;

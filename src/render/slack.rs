@@ -3,7 +3,7 @@
 //! `>` can be escaped in mrkdwn; other marker characters in text stay as
 //! typed. Mentions show as `@Name` (Skype ids mean nothing on Slack).
 
-use super::document::{Block, Inline, list_item, marker, plain_text, wrap};
+use super::document::{Block, Inline, list_item, marker, plain_text, same_url, wrap};
 use crate::domain::Content;
 
 /// The mrkdwn text for `content`.
@@ -65,7 +65,7 @@ fn inline(inline: &Inline) -> String {
         Inline::Link { href, children } => {
             let url = escape(href).replace('|', "%7C");
             let label = plain_text(children);
-            if label == *href {
+            if same_url(&label, href) {
                 format!("<{url}>")
             } else {
                 format!("<{url}|{}>", escape(&label))
@@ -105,7 +105,7 @@ mod tests {
             md("[docs](https://e.example/a|b?x=1&y=2)"),
             "<https://e.example/a%7Cb?x=1&amp;y=2|docs>"
         );
-        assert_eq!(md("<https://e.example/>"), "<https://e.example/>");
+        assert_eq!(md("<https://e.example>"), "<https://e.example/>");
         assert_eq!(md("[x](javascript:alert(1))"), "x");
         assert_eq!(md("> one\n> two\n>\n> three"), "> one\n> two\n>\n> three");
         assert_eq!(md("- a\n- b\n\n1. c"), "• a\n• b\n\n1. c");
