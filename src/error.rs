@@ -104,8 +104,15 @@ impl From<MessageError> for AppError {
         match err {
             MessageError::TooLong(_) => Self::new(413, "message_too_long", err.to_string()),
             MessageError::Empty => Self::missing_parameters(),
-            MessageError::UnknownFormat | MessageError::MarkdownNotYet => {
-                Self::bad_request("invalid_format", err.to_string())
+            MessageError::UnknownFormat => Self::bad_request("invalid_format", err.to_string()),
+            MessageError::MentionsNotAList
+            | MessageError::TooManyMentions(_)
+            | MessageError::MentionShape(_)
+            | MessageError::MentionIdEmpty(_)
+            | MessageError::MentionIdInvalid(_)
+            | MessageError::MentionIdTooLong(_)
+            | MessageError::MentionNameTooLong(_) => {
+                Self::bad_request("invalid_mentions", err.to_string())
             }
         }
     }

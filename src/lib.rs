@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod idempotency;
 pub mod metrics;
+pub mod render;
 pub mod skype;
 pub mod state;
 pub mod telemetry;

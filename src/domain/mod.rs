@@ -3,10 +3,12 @@
 
 mod api_key;
 mod channel;
+mod mention;
 mod message;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry};
 pub use channel::{
     ChannelError, ChannelNames, ChannelSpec, Channels, Destination, MAX_TARGETS, Target,
 };
-pub use message::{Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
+pub use mention::{MAX_MENTIONS, Mention, MentionProblem, Piece, split_inline};
+pub use message::{Content, Format, MAX_MESSAGE_CHARS, MessageError, MessageText};

@@ -1,0 +1,144 @@
+//! Slack mrkdwn, the `text` of an incoming webhook: `*bold*`, `_italic_`,
+//! `~strike~`, code, `<url|text>` links, `> ` quotes. Only `&`, `<` and
+//! `>` can be escaped in mrkdwn; other marker characters in text stay as
+//! typed. Mentions show as `@Name` (Skype ids mean nothing on Slack).
+
+use super::document::{Block, Inline, list_item, marker, plain_text, same_url, wrap};
+use crate::domain::Content;
+
+/// The mrkdwn text for `content`.
+pub fn slack(content: &Content) -> String {
+    let written = blocks(&super::read(content).blocks);
+    if written.trim().is_empty() {
+        return escape(content.text.as_str());
+    }
+    written
+}
+
+/// `&`, `<` and `>` as the entities Slack decodes.
+fn escape(text: &str) -> String {
+    crate::skype::markup::escape(text)
+}
+
+fn blocks(blocks: &[Block]) -> String {
+    let written: Vec<String> = blocks.iter().map(block).collect();
+    written.join("\n\n")
+}
+
+fn block(block: &Block) -> String {
+    match block {
+        Block::Paragraph(content) => inlines(content),
+        Block::Heading(content) => wrap(&inlines(content), "*", "*"),
+        Block::Code(code) => format!("```{}```", escape(code)),
+        Block::Quote(inner) => {
+            let lines: Vec<String> = blocks(inner)
+                .split('\n')
+                .map(|line| format!("> {line}").trim_end().to_string())
+                .collect();
+            lines.join("\n")
+        }
+        Block::List { start, items } => {
+            let lines: Vec<String> = items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let body: Vec<String> = item.iter().map(self::block).collect();
+                    list_item(&marker(*start, index), &body.join("\n"), "\n")
+                })
+                .collect();
+            lines.join("\n")
+        }
+    }
+}
+
+fn inlines(content: &[Inline]) -> String {
+    content.iter().map(inline).collect()
+}
+
+fn inline(inline: &Inline) -> String {
+    match inline {
+        Inline::Text(text) => escape(text),
+        Inline::Bold(content) => wrap(&inlines(content), "*", "*"),
+        Inline::Italic(content) => wrap(&inlines(content), "_", "_"),
+        Inline::Strike(content) => wrap(&inlines(content), "~", "~"),
+        Inline::Code(code) => wrap(&escape(code), "`", "`"),
+        Inline::Link { href, children } => {
+            let url = escape(href).replace('|', "%7C");
+            let label = plain_text(children);
+            if same_url(&label, href) {
+                format!("<{url}>")
+            } else {
+                format!("<{url}|{}>", escape(&label))
+            }
+        }
+        Inline::Mention(mention) => escape(&format!("@{}", mention.name)),
+        Inline::Break => "\n".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::{Format, Mention, MessageText};
+
+    fn render(text: &str, format: Format) -> String {
+        slack(&Content::new(
+            MessageText::parse(text).unwrap(),
+            format,
+            vec![],
+        ))
+    }
+
+    fn md(text: &str) -> String {
+        render(text, Format::Markdown)
+    }
+
+    #[test]
+    fn markdown_constructs() {
+        assert_eq!(md("**b** *i* ~~s~~ `c`"), "*b* _i_ ~s~ `c`");
+        assert_eq!(md("** spaced **"), "** spaced **");
+        assert_eq!(md("**bold _it_**"), "*bold _it_*");
+        assert_eq!(md("```\nlet a = b < c;\n```"), "```let a = b &lt; c;```");
+        assert_eq!(
+            md("[docs](https://e.example/a|b?x=1&y=2)"),
+            "<https://e.example/a%7Cb?x=1&amp;y=2|docs>"
+        );
+        assert_eq!(md("<https://e.example>"), "<https://e.example/>");
+        assert_eq!(md("[x](javascript:alert(1))"), "x");
+        assert_eq!(md("> one\n> two\n>\n> three"), "> one\n> two\n>\n> three");
+        assert_eq!(md("- a\n- b\n\n1. c"), "• a\n• b\n\n1. c");
+        assert_eq!(md("# Title\nline\nnext"), "*Title*\n\nline\nnext");
+        assert_eq!(
+            md("1 < 2 & <b>x</b> ünï 😀"),
+            "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt; ünï 😀"
+        );
+    }
+
+    #[test]
+    fn rich_text_reads_right() {
+        assert_eq!(
+            render(
+                r#"<b raw_pre="*" raw_post="*">Build</b> <i>failed</i> on <a href="https://ci.example/1">CI</a> &amp; <at id="8:live:joe">Joe</at><quote>log</quote><pre>x < y</pre>"#,
+                Format::Rich
+            ),
+            "*Build* _failed_ on <https://ci.example/1|CI> &amp; @Joe\n\n> log\n\n`x &lt; y`"
+        );
+    }
+
+    #[test]
+    fn plain_and_mentions() {
+        assert_eq!(
+            render("a *b* <c> @{8:x}\nd", Format::Plain),
+            "a *b* &lt;c&gt; @{8:x}\nd"
+        );
+        let mentions = Mention::parse_list(&json!(["*", "8:live:joe"])).unwrap();
+        let content = Content::new(
+            MessageText::parse("hi @{8:ann|Ann}").unwrap(),
+            Format::Markdown,
+            mentions,
+        );
+        assert_eq!(slack(&content), "@All @joe hi @Ann");
+    }
+}
