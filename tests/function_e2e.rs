@@ -295,8 +295,8 @@ async fn every_http_status_has_its_json_body() {
             None,
         ),
         (
-            "markdown",
-            post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "format": "markdown"})),
+            "unknown format",
+            post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP, "format": "bbcode"})),
             400,
             "invalid_format",
             None,

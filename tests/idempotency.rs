@@ -15,7 +15,7 @@ use std::time::Duration;
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use serde_json::{Value, json};
 use skype_sender::app::{App, Delivered, SendRequest};
-use skype_sender::domain::{Caller, ChannelNames, Format, MessageText};
+use skype_sender::domain::{Caller, ChannelNames, Content, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::idempotency;
 use skype_sender::skype::{
@@ -45,8 +45,7 @@ async fn send(app: &App, text: &str, key: Option<&str>) -> Result<Delivered, App
 fn request(text: &str, key: Option<&str>) -> SendRequest {
     SendRequest {
         channels: ChannelNames::one("standup"),
-        text: MessageText::parse(text).unwrap(),
-        format: Format::Rich,
+        content: Content::new(MessageText::parse(text).unwrap(), Format::Rich, vec![]),
         idempotency_key: key.map(str::to_string),
     }
 }

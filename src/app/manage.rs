@@ -3,8 +3,9 @@
 
 use super::App;
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Format, MessageText, Target};
+use crate::domain::{Caller, ChannelNames, Content, Target};
 use crate::error::AppError;
+use crate::render;
 use crate::skype::{MessageId, SkypeError};
 
 /// Which message: Skype's id, or "the one my idempotency key posted".
@@ -73,13 +74,12 @@ impl App {
         &self,
         caller: &Caller,
         request: &MessageRequest,
-        text: &MessageText,
-        format: Format,
+        content: &Content,
         deadline: Deadline,
     ) -> Result<Edited, AppError> {
         let (target, id) = self.locate(caller, request).await?;
         let conversation = skype_conversation(&target)?;
-        let message = format.render(text);
+        let message = render::skype(content);
         let ready = self.ready().await?;
         let edit_time = self
             .skype_call(ready, deadline, changed, || {

@@ -8,14 +8,14 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{App, Ready};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Destination, Format, MessageText, Target};
+use crate::domain::{Caller, ChannelNames, Content, Destination, Target};
 use crate::error::AppError;
 use crate::idempotency::Claim;
 use crate::metrics::{self, Platform};
+use crate::render;
 use crate::skype::{Attachment, OutgoingMessage, SentMessage, SkypeError};
 use crate::webhooks::Receipt;
 
@@ -24,10 +24,8 @@ use crate::webhooks::Receipt;
 pub struct SendRequest {
     /// Where: one channel or several (aliases or conversation ids).
     pub channels: ChannelNames,
-    /// The text.
-    pub text: MessageText,
-    /// How to read it.
-    pub format: Format,
+    /// What to say.
+    pub content: Content,
     /// The caller's de-duplication key, if any.
     pub idempotency_key: Option<String>,
 }
@@ -40,7 +38,7 @@ pub struct FileRequest {
     /// The file.
     pub attachment: Attachment,
     /// A message posted after the file, if any.
-    pub caption: Option<(MessageText, Format)>,
+    pub caption: Option<Content>,
     /// The caller's de-duplication key, if any.
     pub idempotency_key: Option<String>,
 }
@@ -141,9 +139,9 @@ impl App {
                 })
                 .await;
             let result = match (file, &request.caption) {
-                (Ok(file), Some((text, format))) => self
+                (Ok(file), Some(caption)) => self
                     .once(caller, target, caption_key.as_deref(), async |client_id| {
-                        let message = format.render(text);
+                        let message = render::skype(caption);
                         self.post_skype(target, &message, client_id, deadline).await
                     })
                     .await
@@ -253,19 +251,19 @@ impl App {
         };
         match &target.destination {
             Destination::Skype(_) => {
-                let message = request.format.render(&request.text);
+                let message = render::skype(&request.content);
                 self.post_skype(target, &message, client_id, deadline).await
             }
             Destination::TeamsWorkflow(url) => {
-                let card =
-                    vec![json!({"type": "TextBlock", "text": request.text.as_str(), "wrap": true})];
+                let card = render::teams(&request.content);
                 within(deadline, self.webhooks()?.post_teams(url, card))
                     .await
                     .map(posted)
             }
             Destination::SlackWebhook(url) => within(
                 deadline,
-                self.webhooks()?.post_slack(url, request.text.as_str()),
+                self.webhooks()?
+                    .post_slack(url, &render::slack(&request.content)),
             )
             .await
             .map(posted),

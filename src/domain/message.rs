@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use super::mention::Mention;
-use crate::skype::OutgoingMessage;
 
 /// Skype's own limit on a message's length, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 28_000;
@@ -89,13 +88,6 @@ impl Format {
             Some("markdown") | Some("md") => Ok(Self::Markdown),
             Some(_) => Err(MessageError::UnknownFormat),
         }
-    }
-
-    /// The Skype message for `text` in this format, mentioning no one.
-    /// Kept for callers that do not hold a [`Content`] yet; prefer
-    /// [`crate::render::skype`].
-    pub fn render(self, text: &MessageText) -> OutgoingMessage {
-        crate::render::skype(&Content::new(text.clone(), self, Vec::new()))
     }
 }
 
@@ -187,11 +179,12 @@ mod tests {
     #[test]
     fn plain_text_cannot_inject_markup() {
         let text = MessageText::parse(r#"<at id="*">all</at> & <b>x</b>"#).unwrap();
-        let message = Format::Plain.render(&text);
+        let message = crate::render::skype(&Content::new(text.clone(), Format::Plain, vec![]));
         assert_eq!(
             message.text,
             r#"&lt;at id="*"&gt;all&lt;/at&gt; &amp; &lt;b&gt;x&lt;/b&gt;"#
         );
-        assert_eq!(Format::Rich.render(&text).text, text.as_str());
+        let rich = crate::render::skype(&Content::new(text.clone(), Format::Rich, vec![]));
+        assert_eq!(rich.text, text.as_str());
     }
 }

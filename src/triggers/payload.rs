@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::app::{FileRequest, MessageRef, MessageRequest, SendRequest};
-use crate::domain::{ChannelNames, Format, MessageText};
+use crate::domain::{ChannelNames, Content};
 use crate::error::AppError;
 use crate::skype::Attachment;
 
@@ -91,11 +91,9 @@ impl Fields {
             return Err(AppError::missing_parameters());
         }
         let channels = channels?;
-        let (text, format) = self.content(msg)?;
         Ok(SendRequest {
             channels,
-            text,
-            format,
+            content: self.content(msg)?,
             idempotency_key: self.idempotency_key(fallback_key)?,
         })
     }
@@ -131,7 +129,7 @@ impl Fields {
     }
 
     /// The new text of an edit.
-    pub fn edit_content(&self) -> Result<(MessageText, Format), AppError> {
+    pub fn edit_content(&self) -> Result<Content, AppError> {
         let msg = self
             .text(&["msg", "text"])?
             .filter(|msg| !msg.trim().is_empty())
@@ -149,10 +147,13 @@ impl Fields {
         }
     }
 
-    fn content(&self, msg: &str) -> Result<(MessageText, Format), AppError> {
-        let text = MessageText::parse(msg)?;
-        let format = Format::parse(self.text(&["format"])?)?;
-        Ok((text, format))
+    /// `msg` read with the payload's `format` and `mentions`.
+    fn content(&self, msg: &str) -> Result<Content, AppError> {
+        Ok(Content::parse(
+            msg,
+            self.text(&["format"])?,
+            self.0.get("mentions"),
+        )?)
     }
 
     /// The payload's key, else the trigger's.
@@ -191,7 +192,7 @@ mod tests {
         let request = fields(json!({"text": "hi", "channel": "8:fred.2"}))
             .send_request(None)
             .unwrap();
-        assert_eq!(request.text.as_str(), "hi");
+        assert_eq!(request.content.text.as_str(), "hi");
         for missing in [
             json!({"msg": "hi"}),
             json!({"channel": "8:fred.2"}),

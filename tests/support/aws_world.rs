@@ -6,7 +6,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
 use skype_sender::app::{App, Delivered, SendRequest};
 use skype_sender::config::Config;
-use skype_sender::domain::{Caller, ChannelNames, Format, MessageText};
+use skype_sender::domain::{Caller, ChannelNames, Content, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
 use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
@@ -168,8 +168,7 @@ pub async fn send_one(app: &App, text: &str) -> Result<Delivered, AppError> {
 pub fn request(text: &str) -> SendRequest {
     SendRequest {
         channels: ChannelNames::one("standup"),
-        text: MessageText::parse(text).unwrap(),
-        format: Format::Rich,
+        content: Content::new(MessageText::parse(text).unwrap(), Format::Rich, vec![]),
         idempotency_key: None,
     }
 }

@@ -67,9 +67,9 @@ pub async fn edit_message(
     let fields = fields(request)?;
     let caller = authenticate(app, request, &fields).await?;
     let target = fields.message_request(message_ref(id)?)?;
-    let (text, format) = fields.edit_content()?;
+    let content = fields.edit_content()?;
     let edited = app
-        .edit_within(&caller, &target, &text, format, deadline)
+        .edit_within(&caller, &target, &content, deadline)
         .await?;
     Ok(Reply::ok(json!({
         "msg": "Edited message",
