@@ -31,20 +31,14 @@ pub struct Health {
 }
 
 impl Health {
-    /// Whether messages can go out without a person: the session is still
-    /// valid, or a login can make one (no login wall, refusal or throttle
-    /// since).
+    /// Whether messages can go out without a person: a login is only
+    /// tried when the session is missing, expiring or refused, so a last
+    /// login that failed (wall, refusal, throttle) means posts are failing
+    /// or about to.
     pub fn healthy(&self) -> bool {
-        let valid = self.session.as_ref().is_some_and(|s| {
-            s.skype_token_expires_at
-                .min(s.registration_token_expires_at)
-                > self.now
-        });
-        let login_blocked = self
-            .last_login
+        self.last_login
             .as_ref()
-            .is_some_and(|login| login.outcome != LoginOutcome::Succeeded);
-        valid || !login_blocked
+            .is_none_or(|login| login.outcome == LoginOutcome::Succeeded)
     }
 }
 

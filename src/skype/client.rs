@@ -27,8 +27,10 @@ const LOGIN_THROTTLE: Duration = Duration::from_secs(5 * 60);
 pub trait LoginGate: Send + Sync {
     /// Before a login. `Ok(Some(session))`: another process has a fresh
     /// session, use it. `Ok(None)`: go ahead and log in (and call
-    /// [`LoginGate::after_login`]). `Err`: give up for now.
-    async fn before_login(&self) -> Result<Option<Session>, SkypeError>;
+    /// [`LoginGate::after_login`]). `Err`: give up for now. `refused` is
+    /// the session Skype just refused, if that is why: a stored copy of it
+    /// is no answer, however fresh its clock says it is.
+    async fn before_login(&self, refused: Option<&Session>) -> Result<Option<Session>, SkypeError>;
 
     /// After a login attempt that `before_login` allowed: share the new
     /// session (or record why there is none) and let others log in again.
@@ -331,8 +333,8 @@ impl SkypeClient {
             None => None,
         };
         match needed {
-            Some(auth) => self.register_or_login(auth).await,
-            None => self.login().await,
+            Some(auth) => self.register_or_login(auth, None).await,
+            None => self.login(None).await,
         }
     }
 
@@ -349,30 +351,37 @@ impl SkypeClient {
             return Ok(current);
         }
         match needed {
-            Freshness::NeedsRegistration => self.register_or_login(refused.auth.clone()).await,
-            _ => self.login().await,
+            Freshness::NeedsRegistration => {
+                self.register_or_login(refused.auth.clone(), Some(refused))
+                    .await
+            }
+            _ => self.login(Some(refused)).await,
         }
     }
 
     /// Registers with the skype token we have; logs in if Skype refuses it.
-    async fn register_or_login(&self, auth: SkypeAuth) -> Result<Arc<Session>, SkypeError> {
+    async fn register_or_login(
+        &self,
+        auth: SkypeAuth,
+        refused: Option<&Session>,
+    ) -> Result<Arc<Session>, SkypeError> {
         match self.api.register(&auth).await {
             Ok(registration) => {
                 tracing::info!(user = %auth.user_id, expires_at = registration.expires_at, "registered messaging endpoint");
                 Ok(self.replace_session(Session { auth, registration }, None))
             }
-            Err(SkypeError::SkypeTokenRejected) => self.login().await,
+            Err(SkypeError::SkypeTokenRejected) => self.login(refused).await,
             Err(err) => Err(err),
         }
     }
 
     /// A new session from a login: ours, or another process's when the
     /// gate says one is on its way. Callers hold `renewal`.
-    async fn login(&self) -> Result<Arc<Session>, SkypeError> {
+    async fn login(&self, refused: Option<&Session>) -> Result<Arc<Session>, SkypeError> {
         let Some(gate) = &self.gate else {
             return self.password_login().await;
         };
-        if let Some(session) = gate.before_login().await?
+        if let Some(session) = gate.before_login(refused).await?
             && session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh
         {
             tracing::info!(

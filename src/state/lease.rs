@@ -188,24 +188,27 @@ fn unavailable(err: StoreError) -> SkypeError {
 }
 
 impl StoreLoginGate {
-    /// A stored session that outlives the margin, if there is one.
-    async fn stored_fresh(&self) -> Result<Option<Session>, SkypeError> {
-        self.vault
+    /// A stored session that outlives the margin and is not the one
+    /// Skype refused, if there is one.
+    async fn stored_fresh(&self, refused: Option<&Session>) -> Result<Option<Session>, SkypeError> {
+        let stored = self
+            .vault
             .load_fresh(now(), self.timing.margin)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        Ok(stored.filter(|session| !refused.is_some_and(|r| session.same_tokens(r))))
     }
 }
 
 #[async_trait::async_trait]
 impl LoginGate for StoreLoginGate {
-    async fn before_login(&self) -> Result<Option<Session>, SkypeError> {
-        if let Some(session) = self.stored_fresh().await? {
+    async fn before_login(&self, refused: Option<&Session>) -> Result<Option<Session>, SkypeError> {
+        if let Some(session) = self.stored_fresh(refused).await? {
             return Ok(Some(session));
         }
         if self.try_acquire().await.map_err(unavailable)? {
             // Someone may have finished just before we took the lease.
-            if let Some(session) = self.stored_fresh().await? {
+            if let Some(session) = self.stored_fresh(refused).await? {
                 self.release(None).await;
                 return Ok(Some(session));
             }
@@ -215,7 +218,7 @@ impl LoginGate for StoreLoginGate {
         let deadline = tokio::time::Instant::now() + self.timing.wait;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(self.timing.poll).await;
-            if let Some(session) = self.stored_fresh().await? {
+            if let Some(session) = self.stored_fresh(refused).await? {
                 return Ok(Some(session));
             }
             // The holder may have died: its lease then expires.
