@@ -170,6 +170,40 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
                 }
                 expected_messages += 1;
             }
+            "apigw-http-send-file" => {
+                let (status, body) = status_and_body(&outcome.response());
+                assert_eq!(status, 200, "{name}: {body}");
+                assert_eq!(body["msg"], "Posted file");
+                let stored = fake.messages(GROUP);
+                let picture = stored
+                    .iter()
+                    .find(|m| Some(m.id.as_str()) == body["id"].as_str())
+                    .unwrap_or_else(|| panic!("{name}: {body}"));
+                assert_eq!(picture.messagetype, "RichText/UriObject");
+                assert!(
+                    stored
+                        .iter()
+                        .any(|m| m.content.as_deref() == Some("Nightly build status")),
+                    "{name}: the caption follows the picture"
+                );
+                expected_messages += 2;
+            }
+            "direct-invoke-send-file" => {
+                let response = outcome.response();
+                assert_eq!(response["ok"], true, "{name}: {response}");
+                let stored = fake.messages(GROUP);
+                let file = stored
+                    .iter()
+                    .find(|m| Some(m.id.as_str()) == response["id"].as_str())
+                    .unwrap_or_else(|| panic!("{name}: {response}"));
+                assert_eq!(file.messagetype, "RichText/Media_GenericFile");
+                expected_messages += 2;
+            }
+            "apigw-http-health" => {
+                let (status, body) = status_and_body(&outcome.response());
+                assert_eq!((status, &body["ok"]), (200, &json!(true)), "{name}: {body}");
+                assert!(body.get("now").is_some_and(Value::is_u64), "{name}: {body}");
+            }
             "direct-invoke" | "eventbridge-event" | "scheduler-input" => {
                 let response = outcome.response();
                 assert_eq!(response["ok"], true, "{name}");
@@ -204,11 +238,41 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
         }
         seen.push(name);
     }
-    assert_eq!(seen.len(), 9, "every sample event is used: {seen:?}");
+    assert_eq!(seen.len(), 12, "every sample event is used: {seen:?}");
+
+    // CloudWatch reads metrics from the log stream: one EMF document per line.
+    let emf: Vec<Value> = function
+        .logs()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|doc| doc.get("_aws").is_some())
+        .collect();
+    let sent = emf
+        .iter()
+        .filter(|doc| doc["MessagesSent"] == 1 && doc["Platform"] == "Skype")
+        .count();
+    assert_eq!(
+        sent,
+        expected_messages - 2,
+        "one MessagesSent per post (captions included, files once each): {emf:?}"
+    );
+    assert!(
+        emf.iter().all(|doc| doc["Function"] == "skype-sender"
+            && doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SkypeSender"),
+        "{emf:?}"
+    );
+    assert!(emf.iter().any(|doc| doc["Logins"] == 1), "{emf:?}");
 
     let stored = fake.messages(GROUP);
     assert_eq!(stored.len(), expected_messages);
-    assert!(stored.iter().all(|m| m.messagetype == "RichText"));
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|m| m.messagetype == "RichText")
+            .count(),
+        expected_messages - 2,
+        "text messages, and the two files"
+    );
     let contents: Vec<_> = stored.iter().filter_map(|m| m.content.clone()).collect();
     assert!(
         contents.contains(&"Backup done ✔".to_string()),

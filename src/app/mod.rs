@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::domain::{Caller, ChannelNames, Target};
 use crate::error::AppError;
 use crate::idempotency::Ledger;
+use crate::metrics::{self, LoginOutcome};
 use crate::skype::{LoginGate, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
@@ -169,11 +170,28 @@ impl App {
             .await;
         self.save_session(ready).await;
         let session = result?;
+        self.report_session_age(session.expires_at()).await;
         Ok(Expiries {
             skype_token: session.auth.expires_at,
             registration_token: session.registration.expires_at,
             renewed: ready.skype.generation() != before,
         })
+    }
+
+    /// The session's metrics, on each keep-alive: how long until it
+    /// expires, and how old it is (since the login that made it).
+    async fn report_session_age(&self, expires_at: u64) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        metrics::token_expires_in(expires_at as i64 - now as i64);
+        match self.gate.last_login().await {
+            Ok(Some(login)) if login.outcome == LoginOutcome::Succeeded => {
+                metrics::token_age(now.saturating_sub(login.at));
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not read the last login"),
+        }
     }
 
     /// The refresh window (for messages).
