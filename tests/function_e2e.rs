@@ -9,6 +9,9 @@ mod events;
 #[path = "support/fake_skype/mod.rs"]
 mod fake_skype;
 #[allow(dead_code)]
+#[path = "support/fake_webhooks.rs"]
+mod fake_webhooks;
+#[allow(dead_code)]
 #[path = "support/moto.rs"]
 mod moto;
 #[allow(dead_code)]
@@ -602,6 +605,58 @@ async fn a_login_wall_is_a_502_that_says_what_to_do() {
         (502, Some("skype_login_needs_browser"))
     );
     assert!(body["msg"].as_str().unwrap().contains("browser"));
+}
+
+#[tokio::test]
+async fn webhook_channels_work_from_the_binary_and_their_urls_never_reach_a_log() {
+    let fake = fake().await;
+    let hooks = fake_webhooks::FakeWebhooks::start().await;
+    let slack = hooks.slack_url("T0042/B0042/sl4ckS3cretPath");
+    let teams = hooks.teams_url("flow-9");
+    let sig = teams.split("sig=").nth(1).unwrap().to_string();
+    let channels = json!({
+        "standup": GROUP,
+        "alerts": {"kind": "slack-webhook", "url": slack},
+        "ops": {"kind": "teams-workflow", "url": teams},
+        "everyone": ["standup", "alerts", "ops"],
+    });
+    let file = token_file("webhooks");
+    let function = Function::start_with(
+        &fake,
+        &[
+            ("SKYPE_USERNAME", "fred.adams@example.com"),
+            ("SKYPE_PASSWORD", PASSWORD),
+            ("API_KEYS", KEY),
+            ("CHANNELS", &channels.to_string()),
+            ("TOKEN_FILE", &file.to_string_lossy()),
+        ],
+    )
+    .await;
+    hooks.inject(
+        fake_webhooks::Hook::Slack("T0042/B0042/sl4ckS3cretPath".into()),
+        fake_webhooks::Fault::slack(403, "invalid_token"),
+        1,
+    );
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let event = post_json(
+            json!({"API_KEY": KEY, "msg": "**fan-out**", "channel": "everyone", "format": "markdown", "idempotency_key": "fan-1"}),
+        );
+        answers.push(status_and_body(&function.invoke(event).await.response()));
+    }
+    assert_eq!(answers[0].0, 207, "{answers:?}");
+    assert_eq!(
+        answers[1].0, 200,
+        "the retry posts only to Slack: {answers:?}"
+    );
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    assert_eq!(hooks.received().len(), 2, "one card, one Slack message");
+
+    let everything = format!("{}\n{answers:?}", function.logs());
+    assert!(everything.contains("webhook_revoked"), "logs were captured");
+    for secret in ["sl4ckS3cretPath", sig.as_str(), "/services/", "/workflows/"] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
 }
 
 #[tokio::test]
