@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::idempotency::Claim;
 use crate::metrics::{self, Platform};
 use crate::render;
-use crate::skype::{Attachment, OutgoingMessage, SentMessage, SkypeError};
+use crate::skype::{Attachment, ConversationId, OutgoingMessage, SkypeError};
 use crate::webhooks::Receipt;
 
 /// A message to send, checked.
@@ -277,16 +277,8 @@ impl App {
         client_id: Option<String>,
         deadline: Deadline,
     ) -> Result<Delivered, AppError> {
-        let conversation = skype_only(target)?;
-        let ready = self.ready().await?;
-        // The same client id on every attempt: Skype never posts it twice.
-        let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
-        let sent = self
-            .skype_call(ready, deadline, AppError::from, || {
-                ready.skype.send_as(conversation, message, &client_id)
-            })
-            .await?;
-        Ok(delivered(target, sent))
+        self.post_to_conversation(target, SkypePost::Message(message), client_id, deadline)
+            .await
     }
 
     async fn post_file(
@@ -296,17 +288,43 @@ impl App {
         client_id: Option<String>,
         deadline: Deadline,
     ) -> Result<Delivered, AppError> {
+        self.post_to_conversation(target, SkypePost::File(attachment), client_id, deadline)
+            .await
+    }
+
+    /// One post to a Skype conversation, with the same `clientmessageid`
+    /// on every attempt (Skype never posts it twice).
+    async fn post_to_conversation(
+        &self,
+        target: &Target,
+        post: SkypePost<'_>,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
         let conversation = skype_only(target)?;
         let ready = self.ready().await?;
         let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
         let sent = self
-            .skype_call(ready, deadline, AppError::from, || {
-                ready
-                    .skype
-                    .send_file_as(conversation, attachment, &client_id)
+            .skype_call(ready, deadline, AppError::from, || async {
+                match post {
+                    SkypePost::Message(message) => {
+                        ready.skype.send_as(conversation, message, &client_id).await
+                    }
+                    SkypePost::File(attachment) => {
+                        ready
+                            .skype
+                            .send_file_as(conversation, attachment, &client_id)
+                            .await
+                    }
+                }
             })
             .await?;
-        Ok(delivered(target, sent))
+        Ok(Delivered {
+            id: Some(sent.id),
+            channel: target.name.clone(),
+            arrival_time: sent.arrival_time,
+            status: DeliveryStatus::Posted,
+        })
     }
 
     /// One Skype call: paced when Skype throttles (backoff with jitter,
@@ -346,6 +364,13 @@ impl App {
     }
 }
 
+/// What goes to a Skype conversation.
+#[derive(Clone, Copy)]
+enum SkypePost<'a> {
+    Message(&'a OutgoingMessage),
+    File(&'a Attachment),
+}
+
 /// Webhook calls end at the deadline too.
 async fn within<T, E: Into<AppError>>(
     deadline: Deadline,
@@ -357,7 +382,7 @@ async fn within<T, E: Into<AppError>>(
     }
 }
 
-fn skype_only(target: &Target) -> Result<&crate::skype::ConversationId, AppError> {
+fn skype_only(target: &Target) -> Result<&ConversationId, AppError> {
     target.destination.conversation().ok_or_else(|| {
         AppError::bad_request(
             "not_supported",
@@ -368,15 +393,6 @@ fn skype_only(target: &Target) -> Result<&crate::skype::ConversationId, AppError
             ),
         )
     })
-}
-
-fn delivered(target: &Target, sent: SentMessage) -> Delivered {
-    Delivered {
-        id: Some(sent.id),
-        channel: target.name.clone(),
-        arrival_time: sent.arrival_time,
-        status: DeliveryStatus::Posted,
-    }
 }
 
 /// Idempotency records are per caller and per target, so a fan-out's
