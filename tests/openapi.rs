@@ -537,8 +537,7 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
         ("/messages/{id}", "DELETE"),
         ("/health", "GET"),
     ] {
-        let (event_path, event) = misconfigured_request(path, method);
-        assert!(path_matches(path, &event_path));
+        let event = misconfigured_request(path, method);
         run.expect(&bad, path, event.clone(), 500).await;
         if method != "GET" {
             run.expect(&walled, path, event, 502).await;
@@ -606,8 +605,8 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
 
 /// A request each route would accept, for the apps that fail before
 /// posting (bad configuration, login wall).
-fn misconfigured_request(path: &str, method: &str) -> (String, Value) {
-    let event = match (path, method) {
+fn misconfigured_request(path: &str, method: &str) -> Value {
+    match (path, method) {
         ("/send-message", _) => json_req("POST", path, Some(KEY), message("hi", json!("standup"))),
         ("/send-file", _) => json_file(Some(KEY), json!("standup"), json!({})),
         (_, "PATCH") => json_req(
@@ -622,8 +621,7 @@ fn misconfigured_request(path: &str, method: &str) -> (String, Value) {
             "standup",
         ),
         _ => bare_req("GET", "/health", Some(KEY)),
-    };
-    (event["rawPath"].as_str().unwrap().to_string(), event)
+    }
 }
 
 async fn send_message(run: &mut Run, app: &Arc<App>, fake: &FakeSkype, hooks: &FakeWebhooks) {

@@ -172,17 +172,24 @@ impl Spec {
             return;
         }
         if let Some(options) = rules.get("oneOf").and_then(Value::as_array) {
-            let matching = options
+            let outcomes: Vec<Vec<String>> = options
                 .iter()
-                .filter(|option| {
+                .map(|option| {
                     let mut inner = Vec::new();
                     self.check_at(option, value, at, &mut inner);
-                    inner.is_empty()
+                    inner
                 })
-                .count();
+                .collect();
+            let matching = outcomes.iter().filter(|inner| inner.is_empty()).count();
             if matching != 1 {
+                // Each option's first complaint says why it did not match.
+                let why: Vec<&str> = outcomes
+                    .iter()
+                    .filter_map(|inner| inner.first().map(String::as_str))
+                    .collect();
                 errors.push(format!(
-                    "{at}: matches {matching} of the oneOf schemas, not exactly one: {value}"
+                    "{at}: matches {matching} of the oneOf schemas, not exactly one ({})",
+                    why.join("; ")
                 ));
             }
         }
