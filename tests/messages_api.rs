@@ -21,6 +21,7 @@ use skype_sender::app::App;
 use skype_sender::triggers;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
+const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";
 const KEY: &str = "admin-key";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
@@ -181,8 +182,24 @@ async fn a_json_file_works_over_http_and_by_direct_invocation() {
         .await
         .unwrap();
     assert_eq!(direct["ok"], true, "{direct}");
+    let (status, answer) = call(
+        &app,
+        request(
+            "POST",
+            "/send-file",
+            json!({"channel": ["standup", OTHER], "file": file}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["results"].as_array().map(Vec::len),
+        Some(2),
+        "{answer}"
+    );
+    assert_eq!(skype.messages(OTHER).len(), 1);
     let messages = skype.messages(GROUP);
-    assert_eq!(messages.len(), 2);
+    assert_eq!(messages.len(), 3);
     assert!(
         messages
             .iter()
@@ -322,6 +339,26 @@ async fn edits_answer_clearly_when_they_cannot_be_made() {
 }
 
 #[tokio::test]
+async fn a_key_in_the_query_string_is_not_accepted() {
+    let (skype, app) = world("query-key").await;
+    let (_, posted) = post(&app, json!({"msg": "x", "channel": "standup"})).await;
+    let mut delete = http_v2(
+        "DELETE",
+        &format!("/messages/{}", posted["id"].as_str().unwrap()),
+        json!({}),
+        "",
+    );
+    delete["queryStringParameters"] = json!({"channel": "standup", "API_KEY": KEY});
+    let (status, body) = call(&app, delete).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (401, &json!("unauthorized")),
+        "it would sit in access logs"
+    );
+    assert!(!skype.messages(GROUP).pop().unwrap().deleted);
+}
+
+#[tokio::test]
 async fn health_reports_expiries_and_the_last_login_never_a_token() {
     let (skype, app) = world("health").await;
     let health = |key: Option<&str>| {
@@ -362,6 +399,22 @@ async fn health_reports_expiries_and_the_last_login_never_a_token() {
         logins + 1,
         "the refused session was not taken back from the store: a login was tried"
     );
+    // Logins are blocked for a while after a wall: the next post tries
+    // none, and records none (no metric, no rewrite of the lease).
+    let lease = std::env::temp_dir().join(format!(
+        "skype-sender-messages-health-{}/token.lock",
+        std::process::id()
+    ));
+    let written = std::fs::metadata(&lease).unwrap().modified().unwrap();
+    let (status, _) = post(&app, json!({"msg": "again", "channel": "standup"})).await;
+    assert_eq!(status, 502);
+    assert_eq!(skype.count(Op::Soap), logins + 1, "no second login");
+    assert_eq!(
+        std::fs::metadata(&lease).unwrap().modified().unwrap(),
+        written,
+        "a blocked login is not recorded as an attempt"
+    );
+
     let (status, body) = call(&app, health(Some(KEY))).await;
     assert_eq!(body["last_login"]["outcome"], "login_wall", "{body}");
     assert_eq!((status, &body["ok"]), (503, &json!(false)), "{body}");

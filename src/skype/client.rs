@@ -381,6 +381,9 @@ impl SkypeClient {
         let Some(gate) = &self.gate else {
             return self.password_login().await;
         };
+        // No credentials, or logins blocked after a wall or a throttle: no
+        // attempt, so nothing for the gate to coordinate or record.
+        self.credentials_for_login()?;
         if let Some(session) = gate.before_login(refused).await?
             && session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh
         {
@@ -395,8 +398,9 @@ impl SkypeClient {
         result
     }
 
-    /// A password login and a registration.
-    async fn password_login(&self) -> Result<Arc<Session>, SkypeError> {
+    /// The credentials, if a login may be tried now: there are some, and
+    /// no login wall or throttle blocks logins.
+    fn credentials_for_login(&self) -> Result<Credentials, SkypeError> {
         let credentials = self
             .credentials
             .read()
@@ -414,6 +418,12 @@ impl SkypeClient {
                 other => other,
             });
         }
+        Ok(credentials)
+    }
+
+    /// A password login and a registration.
+    async fn password_login(&self) -> Result<Arc<Session>, SkypeError> {
+        let credentials = self.credentials_for_login()?;
         let (auth, profile) = match self.api.login(&credentials).await {
             Ok(done) => done,
             Err(err) => {
@@ -428,7 +438,7 @@ impl SkypeClient {
                     _ => None,
                 };
                 if let Some(block) = block {
-                    let until = now + block.as_secs();
+                    let until = unix_now() + block.as_secs();
                     self.write_state(|state| state.login_block = Some((until, err.clone())));
                 }
                 tracing::warn!(error = %err, "Skype login failed");

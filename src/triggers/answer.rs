@@ -85,6 +85,11 @@ impl Posted {
         if let Some(error) = error {
             body["error"] = json!(error);
         }
+        if let (Some(after), false) = (retry_after, status < 400) {
+            // An error answer carries its wait in the body too, as every
+            // single-channel error does.
+            body["retry_after"] = json!(after);
+        }
         Ok(Answer {
             status,
             body,
@@ -238,13 +243,25 @@ mod tests {
         assert_eq!(partial.status, 207);
         assert_eq!(partial.body["results"][1]["status_code"], 429);
         assert_eq!(partial.body["error"], "partial_failure");
-        let none = Posted::new(
+        let mut throttled = failed("8:b", 429);
+        if let Err(err) = &mut throttled.result {
+            err.retry_after = Some(30);
+        }
+        let none = Posted::new(vec![failed("8:a", 429), throttled], "Posted message")
+            .http()
+            .unwrap();
+        assert_eq!(none.status, 429, "their common status");
+        assert_eq!(
+            (none.retry_after, &none.body["retry_after"]),
+            (Some(30), &json!(30))
+        );
+        let mixed = Posted::new(
             vec![failed("8:a", 429), failed("8:b", 503)],
             "Posted message",
         )
         .http()
         .unwrap();
-        assert_eq!(none.status, 502);
+        assert_eq!(mixed.status, 502);
         let direct = Posted::new(
             vec![ok("8:a", DeliveryStatus::Posted), failed("8:b", 429)],
             "Posted message",

@@ -32,6 +32,17 @@ impl Query {
         Self(pairs)
     }
 
+    /// Only the parameters named `names`.
+    pub fn only(&self, names: &[&str]) -> Self {
+        Self(
+            self.0
+                .iter()
+                .filter(|(name, _)| names.contains(&name.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The parameters as fields (for a DELETE without a body).
     pub fn into_fields(self) -> Fields {
         Fields::from_form(self.0)
