@@ -8,8 +8,10 @@ VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 # Python tools, pinned: SkPy is the reference client our tests compare with;
 # moto serves S3 and Secrets Manager to the tests; cfn-lint checks the
-# template; cargo-lambda runs the function locally (`make run`).
-PY_TOOLS := skpy==0.11 'moto[server]==5.2.5' cfn-lint==1.58.0 cargo-lambda==1.9.2
+# template; openapi-spec-validator checks openapi.yaml; cargo-lambda runs the
+# function locally (`make run`).
+PY_TOOLS := skpy==0.11 'moto[server]==5.2.5' cfn-lint==1.58.0 cargo-lambda==1.9.2 \
+  openapi-spec-validator==0.9.0
 EMULATOR_PORT ?= 8790
 EMULATOR := http://127.0.0.1:$(EMULATOR_PORT)
 LAMBDA_PORT ?= 9000
@@ -27,6 +29,7 @@ test: $(VENV)/.installed
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 	$(MAKE) --no-print-directory template-lint
+	$(VENV)/bin/openapi-spec-validator openapi.yaml
 	cargo test --all-targets --locked
 
 ## lint: formatting and clippy only.
