@@ -4,6 +4,7 @@
 //! entry point is pure and total: any input renders, nothing panics.
 
 mod builder;
+mod dialect;
 mod document;
 mod markdown;
 mod rich;

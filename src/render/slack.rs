@@ -3,76 +3,66 @@
 //! `>` can be escaped in mrkdwn; other marker characters in text stay as
 //! typed. Mentions show as `@Name` (Skype ids mean nothing on Slack).
 
-use super::document::{Block, Inline, list_item, marker, plain_text, same_url, wrap};
-use crate::domain::Content;
+use super::dialect::{self, Dialect};
+use super::document::{Inline, plain_text, same_url, wrap};
+use crate::domain::{Content, Mention};
 
 /// The mrkdwn text for `content`.
 pub fn slack(content: &Content) -> String {
-    let written = blocks(&super::read(content).blocks);
-    if written.trim().is_empty() {
-        return escape(content.text.as_str());
+    dialect::write(&Slack, &super::read(content), content.text.as_str())
+}
+
+/// Slack mrkdwn: markers hug their text (spaces moved outside), links
+/// show their label as plain text.
+struct Slack;
+
+impl Dialect for Slack {
+    /// `&`, `<` and `>` as the entities Slack decodes.
+    fn escape(&self, text: &str) -> String {
+        crate::skype::markup::escape(text)
     }
-    written
-}
 
-/// `&`, `<` and `>` as the entities Slack decodes.
-fn escape(text: &str) -> String {
-    crate::skype::markup::escape(text)
-}
+    fn bold(&self, inner: &str) -> String {
+        wrap(inner, "*", "*")
+    }
 
-fn blocks(blocks: &[Block]) -> String {
-    let written: Vec<String> = blocks.iter().map(block).collect();
-    written.join("\n\n")
-}
+    fn italic(&self, inner: &str) -> String {
+        wrap(inner, "_", "_")
+    }
 
-fn block(block: &Block) -> String {
-    match block {
-        Block::Paragraph(content) => inlines(content),
-        Block::Heading(content) => wrap(&inlines(content), "*", "*"),
-        Block::Code(code) => format!("```{}```", escape(code)),
-        Block::Quote(inner) => {
-            let lines: Vec<String> = blocks(inner)
-                .split('\n')
-                .map(|line| format!("> {line}").trim_end().to_string())
-                .collect();
-            lines.join("\n")
-        }
-        Block::List { start, items } => {
-            let lines: Vec<String> = items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let body: Vec<String> = item.iter().map(self::block).collect();
-                    list_item(&marker(*start, index), &body.join("\n"), "\n")
-                })
-                .collect();
-            lines.join("\n")
+    fn strike(&self, inner: &str) -> String {
+        wrap(inner, "~", "~")
+    }
+
+    fn inline_code(&self, code: &str) -> String {
+        wrap(&self.escape(code), "`", "`")
+    }
+
+    fn code_block(&self, code: &str) -> String {
+        format!("```{}```", self.escape(code))
+    }
+
+    fn link(&self, href: &str, children: &[Inline]) -> String {
+        let url = self.escape(href).replace('|', "%7C");
+        let label = plain_text(children);
+        if same_url(&label, href) {
+            format!("<{url}>")
+        } else {
+            format!("<{url}|{}>", self.escape(&label))
         }
     }
-}
 
-fn inlines(content: &[Inline]) -> String {
-    content.iter().map(inline).collect()
-}
+    fn mention(&self, mention: &Mention) -> String {
+        self.escape(&format!("@{}", mention.name))
+    }
 
-fn inline(inline: &Inline) -> String {
-    match inline {
-        Inline::Text(text) => escape(text),
-        Inline::Bold(content) => wrap(&inlines(content), "*", "*"),
-        Inline::Italic(content) => wrap(&inlines(content), "_", "_"),
-        Inline::Strike(content) => wrap(&inlines(content), "~", "~"),
-        Inline::Code(code) => wrap(&escape(code), "`", "`"),
-        Inline::Link { href, children } => {
-            let url = escape(href).replace('|', "%7C");
-            let label = plain_text(children);
-            if same_url(&label, href) {
-                format!("<{url}>")
-            } else {
-                format!("<{url}|{}>", escape(&label))
-            }
-        }
-        Inline::Mention(mention) => escape(&format!("@{}", mention.name)),
-        Inline::Break => "\n".to_string(),
+    /// Every line behind `> ` (a blank one as a bare `>`).
+    fn quote(&self, inner: &str) -> String {
+        let lines: Vec<String> = inner
+            .split('\n')
+            .map(|line| format!("> {line}").trim_end().to_string())
+            .collect();
+        lines.join("\n")
     }
 }
 
