@@ -35,6 +35,16 @@ fn read(content: &Content) -> Document {
     document.with_mentions(&content.mentions)
 }
 
+/// The writers' tests' content: `text` is a literal known to be a valid message.
+#[cfg(test)]
+fn test_content(text: &str, format: Format, mentions: Vec<crate::domain::Mention>) -> Content {
+    Content::new(
+        crate::domain::MessageText::parse(text).unwrap(),
+        format,
+        mentions,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -1,7 +1,8 @@
 //! Skype rich text. `rich` passes through as the original service sent it
 //! (only inline `@{id}` mentions become `<at>`), `plain` is escaped, and
 //! `markdown` is written from the document with the tags of
-//! skype-protocol.md §4, all text escaped.
+//! skype-protocol.md §4, all text escaped. The walk over the document is
+//! shared (`dialect`); this file says only how Skype writes each piece.
 
 use super::dialect::{self, Dialect};
 use super::document::Inline;
@@ -111,15 +112,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Mention, MessageText};
+    use crate::domain::Mention;
+    use crate::render::test_content;
 
     fn render(text: &str, format: Format) -> String {
-        skype(&Content::new(
-            MessageText::parse(text).unwrap(),
-            format,
-            vec![],
-        ))
-        .text
+        skype(&test_content(text, format, vec![])).text
     }
 
     fn md(text: &str) -> String {
@@ -210,11 +207,7 @@ mod tests {
         let mentions =
             Mention::parse_list(&json!(["*", {"id": "8:live:joe", "name": "Joe"}])).unwrap();
         for format in [Format::Rich, Format::Plain, Format::Markdown] {
-            let message = skype(&Content::new(
-                MessageText::parse("hi").unwrap(),
-                format,
-                mentions.clone(),
-            ));
+            let message = skype(&test_content("hi", format, mentions.clone()));
             assert_eq!(
                 message.text,
                 r#"<at id="*">All</at> <at id="8:live:joe">Joe</at> hi"#
@@ -226,11 +219,7 @@ mod tests {
     #[test]
     fn rich_and_plain_are_as_before() {
         let markup = r#"<b raw_pre="*" raw_post="*">Bold</b> <at id="8:joe.4">Joe</at> &amp; <ss type="smile">:)</ss>"#;
-        let message = skype(&Content::new(
-            MessageText::parse(markup).unwrap(),
-            Format::Rich,
-            vec![],
-        ));
+        let message = skype(&test_content(markup, Format::Rich, vec![]));
         assert_eq!(message, OutgoingMessage::rich(markup));
         assert!(markup::has_mentions(&message.text));
         assert!(!markup::has_mentions(&render("**x**", Format::Markdown)));

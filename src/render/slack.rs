@@ -2,6 +2,8 @@
 //! `~strike~`, code, `<url|text>` links, `> ` quotes. Only `&`, `<` and
 //! `>` can be escaped in mrkdwn; other marker characters in text stay as
 //! typed. Mentions show as `@Name` (Skype ids mean nothing on Slack).
+//! The walk over the document is shared (`dialect`); this file says only
+//! how mrkdwn writes each piece.
 
 use super::dialect::{self, Dialect};
 use super::document::{Inline, plain_text, same_url, wrap};
@@ -71,14 +73,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Format, Mention, MessageText};
+    use crate::domain::{Format, Mention};
+    use crate::render::test_content;
 
     fn render(text: &str, format: Format) -> String {
-        slack(&Content::new(
-            MessageText::parse(text).unwrap(),
-            format,
-            vec![],
-        ))
+        slack(&test_content(text, format, vec![]))
     }
 
     fn md(text: &str) -> String {
@@ -87,23 +86,27 @@ mod tests {
 
     #[test]
     fn markdown_constructs() {
-        assert_eq!(md("**b** *i* ~~s~~ `c`"), "*b* _i_ ~s~ `c`");
-        assert_eq!(md("** spaced **"), "** spaced **");
-        assert_eq!(md("**bold _it_**"), "*bold _it_*");
-        assert_eq!(md("```\nlet a = b < c;\n```"), "```let a = b &lt; c;```");
-        assert_eq!(
-            md("[docs](https://e.example/a|b?x=1&y=2)"),
-            "<https://e.example/a%7Cb?x=1&amp;y=2|docs>"
-        );
-        assert_eq!(md("<https://e.example>"), "<https://e.example/>");
-        assert_eq!(md("[x](javascript:alert(1))"), "x");
-        assert_eq!(md("> one\n> two\n>\n> three"), "> one\n> two\n>\n> three");
-        assert_eq!(md("- a\n- b\n\n1. c"), "• a\n• b\n\n1. c");
-        assert_eq!(md("# Title\nline\nnext"), "*Title*\n\nline\nnext");
-        assert_eq!(
-            md("1 < 2 & <b>x</b> ünï 😀"),
-            "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt; ünï 😀"
-        );
+        for (markdown, mrkdwn) in [
+            ("**b** *i* ~~s~~ `c`", "*b* _i_ ~s~ `c`"),
+            ("** spaced **", "** spaced **"),
+            ("**bold _it_**", "*bold _it_*"),
+            ("```\nlet a = b < c;\n```", "```let a = b &lt; c;```"),
+            (
+                "[docs](https://e.example/a|b?x=1&y=2)",
+                "<https://e.example/a%7Cb?x=1&amp;y=2|docs>",
+            ),
+            ("<https://e.example>", "<https://e.example/>"),
+            ("[x](javascript:alert(1))", "x"),
+            ("> one\n> two\n>\n> three", "> one\n> two\n>\n> three"),
+            ("- a\n- b\n\n1. c", "• a\n• b\n\n1. c"),
+            ("# Title\nline\nnext", "*Title*\n\nline\nnext"),
+            (
+                "1 < 2 & <b>x</b> ünï 😀",
+                "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt; ünï 😀",
+            ),
+        ] {
+            assert_eq!(md(markdown), mrkdwn, "{markdown:?}");
+        }
     }
 
     #[test]
@@ -124,11 +127,7 @@ mod tests {
             "a *b* &lt;c&gt; @{8:x}\nd"
         );
         let mentions = Mention::parse_list(&json!(["*", "8:live:joe"])).unwrap();
-        let content = Content::new(
-            MessageText::parse("hi @{8:ann|Ann}").unwrap(),
-            Format::Markdown,
-            mentions,
-        );
+        let content = test_content("hi @{8:ann|Ann}", Format::Markdown, mentions);
         assert_eq!(slack(&content), "@All @joe hi @Ann");
     }
 }
