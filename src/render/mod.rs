@@ -4,6 +4,7 @@
 //! entry point is pure and total: any input renders, nothing panics.
 
 mod builder;
+mod dialect;
 mod document;
 mod markdown;
 mod rich;
@@ -32,6 +33,16 @@ fn read(content: &Content) -> Document {
         }
     };
     document.with_mentions(&content.mentions)
+}
+
+/// The writers' tests' content: `text` is a literal known to be a valid message.
+#[cfg(test)]
+fn test_content(text: &str, format: Format, mentions: Vec<crate::domain::Mention>) -> Content {
+    Content::new(
+        crate::domain::MessageText::parse(text).unwrap(),
+        format,
+        mentions,
+    )
 }
 
 #[cfg(test)]

@@ -224,16 +224,10 @@ fn decode(text: &str) -> String {
             .take(12)
             .find(|(_, c)| *c == ';')
             .and_then(|(end, _)| Some((entity(&rest[1..end])?, end + 1)));
-        match entity {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
+        // An unknown reference stays: its `&` is text.
+        let (c, len) = entity.unwrap_or(('&', 1));
+        out.push(c);
+        rest = &rest[len..];
     }
     out.push_str(rest);
     out

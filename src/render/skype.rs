@@ -1,11 +1,13 @@
 //! Skype rich text. `rich` passes through as the original service sent it
 //! (only inline `@{id}` mentions become `<at>`), `plain` is escaped, and
 //! `markdown` is written from the document with the tags of
-//! skype-protocol.md §4, all text escaped.
+//! skype-protocol.md §4, all text escaped. The walk over the document is
+//! shared (`dialect`); this file says only how Skype writes each piece.
 
-use super::document::{Block, Inline, list_item, marker};
+use super::dialect::{self, Dialect};
+use super::document::Inline;
 use super::markdown;
-use crate::domain::{Content, Format, Piece, split_inline};
+use crate::domain::{Content, Format, Mention, Piece, split_inline};
 use crate::skype::{OutgoingMessage, markup};
 
 /// The Skype message for `content`: its listed mentions, a space, then the text.
@@ -19,15 +21,7 @@ pub fn skype(content: &Content) -> OutgoingMessage {
     match content.format {
         Format::Rich => out.push_str(&rich(text)),
         Format::Plain => out.push_str(&markup::escape(text)),
-        Format::Markdown => {
-            let written = blocks(&markdown::read(text).blocks);
-            // Markdown that shows nothing (only a link definition, say) is sent as typed.
-            out.push_str(&if written.trim().is_empty() {
-                markup::escape(text)
-            } else {
-                written
-            });
-        }
+        Format::Markdown => out.push_str(&dialect::write(&Skype, &markdown::read(text), text)),
     }
     OutgoingMessage::rich(out)
 }
@@ -64,65 +58,53 @@ fn tag_start(text: &str) -> Option<usize> {
     })
 }
 
-fn blocks(blocks: &[Block]) -> String {
-    let written: Vec<String> = blocks.iter().map(block).collect();
-    written.join("\n\n")
-}
+/// Skype rich text as skype-protocol.md §4 describes it: `raw_pre` and
+/// `raw_post` keep the markers Skype clients show when text is copied.
+struct Skype;
 
-fn block(block: &Block) -> String {
-    match block {
-        Block::Paragraph(content) => inlines(content),
-        Block::Heading(content) => bold(&inlines(content)),
-        Block::Code(code) => pre(code),
-        Block::Quote(inner) => format!("<quote>{}</quote>", blocks(inner)),
-        Block::List { start, items } => {
-            let lines: Vec<String> = items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let body: Vec<String> = item.iter().map(self::block).collect();
-                    list_item(&marker(*start, index), &body.join("\n"), "\n")
-                })
-                .collect();
-            lines.join("\n")
-        }
+impl Dialect for Skype {
+    fn escape(&self, text: &str) -> String {
+        markup::escape(text)
     }
-}
 
-fn inlines(content: &[Inline]) -> String {
-    content.iter().map(inline).collect()
-}
+    fn bold(&self, inner: &str) -> String {
+        format!(r#"<b raw_pre="*" raw_post="*">{inner}</b>"#)
+    }
 
-fn inline(inline: &Inline) -> String {
-    match inline {
-        Inline::Text(text) => markup::escape(text),
-        Inline::Bold(content) => bold(&inlines(content)),
-        Inline::Italic(content) => {
-            format!(r#"<i raw_pre="_" raw_post="_">{}</i>"#, inlines(content))
-        }
-        Inline::Strike(content) => {
-            format!(r#"<s raw_pre="~" raw_post="~">{}</s>"#, inlines(content))
-        }
-        Inline::Code(code) => pre(code),
-        Inline::Link { href, children } => format!(
+    fn italic(&self, inner: &str) -> String {
+        format!(r#"<i raw_pre="_" raw_post="_">{inner}</i>"#)
+    }
+
+    fn strike(&self, inner: &str) -> String {
+        format!(r#"<s raw_pre="~" raw_post="~">{inner}</s>"#)
+    }
+
+    fn inline_code(&self, code: &str) -> String {
+        self.code_block(code)
+    }
+
+    fn code_block(&self, code: &str) -> String {
+        format!(
+            r#"<pre raw_pre="{{code}}" raw_post="{{code}}">{}</pre>"#,
+            markup::escape(code)
+        )
+    }
+
+    fn link(&self, href: &str, children: &[Inline]) -> String {
+        format!(
             r#"<a href="{}">{}</a>"#,
             markup::escape_attribute(href),
-            inlines(children)
-        ),
-        Inline::Mention(mention) => markup::mention(&mention.id, &mention.name),
-        Inline::Break => "\n".to_string(),
+            dialect::inlines(self, children)
+        )
     }
-}
 
-fn bold(inner: &str) -> String {
-    format!(r#"<b raw_pre="*" raw_post="*">{inner}</b>"#)
-}
+    fn mention(&self, mention: &Mention) -> String {
+        markup::mention(&mention.id, &mention.name)
+    }
 
-fn pre(code: &str) -> String {
-    format!(
-        r#"<pre raw_pre="{{code}}" raw_post="{{code}}">{}</pre>"#,
-        markup::escape(code)
-    )
+    fn quote(&self, inner: &str) -> String {
+        format!("<quote>{inner}</quote>")
+    }
 }
 
 #[cfg(test)]
@@ -130,15 +112,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Mention, MessageText};
+    use crate::domain::Mention;
+    use crate::render::test_content;
 
     fn render(text: &str, format: Format) -> String {
-        skype(&Content::new(
-            MessageText::parse(text).unwrap(),
-            format,
-            vec![],
-        ))
-        .text
+        skype(&test_content(text, format, vec![])).text
     }
 
     fn md(text: &str) -> String {
@@ -229,11 +207,7 @@ mod tests {
         let mentions =
             Mention::parse_list(&json!(["*", {"id": "8:live:joe", "name": "Joe"}])).unwrap();
         for format in [Format::Rich, Format::Plain, Format::Markdown] {
-            let message = skype(&Content::new(
-                MessageText::parse("hi").unwrap(),
-                format,
-                mentions.clone(),
-            ));
+            let message = skype(&test_content("hi", format, mentions.clone()));
             assert_eq!(
                 message.text,
                 r#"<at id="*">All</at> <at id="8:live:joe">Joe</at> hi"#
@@ -245,11 +219,7 @@ mod tests {
     #[test]
     fn rich_and_plain_are_as_before() {
         let markup = r#"<b raw_pre="*" raw_post="*">Bold</b> <at id="8:joe.4">Joe</at> &amp; <ss type="smile">:)</ss>"#;
-        let message = skype(&Content::new(
-            MessageText::parse(markup).unwrap(),
-            Format::Rich,
-            vec![],
-        ));
+        let message = skype(&test_content(markup, Format::Rich, vec![]));
         assert_eq!(message, OutgoingMessage::rich(markup));
         assert!(markup::has_mentions(&message.text));
         assert!(!markup::has_mentions(&render("**x**", Format::Markdown)));

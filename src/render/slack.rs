@@ -2,77 +2,69 @@
 //! `~strike~`, code, `<url|text>` links, `> ` quotes. Only `&`, `<` and
 //! `>` can be escaped in mrkdwn; other marker characters in text stay as
 //! typed. Mentions show as `@Name` (Skype ids mean nothing on Slack).
+//! The walk over the document is shared (`dialect`); this file says only
+//! how mrkdwn writes each piece.
 
-use super::document::{Block, Inline, list_item, marker, plain_text, same_url, wrap};
-use crate::domain::Content;
+use super::dialect::{self, Dialect};
+use super::document::{Inline, plain_text, same_url, wrap};
+use crate::domain::{Content, Mention};
 
 /// The mrkdwn text for `content`.
 pub fn slack(content: &Content) -> String {
-    let written = blocks(&super::read(content).blocks);
-    if written.trim().is_empty() {
-        return escape(content.text.as_str());
+    dialect::write(&Slack, &super::read(content), content.text.as_str())
+}
+
+/// Slack mrkdwn: markers hug their text (spaces moved outside), links
+/// show their label as plain text.
+struct Slack;
+
+impl Dialect for Slack {
+    /// `&`, `<` and `>` as the entities Slack decodes.
+    fn escape(&self, text: &str) -> String {
+        crate::skype::markup::escape(text)
     }
-    written
-}
 
-/// `&`, `<` and `>` as the entities Slack decodes.
-fn escape(text: &str) -> String {
-    crate::skype::markup::escape(text)
-}
+    fn bold(&self, inner: &str) -> String {
+        wrap(inner, "*", "*")
+    }
 
-fn blocks(blocks: &[Block]) -> String {
-    let written: Vec<String> = blocks.iter().map(block).collect();
-    written.join("\n\n")
-}
+    fn italic(&self, inner: &str) -> String {
+        wrap(inner, "_", "_")
+    }
 
-fn block(block: &Block) -> String {
-    match block {
-        Block::Paragraph(content) => inlines(content),
-        Block::Heading(content) => wrap(&inlines(content), "*", "*"),
-        Block::Code(code) => format!("```{}```", escape(code)),
-        Block::Quote(inner) => {
-            let lines: Vec<String> = blocks(inner)
-                .split('\n')
-                .map(|line| format!("> {line}").trim_end().to_string())
-                .collect();
-            lines.join("\n")
-        }
-        Block::List { start, items } => {
-            let lines: Vec<String> = items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let body: Vec<String> = item.iter().map(self::block).collect();
-                    list_item(&marker(*start, index), &body.join("\n"), "\n")
-                })
-                .collect();
-            lines.join("\n")
+    fn strike(&self, inner: &str) -> String {
+        wrap(inner, "~", "~")
+    }
+
+    fn inline_code(&self, code: &str) -> String {
+        wrap(&self.escape(code), "`", "`")
+    }
+
+    fn code_block(&self, code: &str) -> String {
+        format!("```{}```", self.escape(code))
+    }
+
+    fn link(&self, href: &str, children: &[Inline]) -> String {
+        let url = self.escape(href).replace('|', "%7C");
+        let label = plain_text(children);
+        if same_url(&label, href) {
+            format!("<{url}>")
+        } else {
+            format!("<{url}|{}>", self.escape(&label))
         }
     }
-}
 
-fn inlines(content: &[Inline]) -> String {
-    content.iter().map(inline).collect()
-}
+    fn mention(&self, mention: &Mention) -> String {
+        self.escape(&format!("@{}", mention.name))
+    }
 
-fn inline(inline: &Inline) -> String {
-    match inline {
-        Inline::Text(text) => escape(text),
-        Inline::Bold(content) => wrap(&inlines(content), "*", "*"),
-        Inline::Italic(content) => wrap(&inlines(content), "_", "_"),
-        Inline::Strike(content) => wrap(&inlines(content), "~", "~"),
-        Inline::Code(code) => wrap(&escape(code), "`", "`"),
-        Inline::Link { href, children } => {
-            let url = escape(href).replace('|', "%7C");
-            let label = plain_text(children);
-            if same_url(&label, href) {
-                format!("<{url}>")
-            } else {
-                format!("<{url}|{}>", escape(&label))
-            }
-        }
-        Inline::Mention(mention) => escape(&format!("@{}", mention.name)),
-        Inline::Break => "\n".to_string(),
+    /// Every line behind `> ` (a blank one as a bare `>`).
+    fn quote(&self, inner: &str) -> String {
+        let lines: Vec<String> = inner
+            .split('\n')
+            .map(|line| format!("> {line}").trim_end().to_string())
+            .collect();
+        lines.join("\n")
     }
 }
 
@@ -81,14 +73,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Format, Mention, MessageText};
+    use crate::domain::{Format, Mention};
+    use crate::render::test_content;
 
     fn render(text: &str, format: Format) -> String {
-        slack(&Content::new(
-            MessageText::parse(text).unwrap(),
-            format,
-            vec![],
-        ))
+        slack(&test_content(text, format, vec![]))
     }
 
     fn md(text: &str) -> String {
@@ -97,23 +86,27 @@ mod tests {
 
     #[test]
     fn markdown_constructs() {
-        assert_eq!(md("**b** *i* ~~s~~ `c`"), "*b* _i_ ~s~ `c`");
-        assert_eq!(md("** spaced **"), "** spaced **");
-        assert_eq!(md("**bold _it_**"), "*bold _it_*");
-        assert_eq!(md("```\nlet a = b < c;\n```"), "```let a = b &lt; c;```");
-        assert_eq!(
-            md("[docs](https://e.example/a|b?x=1&y=2)"),
-            "<https://e.example/a%7Cb?x=1&amp;y=2|docs>"
-        );
-        assert_eq!(md("<https://e.example>"), "<https://e.example/>");
-        assert_eq!(md("[x](javascript:alert(1))"), "x");
-        assert_eq!(md("> one\n> two\n>\n> three"), "> one\n> two\n>\n> three");
-        assert_eq!(md("- a\n- b\n\n1. c"), "• a\n• b\n\n1. c");
-        assert_eq!(md("# Title\nline\nnext"), "*Title*\n\nline\nnext");
-        assert_eq!(
-            md("1 < 2 & <b>x</b> ünï 😀"),
-            "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt; ünï 😀"
-        );
+        for (markdown, mrkdwn) in [
+            ("**b** *i* ~~s~~ `c`", "*b* _i_ ~s~ `c`"),
+            ("** spaced **", "** spaced **"),
+            ("**bold _it_**", "*bold _it_*"),
+            ("```\nlet a = b < c;\n```", "```let a = b &lt; c;```"),
+            (
+                "[docs](https://e.example/a|b?x=1&y=2)",
+                "<https://e.example/a%7Cb?x=1&amp;y=2|docs>",
+            ),
+            ("<https://e.example>", "<https://e.example/>"),
+            ("[x](javascript:alert(1))", "x"),
+            ("> one\n> two\n>\n> three", "> one\n> two\n>\n> three"),
+            ("- a\n- b\n\n1. c", "• a\n• b\n\n1. c"),
+            ("# Title\nline\nnext", "*Title*\n\nline\nnext"),
+            (
+                "1 < 2 & <b>x</b> ünï 😀",
+                "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt; ünï 😀",
+            ),
+        ] {
+            assert_eq!(md(markdown), mrkdwn, "{markdown:?}");
+        }
     }
 
     #[test]
@@ -134,11 +127,7 @@ mod tests {
             "a *b* &lt;c&gt; @{8:x}\nd"
         );
         let mentions = Mention::parse_list(&json!(["*", "8:live:joe"])).unwrap();
-        let content = Content::new(
-            MessageText::parse("hi @{8:ann|Ann}").unwrap(),
-            Format::Markdown,
-            mentions,
-        );
+        let content = test_content("hi @{8:ann|Ann}", Format::Markdown, mentions);
         assert_eq!(slack(&content), "@All @joe hi @Ann");
     }
 }

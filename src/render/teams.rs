@@ -175,14 +175,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::{Format, Mention, MessageText};
+    use crate::domain::{Format, Mention};
+    use crate::render::test_content;
 
     fn render(text: &str, format: Format) -> Vec<Value> {
-        teams(&Content::new(
-            MessageText::parse(text).unwrap(),
-            format,
-            vec![],
-        ))
+        teams(&test_content(text, format, vec![]))
     }
 
     fn block(text: &str) -> Value {
@@ -253,11 +250,7 @@ mod tests {
             vec![block("**Build** ok @Joe")]
         );
         let mentions = Mention::parse_list(&json!(["*"])).unwrap();
-        let content = Content::new(
-            MessageText::parse("```\ncode\n```").unwrap(),
-            Format::Markdown,
-            mentions,
-        );
+        let content = test_content("```\ncode\n```", Format::Markdown, mentions);
         assert_eq!(
             teams(&content),
             vec![
