@@ -243,17 +243,30 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
     }
     assert_eq!(seen.len(), 12, "every sample event is used: {seen:?}");
 
-    // CloudWatch reads metrics from the log stream: one EMF document per line.
-    let emf: Vec<Value> = function
-        .logs()
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|doc| doc.get("_aws").is_some())
-        .collect();
-    let sent = emf
-        .iter()
-        .filter(|doc| doc["MessagesSent"] == 1 && doc["Platform"] == "Skype")
-        .count();
+    // CloudWatch reads metrics from the log stream: one EMF document per
+    // line. The log readers trail the answers by a moment: wait for them.
+    let emf_lines = || -> Vec<Value> {
+        function
+            .logs()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|doc| doc.get("_aws").is_some())
+            .collect()
+    };
+    let sent_count = |emf: &[Value]| {
+        emf.iter()
+            .filter(|doc| doc["MessagesSent"] == 1 && doc["Platform"] == "Skype")
+            .count()
+    };
+    let mut emf = emf_lines();
+    for _ in 0..50 {
+        if sent_count(&emf) >= expected_messages - 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        emf = emf_lines();
+    }
+    let sent = sent_count(&emf);
     assert_eq!(
         sent,
         expected_messages - 2,
@@ -758,8 +771,17 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         "the session was written to S3 as a SkPy token file"
     );
 
-    // A second container finds it there: no second login.
-    let second = Function::start_with(&fake, &aws).await;
+    // A second container finds it there: no second login. It names the
+    // endpoints with the SDK's per-service variables instead.
+    let per_service = [
+        ("SECRET_ID", "skype-sender"),
+        ("TOKEN_BUCKET", "tokens"),
+        ("AWS_ENDPOINT_URL_S3", moto.endpoint.as_str()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let second = Function::start_with(&fake, &per_service).await;
     assert_eq!(
         second.invoke(sample("direct-invoke")).await.response()["ok"],
         true

@@ -16,7 +16,6 @@ use super::token_store::{ObjectStore, StoreError, StoredToken, TokenStore, Versi
 /// The SDK clients of a container, built when first needed: loading the
 /// SDK's configuration takes milliseconds that a cold start should not
 /// spend before Lambda hands over the first event.
-#[derive(Default)]
 pub struct AwsClients {
     config: OnceCell<aws_config::SdkConfig>,
     s3: OnceCell<aws_sdk_s3::Client>,
@@ -24,9 +23,27 @@ pub struct AwsClients {
 }
 
 impl AwsClients {
-    /// Clients configured from the environment, on first use.
+    /// Clients configured from the environment variables alone, on first
+    /// use: in Lambda they hold the region and the role's credentials. The
+    /// SDK's default chain (profile files, SSO, instance metadata) is not
+    /// linked into the function: it would add half a megabyte for sources
+    /// Lambda never uses.
     pub fn from_environment() -> Arc<Self> {
-        Arc::new(Self::default())
+        Arc::new(Self {
+            config: OnceCell::new(),
+            s3: OnceCell::new(),
+            secrets: OnceCell::new(),
+        })
+    }
+
+    /// Clients of a configuration loaded elsewhere: tools on a workstation
+    /// load the SDK's default chain (profiles, SSO) themselves.
+    pub fn from_sdk_config(config: aws_config::SdkConfig) -> Arc<Self> {
+        Arc::new(Self {
+            config: OnceCell::new_with(Some(config)),
+            s3: OnceCell::new(),
+            secrets: OnceCell::new(),
+        })
     }
 
     /// Clients built elsewhere (tests, tools).
@@ -42,7 +59,9 @@ impl AwsClients {
     }
 
     async fn config(&self) -> &aws_config::SdkConfig {
-        self.config.get_or_init(sdk_config).await
+        self.config
+            .get_or_init(|| async { environment_config() })
+            .await
     }
 
     async fn s3(&self) -> &aws_sdk_s3::Client {
@@ -53,34 +72,61 @@ impl AwsClients {
 
     async fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
         self.secrets
-            .get_or_init(|| async { aws_sdk_secretsmanager::Client::new(self.config().await) })
+            .get_or_init(|| async {
+                let sdk = self.config().await;
+                let mut config = aws_sdk_secretsmanager::config::Builder::from(sdk);
+                if let Some(url) = env("AWS_ENDPOINT_URL_SECRETS_MANAGER") {
+                    config.set_endpoint_url(Some(url));
+                }
+                aws_sdk_secretsmanager::Client::from_conf(config.build())
+            })
             .await
     }
 }
 
-/// The AWS SDK configuration: the environment's region, credentials and
-/// endpoint (`AWS_ENDPOINT_URL` for local servers), with bounded timeouts
-/// so an outage answers 503 quickly.
-async fn sdk_config() -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+/// Bounded timeouts and one retry, so an outage answers 503 quickly.
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(7))
-        .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await
+        .build()
+}
+
+fn retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(2)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// The configuration of the environment variables Lambda sets (region,
+/// the role's credentials) and `AWS_ENDPOINT_URL` for local servers.
+fn environment_config() -> aws_config::SdkConfig {
+    let credentials = aws_sdk_s3::config::SharedCredentialsProvider::new(
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    );
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(credentials)
+        .timeout_config(timeouts())
+        .retry_config(retries());
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+    config.set_region(region.map(aws_sdk_s3::config::Region::new));
+    config.set_endpoint_url(env("AWS_ENDPOINT_URL"));
+    config.build()
 }
 
 /// An S3 client; path-style addressing when the endpoint is overridden
 /// (local servers have no per-bucket host names).
 fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(sdk.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    let endpoint = env("AWS_ENDPOINT_URL_S3").or_else(|| sdk.endpoint_url().map(str::to_string));
+    let mut config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint.is_some());
+    config.set_endpoint_url(endpoint);
+    aws_sdk_s3::Client::from_conf(config.build())
 }
 
 /// The secret of design.md, read from Secrets Manager.

@@ -68,11 +68,17 @@ impl fmt::Display for TokenLocation {
 
 impl TokenLocation {
     /// The project's store for this location (the same code the function uses).
-    pub fn store(&self) -> Box<dyn TokenStore> {
+    /// S3 credentials come from the SDK's default chain (profiles, SSO,
+    /// environment), as for the AWS CLI.
+    pub async fn store(&self) -> Box<dyn TokenStore> {
         match self {
             Self::File(path) => Box::new(FileTokenStore::new(path)),
             Self::S3 { bucket, key } => Box::new(S3TokenStore::new(
-                AwsClients::from_environment(),
+                AwsClients::from_sdk_config(
+                    aws_config::defaults(aws_config::BehaviorVersion::latest())
+                        .load()
+                        .await,
+                ),
                 bucket,
                 key,
             )),
@@ -83,6 +89,7 @@ impl TokenLocation {
     pub async fn load(&self) -> Result<(StoredToken, Session), CliError> {
         let stored = self
             .store()
+            .await
             .load()
             .await?
             .ok_or_else(|| CliError::NoTokenFile(self.to_string()))?;

@@ -116,7 +116,7 @@ fn read_password(args: &LoginArgs) -> Result<SecretString, CliError> {
 
 /// Replaces the local token file (written aside and moved into place, 0600).
 async fn write_file(location: &TokenLocation, text: &str) -> Result<(), CliError> {
-    let store = location.store();
+    let store = location.store().await;
     let current = store.load().await?.map(|stored| stored.version);
     store.save(text, current.as_ref()).await?;
     Ok(())
@@ -131,7 +131,7 @@ async fn upload(
     text: &str,
     force: bool,
 ) -> Result<(), CliError> {
-    let store = location.store();
+    let store = location.store().await;
     let expected = match store.load().await? {
         None => None,
         Some(stored) => {
