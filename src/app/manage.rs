@@ -121,7 +121,7 @@ impl App {
         caller: &Caller,
         request: &MessageRequest,
     ) -> Result<(Target, MessageId), AppError> {
-        let (_, mut targets) = self.targets(caller, &request.channel).await?;
+        let mut targets = self.targets(caller, &request.channel).await?;
         if targets.len() != 1 {
             return Err(AppError::bad_request(
                 "invalid_channel",

@@ -121,7 +121,7 @@ impl App {
         &self,
         caller: &Caller,
         names: &ChannelNames,
-    ) -> Result<(Arc<Account>, Vec<Target>), AppError> {
+    ) -> Result<Vec<Target>, AppError> {
         let account = self.account().await?;
         let targets = account.channels.resolve(names).map_err(|err| {
             let known = caller.visible_aliases(&account.channels);
@@ -141,7 +141,7 @@ impl App {
                 ));
             }
         }
-        Ok((account, targets))
+        Ok(targets)
     }
 
     fn webhooks(&self) -> Result<&Webhooks, AppError> {

@@ -94,7 +94,7 @@ impl App {
         request: &SendRequest,
         deadline: Deadline,
     ) -> Result<Vec<Outcome>, AppError> {
-        let (_, targets) = self.targets(caller, &request.channels).await?;
+        let targets = self.targets(caller, &request.channels).await?;
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async move {
             let result = self
@@ -115,7 +115,7 @@ impl App {
         request: &FileRequest,
         deadline: Deadline,
     ) -> Result<Vec<Outcome>, AppError> {
-        let (_, targets) = self.targets(caller, &request.channels).await?;
+        let targets = self.targets(caller, &request.channels).await?;
         if let Some(webhook) = targets
             .iter()
             .find(|t| t.destination.conversation().is_none())
