@@ -58,51 +58,13 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Unix seconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the
-/// only date format HTTP senders may generate.
+/// Unix seconds of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, and the
+/// two obsolete forms recipients must still accept).
 fn parse_http_date(text: &str) -> Option<u64> {
-    let parts: Vec<&str> = text.split_ascii_whitespace().collect();
-    let [weekday, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    if !weekday.ends_with(',') {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let clock: Vec<i64> = time
-        .split(':')
-        .map(|n| n.parse().ok())
-        .collect::<Option<_>>()?;
-    let [hour, minute, second] = clock.as_slice() else {
-        return None;
-    };
-    let valid = (1..=31).contains(&day)
-        && year >= 1970
-        && (0..24).contains(hour)
-        && (0..60).contains(minute)
-        && (0..=60).contains(second);
-    if !valid {
-        return None;
-    }
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    u64::try_from(secs).ok()
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// well-known algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let at = httpdate::parse_http_date(text).ok()?;
+    at.duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|since| since.as_secs())
 }
 
 #[cfg(test)]

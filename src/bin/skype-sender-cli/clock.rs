@@ -1,7 +1,7 @@
 //! Expiry times in words: a UTC date and how long from now, so an operator
 //! sees at a glance whether a session is usable.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The current Unix time in seconds.
 pub fn unix_now() -> u64 {
@@ -22,14 +22,12 @@ pub fn describe(at: u64, now: u64) -> String {
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc(at: u64) -> String {
-    let (days, seconds) = (at / 86_400, at % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+    let rfc3339 = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(at));
+    // `2026-11-26T15:09:15Z`, as people read it.
+    rfc3339
+        .to_string()
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC")
 }
 
 /// A duration in the two largest units: `2 d 3 h`, `23 h 59 min`, `42 s`.
@@ -48,26 +46,6 @@ fn span(seconds: u64) -> String {
     } else {
         format!("{seconds} s")
     }
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01
-/// (the well-known era arithmetic: 400-year eras of 146 097 days).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
