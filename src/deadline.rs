@@ -2,7 +2,7 @@
 //! absolute deadline; everything we wait for (Skype's pacing, a peer's
 //! login) must end early enough to answer before Lambda stops us.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -27,9 +27,7 @@ impl Deadline {
         if deadline_ms < SEPTEMBER_2001_MS {
             return Self::after(Duration::from_millis(deadline_ms));
         }
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = crate::clock::unix_millis();
         Self::after(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
     }
 
@@ -62,11 +60,7 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(Deadline::from_epoch_millis(0).budget(), Duration::ZERO);
-        let past = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            - 1000;
+        let past = crate::clock::unix_millis() - 1000;
         assert_eq!(Deadline::from_epoch_millis(past).budget(), Duration::ZERO);
         let soon = past + 11_000;
         assert!(Deadline::from_epoch_millis(soon).budget() > Duration::from_secs(8));

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::{Delivered, DeliveryStatus};
+use crate::clock::unix_seconds as now;
 use crate::state::{ObjectStore, StoreError, TokenStore, Version};
 
 /// The record of one key.
@@ -83,12 +84,6 @@ pub fn names(scope: &str, key: &str) -> (String, String) {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (hex::encode(digest), u64::from_be_bytes(first).to_string())
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn to_text(record: &Record) -> String {

@@ -5,6 +5,7 @@
 //!   LockAndKey, messages, files, the SkPy token file). No Lambda, no AWS.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod deadline;
 pub mod domain;

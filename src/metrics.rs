@@ -11,9 +11,10 @@
 
 use std::io::Write;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
+
+use crate::clock::unix_millis as now_ms;
 
 /// The namespace alarms and dashboards look in, unless `METRICS_NAMESPACE`
 /// names another.
@@ -313,15 +314,6 @@ fn document(settings: &Settings, event: &Event<'_>, timestamp_ms: u64) -> Value 
         root.insert(name.to_string(), value);
     }
     Value::Object(root)
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 /// Builds and writes the line of `event`, unless metrics are off.

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use super::App;
+use crate::clock;
 use crate::error::AppError;
 use crate::metrics::LoginOutcome;
 use crate::state::LoginRecord;
@@ -64,9 +65,7 @@ impl App {
             }),
             last_post_ms,
             last_login,
-            now: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            now: clock::unix_seconds(),
         })
     }
 }

@@ -17,6 +17,7 @@ pub use health::{Health, SessionHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
 pub use send::{Delivered, DeliveryStatus, FileRequest, Outcome, SendRequest};
 
+use crate::clock;
 use crate::config::Config;
 use crate::domain::{Caller, ChannelNames, Target};
 use crate::error::AppError;
@@ -154,10 +155,8 @@ impl App {
     }
 
     fn note_post(&self) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.last_post_ms.store(now, Ordering::Relaxed);
+        self.last_post_ms
+            .store(clock::unix_millis(), Ordering::Relaxed);
     }
 
     /// Renews whatever expires within the configured window.
@@ -181,9 +180,7 @@ impl App {
     /// The session's metrics, on each keep-alive: how long until it
     /// expires, and how old it is (since the login that made it).
     async fn report_session_age(&self, expires_at: u64) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = clock::unix_seconds();
         metrics::token_expires_in(expires_at as i64 - now as i64);
         match self.gate.last_login().await {
             Ok(Some(login)) if login.outcome == LoginOutcome::Succeeded => {

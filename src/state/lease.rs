@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use super::token_store::{StoreError, TokenStore, Version};
 use super::vault::SessionVault;
+use crate::clock::unix_seconds as now;
 use crate::metrics::{self, LoginOutcome};
 use crate::skype::{LoginGate, Session, SkypeError};
 
@@ -108,12 +109,6 @@ fn last_login(text: &str) -> Option<LoginRecord> {
     Some(LoginRecord { at, outcome })
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl StoreLoginGate {
     /// A gate sharing sessions through `vault`, with its lease in `lock`.
     pub fn new(vault: Arc<SessionVault>, lock: Box<dyn TokenStore>, timing: LeaseTiming) -> Self {
@@ -121,7 +116,7 @@ impl StoreLoginGate {
             vault,
             lock,
             timing,
-            owner: format!("{}-{:x}", std::process::id(), rand_suffix()),
+            owner: format!("{}-{:x}", std::process::id(), fastrand::u64(..)),
             held: Mutex::new(None),
         }
     }
@@ -167,18 +162,6 @@ impl StoreLoginGate {
             tracing::warn!(error = %err, "could not release the login lease");
         }
     }
-}
-
-/// A few random bits so two processes never share an owner name.
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
 }
 
 fn unavailable(err: StoreError) -> SkypeError {

@@ -1,14 +1,9 @@
 //! Expiry times in words: a UTC date and how long from now, so an operator
 //! sees at a glance whether a session is usable.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
-/// The current Unix time in seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
+pub use skype_sender::clock::unix_seconds as unix_now;
 
 /// `2025-11-27 10:00:00 UTC (in 23 h 59 min)`, or `(expired 5 min ago)`.
 pub fn describe(at: u64, now: u64) -> String {
