@@ -1,12 +1,12 @@
 //! Changing what was posted: edit or delete a Skype message the bot sent,
 //! named by its id or by the idempotency key that posted it.
 
-use super::App;
+use super::{App, conversation_of};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Content, Target};
+use crate::domain::{Caller, ChannelNames, Content};
 use crate::error::AppError;
 use crate::render;
-use crate::skype::{MessageId, SkypeError};
+use crate::skype::{ConversationId, MessageId, SkypeError};
 
 /// Which message: Skype's id, or "the one my idempotency key posted".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,19 +77,22 @@ impl App {
         content: &Content,
         deadline: Deadline,
     ) -> Result<Edited, AppError> {
-        let (target, id) = self.locate(caller, request).await?;
-        let conversation = skype_conversation(&target)?;
+        let Located {
+            channel,
+            conversation,
+            id,
+        } = self.locate(caller, request).await?;
         let message = render::skype(content);
         let ready = self.ready().await?;
         let edit_time = self
             .skype_call(ready, deadline, changed, || {
-                ready.skype.edit(conversation, &id, &message)
+                ready.skype.edit(&conversation, &id, &message)
             })
             .await?;
-        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message edited");
+        tracing::info!(caller = caller.name(), channel = %channel, id = id.as_str(), "message edited");
         Ok(Edited {
             id: id.as_str().to_string(),
-            channel: target.name,
+            channel,
             edit_time,
         })
     }
@@ -101,26 +104,25 @@ impl App {
         request: &MessageRequest,
         deadline: Deadline,
     ) -> Result<Deleted, AppError> {
-        let (target, id) = self.locate(caller, request).await?;
-        let conversation = skype_conversation(&target)?;
+        let Located {
+            channel,
+            conversation,
+            id,
+        } = self.locate(caller, request).await?;
         let ready = self.ready().await?;
         self.skype_call(ready, deadline, changed, || {
-            ready.skype.delete(conversation, &id)
+            ready.skype.delete(&conversation, &id)
         })
         .await?;
-        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message deleted");
+        tracing::info!(caller = caller.name(), channel = %channel, id = id.as_str(), "message deleted");
         Ok(Deleted {
             id: id.as_str().to_string(),
-            channel: target.name,
+            channel,
         })
     }
 
-    /// The one target and the message id a request names.
-    async fn locate(
-        &self,
-        caller: &Caller,
-        request: &MessageRequest,
-    ) -> Result<(Target, MessageId), AppError> {
+    /// The one conversation and the message id a request names.
+    async fn locate(&self, caller: &Caller, request: &MessageRequest) -> Result<Located, AppError> {
         let mut targets = self.targets(caller, &request.channel).await?;
         if targets.len() != 1 {
             return Err(AppError::bad_request(
@@ -129,7 +131,8 @@ impl App {
             ));
         }
         let target = targets.remove(0);
-        skype_conversation(&target)?;
+        let conversation =
+            conversation_of(&target, "its messages cannot be edited or deleted")?.clone();
         let id = match &request.message {
             MessageRef::Id(id) => id.clone(),
             MessageRef::Key(key) => self
@@ -148,21 +151,20 @@ impl App {
                     )
                 })?,
         };
-        Ok((target, id))
+        Ok(Located {
+            channel: target.name,
+            conversation,
+            id,
+        })
     }
 }
 
-fn skype_conversation(target: &Target) -> Result<&crate::skype::ConversationId, AppError> {
-    target.destination.conversation().ok_or_else(|| {
-        AppError::bad_request(
-            "not_supported",
-            format!(
-                "{} is a {} channel: its messages cannot be edited or deleted",
-                target.name,
-                target.destination.kind()
-            ),
-        )
-    })
+/// Where a message to change is.
+struct Located {
+    /// The target's name, for the answer.
+    channel: String,
+    conversation: ConversationId,
+    id: MessageId,
 }
 
 /// Skype's answers to an edit or delete, in the caller's terms.

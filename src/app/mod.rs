@@ -19,11 +19,11 @@ pub use send::{Delivered, DeliveryStatus, FileRequest, Outcome, SendRequest};
 
 use crate::clock;
 use crate::config::Config;
-use crate::domain::{Caller, ChannelNames, Target};
+use crate::domain::{Caller, ChannelNames, Channels, Target};
 use crate::error::AppError;
 use crate::idempotency::Ledger;
 use crate::metrics::{self, LoginOutcome};
-use crate::skype::{LoginGate, SkypeClient};
+use crate::skype::{ConversationId, LoginGate, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
 };
@@ -124,23 +124,21 @@ impl App {
         names: &ChannelNames,
     ) -> Result<Vec<Target>, AppError> {
         let account = self.account().await?;
-        let targets = account.channels.resolve(names).map_err(|err| {
+        let unknown = |err| {
             let known = caller.visible_aliases(&account.channels);
             AppError::from(err).with_known_aliases(&known)
-        })?;
-        for requested in names.names() {
-            let single = ChannelNames::one(requested.clone());
-            let named = account.channels.resolve(&single)?;
-            if let Some(refused) = named
-                .iter()
-                .find(|target| !caller.may_post_to(requested, target, &account.channels))
-            {
-                return Err(AppError::new(
-                    403,
-                    "channel_not_allowed",
-                    format!("this API key may not post to {}", refused.name),
-                ));
-            }
+        };
+        let expanded = account.channels.expand(names).map_err(unknown)?;
+        let targets = Channels::distinct(&expanded).map_err(unknown)?;
+        if let Some((_, refused)) = expanded
+            .iter()
+            .find(|(requested, target)| !caller.may_post_to(requested, target, &account.channels))
+        {
+            return Err(AppError::new(
+                403,
+                "channel_not_allowed",
+                format!("this API key may not post to {}", refused.name),
+            ));
         }
         Ok(targets)
     }
@@ -256,6 +254,21 @@ impl App {
             Err(err) => tracing::warn!(error = %err, "could not save the session"),
         }
     }
+}
+
+/// The Skype conversation of `target`; a webhook channel is a 400 that
+/// says `what` it cannot do.
+fn conversation_of<'t>(target: &'t Target, what: &str) -> Result<&'t ConversationId, AppError> {
+    target.destination.conversation().ok_or_else(|| {
+        AppError::bad_request(
+            "not_supported",
+            format!(
+                "{} is a {} channel: {what}",
+                target.name,
+                target.destination.kind()
+            ),
+        )
+    })
 }
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own

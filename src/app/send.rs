@@ -9,14 +9,14 @@ use backon::{ExponentialBuilder, Retryable};
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use super::{App, Ready};
+use super::{App, Ready, conversation_of};
 use crate::deadline::Deadline;
 use crate::domain::{Caller, ChannelNames, Content, Destination, Target};
 use crate::error::AppError;
 use crate::idempotency::Claim;
 use crate::metrics::{self, Platform};
 use crate::render;
-use crate::skype::{Attachment, ConversationId, OutgoingMessage, SkypeError};
+use crate::skype::{Attachment, OutgoingMessage, SkypeError};
 use crate::webhooks::Receipt;
 
 /// A message to send, checked.
@@ -301,7 +301,7 @@ impl App {
         client_id: Option<String>,
         deadline: Deadline,
     ) -> Result<Delivered, AppError> {
-        let conversation = skype_only(target)?;
+        let conversation = conversation_of(target, "only Skype conversations support this")?;
         let ready = self.ready().await?;
         let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
         let sent = self
@@ -380,19 +380,6 @@ async fn within<T, E: Into<AppError>>(
         Ok(result) => result.map_err(Into::into),
         Err(_) => Err(AppError::deadline()),
     }
-}
-
-fn skype_only(target: &Target) -> Result<&ConversationId, AppError> {
-    target.destination.conversation().ok_or_else(|| {
-        AppError::bad_request(
-            "not_supported",
-            format!(
-                "{} is a {} channel: only Skype conversations support this",
-                target.name,
-                target.destination.kind()
-            ),
-        )
-    })
 }
 
 /// Idempotency records are per caller and per target, so a fan-out's

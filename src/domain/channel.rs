@@ -252,12 +252,30 @@ impl Channels {
 
     /// Every target `names` stands for, in order, each once.
     pub fn resolve(&self, names: &ChannelNames) -> Result<Vec<Target>, ChannelError> {
-        let mut targets: Vec<Target> = Vec::new();
+        Self::distinct(&self.expand(names)?)
+    }
+
+    /// Every target of each name, with the name it was asked for under,
+    /// duplicates kept (a scoped key is checked per name asked for).
+    pub fn expand<'n>(
+        &self,
+        names: &'n ChannelNames,
+    ) -> Result<Vec<(&'n str, Target)>, ChannelError> {
+        let mut expanded = Vec::new();
         for name in names.names() {
             for target in self.resolve_one(name)? {
-                if !targets.iter().any(|t| t.destination == target.destination) {
-                    targets.push(target);
-                }
+                expanded.push((name.as_str(), target));
+            }
+        }
+        Ok(expanded)
+    }
+
+    /// The targets of an expansion, in order, each destination once.
+    pub fn distinct(expanded: &[(&str, Target)]) -> Result<Vec<Target>, ChannelError> {
+        let mut targets: Vec<Target> = Vec::new();
+        for (_, target) in expanded {
+            if !targets.iter().any(|t| t.destination == target.destination) {
+                targets.push(target.clone());
             }
         }
         if targets.len() > MAX_TARGETS {
