@@ -20,7 +20,7 @@ mod runtime_api;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -65,15 +65,9 @@ impl Function {
 
     async fn start_with(fake: &FakeSkype, vars: &[(&str, &str)]) -> Function {
         let runtime = RuntimeApi::start().await;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_skype-sender"))
-            .env_clear()
+        let mut child = runtime
+            .command(Path::new(env!("CARGO_BIN_EXE_skype-sender")))
             .envs(vars.iter().copied())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "skype-sender")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_REGION", "us-east-1")
             .env("RUST_LOG", "debug")
             .envs(fake.client_env())
             .stdout(Stdio::piped())

@@ -132,6 +132,21 @@ impl RuntimeApi {
         &self.address
     }
 
+    /// `binary` as Lambda starts it against this API: a clean environment
+    /// with only `PATH` and Lambda's own variables (add the function's).
+    pub fn command(&self, binary: &std::path::Path) -> std::process::Command {
+        let mut command = std::process::Command::new(binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", self.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "skype-sender")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1");
+        command
+    }
+
     /// How many times the function has asked for an event.
     pub fn polls(&self) -> u64 {
         self.shared.polls.load(Ordering::SeqCst)

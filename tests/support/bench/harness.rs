@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -318,15 +318,8 @@ impl Container {
 
     /// `binary` polling `runtime`, with Lambda's variables and `env`.
     pub fn spawn(runtime: RuntimeApi, binary: &Path, env: &[(String, String)]) -> Container {
-        let mut command = Command::new(binary);
+        let mut command = runtime.command(binary);
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "skype-sender")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_REGION", "us-east-1")
             .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
