@@ -62,6 +62,26 @@ impl AppError {
         )
     }
 
+    /// The same failure, known to leave the outcome open: the request
+    /// left, and no answer came back, so the message may have been posted.
+    pub fn as_uncertain(self) -> Self {
+        let mut err = Self::new(
+            504,
+            "outcome_unknown",
+            format!(
+                "{}; the message may have been posted. A retry with the same idempotency key checks before posting (Skype) or refuses to post again (webhooks); without a key, a retry may post it twice",
+                self.message.trim_end_matches('.')
+            ),
+        );
+        err.retry_after = self.retry_after;
+        err
+    }
+
+    /// Whether the message this failure is about may have been posted.
+    pub fn is_uncertain(&self) -> bool {
+        self.code == "outcome_unknown"
+    }
+
     /// A concurrent request holds the same idempotency key.
     pub fn in_progress() -> Self {
         Self::new(
@@ -95,7 +115,12 @@ impl AppError {
 
     /// Whether trying again later may succeed (drives SQS/async retries).
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status, 409 | 429 | 500 | 503 | 504)
+        match self.status {
+            // A 409 is retryable while the other request runs; an earlier
+            // outcome that cannot be checked stays unknown.
+            409 => self.code == "idempotency_key_in_progress",
+            status => matches!(status, 429 | 500 | 503 | 504),
+        }
     }
 }
 
@@ -165,8 +190,11 @@ impl From<SkypeError> for AppError {
             }
             SkypeError::LoginRefused(_) => Self::new(502, "skype_login_refused", message),
             SkypeError::LoginRequired => Self::new(502, "skype_session_expired", message),
+            // Refused even after one renewal: a later login (another
+            // container's, or ours after a pause) may well fix it.
             SkypeError::SkypeTokenRejected | SkypeError::RegistrationRejected => {
-                Self::new(502, "skype_session_refused", message)
+                Self::new(503, "skype_session_refused", message)
+                    .retry(Some(Duration::from_secs(30)))
             }
             SkypeError::Rejected { .. } => Self::new(502, "skype_rejected", message),
             SkypeError::Protocol(_) => Self::new(502, "skype_bad_answer", message),

@@ -1,11 +1,17 @@
 //! At most one post per idempotency key.
 //!
 //! A key is claimed with a create-if-absent write of an "in progress"
-//! record *before* Skype is called, and completed with the result after.
-//! A repeat finds the result and returns it; a concurrent repeat finds the
-//! claim and is told to wait (409). If a sender dies between Skype and the
-//! record, its claim goes stale and a retry takes it over, re-sending with
-//! the same `clientmessageid`, which Skype de-duplicates: still one post.
+//! record *before* the platform is called, and completed with the result
+//! after. A repeat finds the result and returns it; a concurrent repeat
+//! finds the claim and is told to wait (409). A failure that certainly
+//! posted nothing frees the key. A failure whose outcome is unknown (no
+//! answer after the request left), or a sender that died holding its
+//! claim, leaves the record *uncertain*: whoever takes it over is told so
+//! ([`Ticket::uncertain`]) and must find out whether the first attempt
+//! arrived before posting again (see `src/app/send.rs`).
+//!
+//! The same store keeps who posted a message ([`Ledger::record_owner`]),
+//! so that a scoped key may later change the messages it posted.
 
 use std::time::Duration;
 
@@ -30,8 +36,12 @@ enum Record {
         #[serde(default)]
         status: DeliveryStatus,
     },
-    /// The attempt failed before Skype took the message: free to retry.
+    /// The attempt failed before the platform took the message: free to retry.
     Released,
+    /// The attempt's outcome is unknown: it may have been posted.
+    Uncertain {
+        at: u64,
+    },
 }
 
 impl Record {
@@ -69,6 +79,9 @@ pub struct Ticket {
     version: Version,
     /// The `clientmessageid` for this key, the same on every attempt.
     pub client_message_id: String,
+    /// An earlier attempt under this key may have been posted (it timed
+    /// out, or its sender died): look before posting again.
+    pub uncertain: bool,
 }
 
 /// The idempotency records.
@@ -77,13 +90,54 @@ pub struct Ledger {
     stale_after: Duration,
 }
 
-/// The record name and the `clientmessageid` of `key` for `scope`: both
-/// derived from the key, so every attempt uses the same ones.
-pub fn names(scope: &str, key: &str) -> (String, String) {
-    let digest = Sha256::digest(format!("{scope}\n{key}").as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    (hex::encode(digest), u64::from_be_bytes(first).to_string())
+/// Which post of a request a record is for: a file and the caption
+/// posted after it are two posts under one caller key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The message, or the file.
+    Post,
+    /// The message posted after a file.
+    Caption,
+}
+
+/// What one record is about: a caller's key, for one target and part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostKey<'a> {
+    /// Whose key ([`crate::domain::Caller::scope`]).
+    pub scope: &'a str,
+    /// Where ([`crate::domain::Target::key`]).
+    pub target: &'a str,
+    /// Which post.
+    pub part: Part,
+    /// The caller's idempotency key.
+    pub key: &'a str,
+}
+
+impl PostKey<'_> {
+    /// The record name and the `clientmessageid`: both derived from the
+    /// whole `PostKey`, so every attempt uses the same ones. The fields
+    /// are hashed as a JSON array, so no caller key can be written to
+    /// name another record (as `"k\ncaption"` once named k's caption).
+    pub fn names(&self) -> (String, String) {
+        let part = match self.part {
+            Part::Post => "post",
+            Part::Caption => "caption",
+        };
+        let fields = serde_json::json!([self.scope, self.target, part, self.key]);
+        let digest = Sha256::digest(fields.to_string().as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        (hex::encode(digest), u64::from_be_bytes(first).to_string())
+    }
+}
+
+/// The record naming who posted message `id` to `target`.
+fn owner_record(target: &str, id: &str) -> String {
+    let fields = serde_json::json!(["owner", target, id]);
+    format!(
+        "owner-{}",
+        hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+    )
 }
 
 fn to_text(record: &Record) -> String {
@@ -99,50 +153,55 @@ impl Ledger {
         }
     }
 
-    /// Claims `key` for `scope` (the caller).
-    pub async fn claim(&self, scope: &str, key: &str) -> Result<Claim, StoreError> {
-        let (record, client_message_id) = names(scope, key);
+    /// Claims `post`.
+    pub async fn claim(&self, post: &PostKey<'_>) -> Result<Claim, StoreError> {
+        let (record, client_message_id) = post.names();
         let object = self.records.object(&record);
         let claim = to_text(&Record::InProgress { started_at: now() });
-        let ticket = |object, version| {
+        let ticket = |object, version, uncertain| {
             Claim::Proceed(Ticket {
                 object,
                 version,
                 client_message_id: client_message_id.clone(),
+                uncertain,
             })
         };
 
-        let expected = match object.save(&claim, None).await {
-            Ok(version) => return Ok(ticket(object, version)),
+        let (expected, uncertain) = match object.save(&claim, None).await {
+            Ok(version) => return Ok(ticket(object, version, false)),
             Err(StoreError::Conflict) => match object.load().await? {
-                None => None,
+                None => (None, false),
                 Some(stored) => match serde_json::from_str::<Record>(&stored.text) {
                     Ok(Record::InProgress { started_at })
                         if now() < started_at + self.stale_after.as_secs() =>
                     {
                         return Ok(Claim::InProgress);
                     }
+                    // Its sender died: it may have posted first.
+                    Ok(Record::InProgress { .. } | Record::Uncertain { .. }) => {
+                        (Some(stored.version), true)
+                    }
+                    Ok(Record::Released) => (Some(stored.version), false),
                     Ok(record) => match record.into_delivered() {
                         Some(delivered) => return Ok(Claim::Done(delivered)),
-                        // Released or abandoned: take it over.
-                        None => Some(stored.version),
+                        None => (Some(stored.version), true),
                     },
-                    // Unreadable: take it over.
-                    Err(_) => Some(stored.version),
+                    // Unreadable: take it over, carefully.
+                    Err(_) => (Some(stored.version), true),
                 },
             },
             Err(err) => return Err(err),
         };
         match object.save(&claim, expected.as_ref()).await {
-            Ok(version) => Ok(ticket(object, version)),
+            Ok(version) => Ok(ticket(object, version, uncertain)),
             Err(StoreError::Conflict) => Ok(Claim::InProgress),
             Err(err) => Err(err),
         }
     }
 
-    /// The result `key` recorded for `scope`, if its post completed.
-    pub async fn lookup(&self, scope: &str, key: &str) -> Result<Option<Delivered>, StoreError> {
-        let (record, _) = names(scope, key);
+    /// The result recorded for `post`, if it completed.
+    pub async fn lookup(&self, post: &PostKey<'_>) -> Result<Option<Delivered>, StoreError> {
+        let (record, _) = post.names();
         let Some(stored) = self.records.object(&record).load().await? else {
             return Ok(None);
         };
@@ -166,11 +225,83 @@ impl Ledger {
             .map(|_| ())
     }
 
-    /// Gives the key back after a failure, so a retry may post.
+    /// Gives the key back after a failure that posted nothing, so a
+    /// retry may post.
     pub async fn release(&self, ticket: Ticket) {
-        let released = to_text(&Record::Released);
-        if let Err(err) = ticket.object.save(&released, Some(&ticket.version)).await {
-            tracing::warn!(error = %err, "could not release an idempotency claim");
+        self.settle(ticket, &Record::Released).await;
+    }
+
+    /// Keeps the key after a failure that may have posted: the next
+    /// attempt is told to look before it posts.
+    pub async fn mark_uncertain(&self, ticket: Ticket) {
+        self.settle(ticket, &Record::Uncertain { at: now() }).await;
+    }
+
+    async fn settle(&self, ticket: Ticket, record: &Record) {
+        if let Err(err) = ticket
+            .object
+            .save(&to_text(record), Some(&ticket.version))
+            .await
+        {
+            tracing::warn!(error = %err, "could not settle an idempotency claim");
         }
+    }
+
+    /// Notes that `owner` (a caller scope) posted message `id` to
+    /// `target`, so it may change it later.
+    pub async fn record_owner(
+        &self,
+        target: &str,
+        id: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::json!({ "owner": owner }).to_string();
+        let object = self.records.object(&owner_record(target, id));
+        match object.save(&text, None).await {
+            // Message ids are unique per conversation: one owner ever.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The scope that posted message `id` to `target`, if recorded.
+    pub async fn owner_of(&self, target: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let Some(stored) = self
+            .records
+            .object(&owner_record(target, id))
+            .load()
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str::<serde_json::Value>(&stored.text)
+            .ok()
+            .and_then(|record| Some(record.get("owner")?.as_str()?.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post<'a>(key: &'a str, part: Part) -> PostKey<'a> {
+        PostKey {
+            scope: "key:abc",
+            target: "19:x@thread.skype",
+            part,
+            key,
+        }
+    }
+
+    #[test]
+    fn no_caller_key_names_another_record() {
+        let caption = post("k", Part::Caption).names();
+        // The old scheme wrote a caption's record as "<key>\ncaption".
+        assert_ne!(post("k\ncaption", Part::Post).names(), caption);
+        assert_ne!(post("k", Part::Post).names(), caption);
+        let mut other_scope = post("k", Part::Post);
+        other_scope.scope = "aws-trigger";
+        assert_ne!(other_scope.names(), post("k", Part::Post).names());
+        assert_eq!(post("k", Part::Post).names(), post("k", Part::Post).names());
     }
 }

@@ -28,6 +28,9 @@ pub const REASON: &str = "Reason";
 
 /// Messages a platform accepted (Count).
 pub const MESSAGES_SENT: &str = "MessagesSent";
+/// Repeated requests (same idempotency key) answered with the first
+/// result, posting nothing (Count).
+pub const MESSAGES_DEDUPLICATED: &str = "MessagesDeduplicated";
 /// Messages that were not delivered (Count).
 pub const MESSAGES_FAILED: &str = "MessagesFailed";
 /// Every login attempt (Count).
@@ -113,6 +116,11 @@ impl LoginOutcome {
 /// Counts one message a platform accepted.
 pub fn message_sent(platform: Platform) {
     publish(settings(), &Event::MessageSent(platform));
+}
+
+/// Counts one repeated request answered with its first result.
+pub fn message_deduplicated(platform: Platform) {
+    publish(settings(), &Event::MessageDeduplicated(platform));
 }
 
 /// Counts one message that was not delivered; `reason` is our stable error
@@ -206,6 +214,7 @@ fn dimension_value(raw: &str) -> String {
 /// One thing worth a metric line.
 enum Event<'a> {
     MessageSent(Platform),
+    MessageDeduplicated(Platform),
     MessageFailed(Platform, &'a str),
     Login(LoginOutcome),
     TokenAge(u64),
@@ -245,6 +254,11 @@ impl Event<'_> {
                 dimensions: vec![vec![FUNCTION, PLATFORM], vec![FUNCTION]],
                 members: vec![(PLATFORM, platform.as_str().to_string())],
                 metrics: vec![(MESSAGES_SENT, Unit::Count, Value::from(1))],
+            },
+            Event::MessageDeduplicated(platform) => Shape {
+                dimensions: vec![vec![FUNCTION, PLATFORM], vec![FUNCTION]],
+                members: vec![(PLATFORM, platform.as_str().to_string())],
+                metrics: vec![(MESSAGES_DEDUPLICATED, Unit::Count, Value::from(1))],
             },
             Event::MessageFailed(platform, reason) => Shape {
                 dimensions: vec![vec![FUNCTION, REASON], vec![FUNCTION]],

@@ -5,6 +5,9 @@
 use std::str::FromStr;
 
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the subscriber for the process. Reads `AWS_LAMBDA_LOG_LEVEL`
 /// (Lambda's logging controls) first, then `RUST_LOG`, default `info`;
@@ -23,10 +26,20 @@ pub fn init() {
         .with_ansi(false);
     // Another subscriber (a test's) may already be installed: keep it.
     let _ = if json {
-        logs.json().try_init()
+        logs.json().finish().with(filter(level)).try_init()
     } else {
-        logs.try_init()
+        logs.finish().with(filter(level)).try_init()
     };
+}
+
+/// Our own events at `level`; every other crate's at `info` at most.
+/// Below that, libraries log what they carry: lambda_runtime the raw
+/// event (with its API key) at `trace`, the HTTP and AWS clients their
+/// requests and answers. No level may print a key, token or password.
+fn filter(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), level)
+        .with_default(level.min(LevelFilter::INFO))
 }
 
 /// `debug`, `INFO`, or a `RUST_LOG`-style list whose bare level counts
@@ -49,5 +62,23 @@ mod tests {
         assert_eq!(level_of("WARN"), Some(LevelFilter::WARN));
         assert_eq!(level_of("hyper=warn, info"), Some(LevelFilter::INFO));
         assert_eq!(level_of("nonsense"), None);
+    }
+
+    #[test]
+    fn other_crates_never_log_below_info() {
+        use tracing::Level;
+        use tracing::level_filters::LevelFilter;
+        let trace = filter(LevelFilter::TRACE);
+        assert!(trace.would_enable("skype_sender::app", &Level::TRACE));
+        for noisy in [
+            "lambda_runtime::layers::api_response",
+            "hyper",
+            "aws_smithy_runtime",
+        ] {
+            assert!(!trace.would_enable(noisy, &Level::DEBUG), "{noisy}");
+            assert!(trace.would_enable(noisy, &Level::INFO), "{noisy}");
+        }
+        let warn = filter(LevelFilter::WARN);
+        assert!(!warn.would_enable("lambda_runtime", &Level::INFO));
     }
 }

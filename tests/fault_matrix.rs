@@ -32,6 +32,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use skype_sender::app::App;
 use skype_sender::deadline::Deadline;
+use skype_sender::domain::{ApiKeys, KeyEntry};
 use skype_sender::idempotency;
 use skype_sender::skype::{
     ClientOptions, ConversationId, Credentials, OutgoingMessage, Session, SkypeClient,
@@ -206,7 +207,7 @@ async fn every_fault_is_answered_as_documented_and_nothing_is_lost_or_doubled() 
         http(&app, keyed.clone(), Deadline::after(Duration::from_secs(3))).await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (504, Some("deadline_exceeded"))
+        (504, Some("outcome_unknown"))
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     let (status, retried, _) = http(&app, keyed, soon()).await;
@@ -223,7 +224,16 @@ async fn every_fault_is_answered_as_documented_and_nothing_is_lost_or_doubled() 
     // A crash between Skype's answer and the idempotency record: the retry
     // takes the stale claim over and Skype de-duplicates the re-send.
     // Records are per caller and per target.
-    let (record, client_id) = idempotency::names(&format!("key-1\n{GROUP}"), "crash-1");
+    let caller = ApiKeys::new(vec![KeyEntry::from_key("any name", API_KEY, None)])
+        .authenticate(API_KEY)
+        .unwrap();
+    let (record, client_id) = idempotency::PostKey {
+        scope: &caller.scope(),
+        target: GROUP,
+        part: idempotency::Part::Post,
+        key: "crash-1",
+    }
+    .names();
     world
         .admin_s3
         .put_object()

@@ -67,8 +67,8 @@ impl Function {
         let runtime = RuntimeApi::start().await;
         let mut child = runtime
             .command(Path::new(env!("CARGO_BIN_EXE_skype-sender")))
-            .envs(vars.iter().copied())
             .env("RUST_LOG", "debug")
+            .envs(vars.iter().copied())
             .envs(fake.client_env())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -829,4 +829,106 @@ async fn with_lambda_concurrency_one_container_serves_many_invocations_and_logs_
     );
     assert_eq!(fake.logins(), 1, "one shared session, one login");
     assert_eq!(fake.messages(GROUP).len(), 16);
+}
+
+#[tokio::test]
+async fn no_log_level_prints_a_key_and_a_repeat_counts_as_deduplicated() {
+    let fake = fake().await;
+    let keys = [KEY, "second-key-5d1e", "third-key-9b2c"];
+    for (variable, level) in [
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ("RUST_LOG", "trace"),
+        ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+        ("AWS_LAMBDA_LOG_LEVEL", "ERROR"),
+    ] {
+        let file = token_file(&format!("levels-{variable}-{level}"));
+        let file = file.to_string_lossy().into_owned();
+        let function = Function::start_with(
+            &fake,
+            &[
+                ("SKYPE_USERNAME", "fred.adams@example.com"),
+                ("SKYPE_PASSWORD", PASSWORD),
+                ("API_KEYS", &keys.join(",")),
+                ("CHANNELS", &format!(r#"{{"standup": "{GROUP}"}}"#)),
+                ("TOKEN_FILE", &file),
+                (variable, level),
+            ],
+        )
+        .await;
+        let body = |text: &str| json!({"msg": text, "channel": "standup"}).to_string();
+        let events = [
+            post_json(json!({"API_KEY": keys[0], "msg": "in the body", "channel": "standup"})),
+            http_v2(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json", "x-api-key": keys[1], "idempotency-key": format!("once-{level}-{variable}")}),
+                &body("in a header"),
+            ),
+            http_v2(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json", "x-api-key": keys[1], "idempotency-key": format!("once-{level}-{variable}")}),
+                &body("in a header"),
+            ),
+            http_v2(
+                "POST",
+                "/send-message",
+                json!({"content-type": "application/json", "authorization": format!("Bearer {}", keys[2])}),
+                &body("as a bearer"),
+            ),
+        ];
+        let mut answers = Vec::new();
+        for event in events {
+            let (status, answer) = status_and_body(&function.invoke(event).await.response());
+            assert_eq!(status, 200, "{level}: {answer}");
+            answers.push(answer);
+        }
+        assert_eq!(
+            answers[1]["id"], answers[2]["id"],
+            "the repeat answers the first"
+        );
+
+        // The log readers trail the answers: wait for the last metric line.
+        let emf = || -> Vec<Value> {
+            function
+                .logs()
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .filter(|doc| doc.get("_aws").is_some())
+                .collect()
+        };
+        for _ in 0..100 {
+            if emf().iter().filter(|doc| doc["MessagesSent"] == 1).count() >= 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let emf = emf();
+        let sent = emf.iter().filter(|doc| doc["MessagesSent"] == 1).count();
+        let repeated = emf
+            .iter()
+            .filter(|doc| doc["MessagesDeduplicated"] == 1)
+            .count();
+        assert_eq!((sent, repeated), (3, 1), "{level}: {emf:?}");
+
+        let logs = function.logs();
+        if level.eq_ignore_ascii_case("trace") {
+            assert!(
+                logs.contains("message posted"),
+                "{variable}={level}: logs were captured"
+            );
+            assert!(
+                logs.contains("posted nothing"),
+                "the repeat is logged as one"
+            );
+        }
+        for key in keys {
+            assert!(
+                !logs.contains(key),
+                "{variable}={level}: an API key reached the logs"
+            );
+        }
+    }
 }

@@ -99,7 +99,13 @@ async fn a_sender_that_died_after_posting_is_not_posted_twice() {
     // The dead sender: it claimed the key long ago, posted with the key's
     // client id, and died before recording the result.
     // Records are per caller and per target.
-    let (record, client_id) = idempotency::names(&format!("aws\n{GROUP}"), "k-4");
+    let (record, client_id) = idempotency::PostKey {
+        scope: &Caller::Trusted.scope(),
+        target: GROUP,
+        part: idempotency::Part::Post,
+        key: "k-4",
+    }
+    .names();
     let dir = std::env::temp_dir().join(format!("skype-sender-idem-crash-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("idempotency")).unwrap();
     std::fs::write(

@@ -554,6 +554,7 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
     assert_eq!(unhealthy["ok"], false);
     assert_eq!(unhealthy["last_login"]["outcome"], "login_wall");
     wrong_methods_and_paths(&mut run, &app).await;
+    oversized_headers(&mut run, &app).await;
 
     run.check();
     let declared = run.spec.declared();
@@ -816,6 +817,24 @@ async fn send_message(run: &mut Run, app: &Arc<App>, fake: &FakeSkype, hooks: &F
 
 /// Sends `event` twice, the second while the first is in flight (made
 /// slow by `slow_down`): 409, then the first's 200.
+/// 431: more headers than API Gateway passes on, refused before the
+/// request is built (the `http` crate panics past 32 768).
+async fn oversized_headers(run: &mut Run, app: &Arc<App>) {
+    for (spec_path, method, path) in [
+        ("/send-message", "POST", "/send-message"),
+        ("/send-file", "POST", "/send-file"),
+        ("/messages/{id}", "PATCH", "/messages/1"),
+        ("/messages/{id}", "DELETE", "/messages/1"),
+        ("/health", "GET", "/health"),
+    ] {
+        let mut event = bare_req(method, path, Some(KEY));
+        for i in 0..300 {
+            event["headers"][format!("x-padding-{i}")] = json!("x");
+        }
+        run.expect(app, spec_path, event, 431).await;
+    }
+}
+
 async fn concurrent_duplicate(
     run: &mut Run,
     app: &Arc<App>,

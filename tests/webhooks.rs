@@ -367,7 +367,7 @@ async fn a_slow_webhook_times_out() {
         }
     );
     let app = AppError::from(err);
-    assert_eq!((app.status, app.code), (504, "webhook_timeout"));
+    assert_eq!((app.status, app.code), (504, "outcome_unknown"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use super::{App, conversation_of};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Content};
+use crate::domain::{Caller, ChannelNames, Content, Target};
 use crate::error::AppError;
 use crate::render;
 use crate::skype::{ConversationId, MessageId, SkypeError};
@@ -131,10 +131,22 @@ impl App {
             ));
         }
         let target = targets.remove(0);
+        // Errors name the channel as the caller wrote it, never the
+        // conversation behind an alias.
+        let shown = request
+            .channel
+            .names()
+            .first()
+            .map_or(target.name.as_str(), |name| name.trim())
+            .to_string();
         let conversation =
             conversation_of(&target, "its messages cannot be edited or deleted")?.clone();
         let id = match &request.message {
-            MessageRef::Id(id) => id.clone(),
+            MessageRef::Id(id) => {
+                self.check_owner(caller, &target, &shown, id).await?;
+                id.clone()
+            }
+            // Found among this caller's own records: its own post.
             MessageRef::Key(key) => self
                 .recorded(caller, &target, key)
                 .await?
@@ -145,8 +157,7 @@ impl App {
                         404,
                         "message_not_found",
                         format!(
-                            "no message was posted to {} with this idempotency key in the last day",
-                            target.name
+                            "no message was posted to {shown} with this idempotency key in the last day"
                         ),
                     )
                 })?,
@@ -156,6 +167,36 @@ impl App {
             conversation,
             id,
         })
+    }
+}
+
+impl App {
+    /// Only the poster may change a message: a scoped key must have
+    /// posted it (with an idempotency key, which records the owner);
+    /// unscoped keys and AWS triggers may change any message the bot
+    /// posted. The answer never tells whose the message is.
+    async fn check_owner(
+        &self,
+        caller: &Caller,
+        target: &Target,
+        shown: &str,
+        id: &MessageId,
+    ) -> Result<(), AppError> {
+        if caller.is_unscoped() {
+            return Ok(());
+        }
+        let owner = self.ledger.owner_of(&target.key(), id.as_str()).await?;
+        if owner.as_deref() == Some(caller.scope().as_str()) {
+            return Ok(());
+        }
+        Err(AppError::new(
+            403,
+            "not_own_message",
+            format!(
+                "this API key may change only the messages it posted with an idempotency key; message {} in {shown} is not one of them",
+                id.as_str(),
+            ),
+        ))
     }
 }
 

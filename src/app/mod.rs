@@ -130,14 +130,16 @@ impl App {
         };
         let expanded = account.channels.expand(names).map_err(unknown)?;
         let targets = Channels::distinct(&expanded).map_err(unknown)?;
-        if let Some((_, refused)) = expanded
+        if let Some((requested, _)) = expanded
             .iter()
             .find(|(requested, target)| !caller.may_post_to(requested, target, &account.channels))
         {
+            // Named as the caller wrote it: the conversation behind an
+            // alias is not this caller's business.
             return Err(AppError::new(
                 403,
                 "channel_not_allowed",
-                format!("this API key may not post to {}", refused.name),
+                format!("this API key may not post to {}", requested.trim()),
             ));
         }
         Ok(targets)

@@ -13,7 +13,7 @@ use super::{App, Ready, conversation_of};
 use crate::deadline::Deadline;
 use crate::domain::{Caller, ChannelNames, Content, Destination, Target};
 use crate::error::AppError;
-use crate::idempotency::Claim;
+use crate::idempotency::{Claim, Part, PostKey};
 use crate::metrics::{self, Platform};
 use crate::render;
 use crate::skype::{Attachment, OutgoingMessage, SkypeError};
@@ -98,10 +98,17 @@ impl App {
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async move {
             let result = self
-                .once(caller, target, key, async |client_id| {
-                    self.post_message(target, request, client_id, deadline)
-                        .await
-                })
+                .once(
+                    caller,
+                    target,
+                    Part::Post,
+                    key,
+                    deadline,
+                    async |client_id| {
+                        self.post_message(target, request, client_id, deadline)
+                            .await
+                    },
+                )
                 .await;
             self.outcome(target, result)
         });
@@ -130,20 +137,33 @@ impl App {
             ));
         }
         let key = request.idempotency_key.as_deref();
-        let caption_key = key.map(|key| format!("{key}\ncaption"));
         let posts = targets.iter().map(|target| async {
             let file = self
-                .once(caller, target, key, async |client_id| {
-                    self.post_file(target, &request.attachment, client_id, deadline)
-                        .await
-                })
+                .once(
+                    caller,
+                    target,
+                    Part::Post,
+                    key,
+                    deadline,
+                    async |client_id| {
+                        self.post_file(target, &request.attachment, client_id, deadline)
+                            .await
+                    },
+                )
                 .await;
             let result = match (file, &request.caption) {
                 (Ok(file), Some(caption)) => self
-                    .once(caller, target, caption_key.as_deref(), async |client_id| {
-                        let message = render::skype(caption);
-                        self.post_skype(target, &message, client_id, deadline).await
-                    })
+                    .once(
+                        caller,
+                        target,
+                        Part::Caption,
+                        key,
+                        deadline,
+                        async |client_id| {
+                            let message = render::skype(caption);
+                            self.post_skype(target, &message, client_id, deadline).await
+                        },
+                    )
                     .await
                     .map(|_| file)
                     .map_err(|err| err.prefixed("the file was posted but its caption was not")),
@@ -154,70 +174,143 @@ impl App {
         Ok(join_all(posts).await)
     }
 
-    fn outcome(&self, target: &Target, result: Result<Delivered, AppError>) -> Outcome {
+    fn outcome(&self, target: &Target, result: Result<Took, AppError>) -> Outcome {
         let platform = match target.destination {
             Destination::Skype(_) => Platform::Skype,
             Destination::TeamsWorkflow(_) => Platform::TeamsWorkflow,
             Destination::SlackWebhook(_) => Platform::SlackWebhook,
         };
-        match &result {
-            Ok(delivered) => {
+        let result = match result {
+            Ok(Took::Now(delivered)) => {
                 self.note_post();
                 metrics::message_sent(platform);
                 tracing::info!(channel = %delivered.channel, kind = target.destination.kind(), id = delivered.id.as_deref().unwrap_or("-"), status = ?delivered.status, "message posted");
+                Ok(delivered)
+            }
+            Ok(Took::Before(delivered)) => {
+                metrics::message_deduplicated(platform);
+                tracing::info!(channel = %delivered.channel, kind = target.destination.kind(), id = delivered.id.as_deref().unwrap_or("-"), "repeated idempotency key: answered the first result, posted nothing");
+                Ok(delivered)
             }
             Err(err) => {
                 metrics::message_failed(platform, err.code);
                 tracing::warn!(channel = %target.name, kind = target.destination.kind(), error = err.code, "post failed");
+                Err(err)
             }
-        }
+        };
         Outcome {
             channel: target.name.clone(),
             result,
         }
     }
 
-    /// Runs `post` at most once per `key` for this caller and target: a
-    /// repeat gets the first result, a concurrent one a 409. The post gets
-    /// the `clientmessageid` derived from the key (Skype de-duplicates it,
-    /// should a crashed attempt be taken over).
+    /// Runs `post` at most once per `key` for this caller, target and
+    /// part: a repeat gets the first result, a concurrent one a 409. The
+    /// post gets the `clientmessageid` derived from the key. When an
+    /// earlier attempt may have been posted (no answer came, or its sender
+    /// died), that is checked first and never assumed: see
+    /// [`App::earlier_post`].
     async fn once(
         &self,
         caller: &Caller,
         target: &Target,
+        part: Part,
         key: Option<&str>,
+        deadline: Deadline,
         post: impl AsyncFnOnce(Option<String>) -> Result<Delivered, AppError>,
-    ) -> Result<Delivered, AppError> {
+    ) -> Result<Took, AppError> {
         let Some(key) = key else {
-            return post(None).await;
+            return post(None).await.map(Took::Now);
         };
-        match self
-            .ledger
-            .claim(&record_scope(caller, target), key)
-            .await?
-        {
-            Claim::Done(delivered) => {
-                tracing::info!(caller = caller.name(), channel = %target.name, "repeated idempotency key; answering the first result");
-                Ok(delivered)
+        let scope = caller.scope();
+        let target_key = target.key();
+        let post_key = PostKey {
+            scope: &scope,
+            target: &target_key,
+            part,
+            key,
+        };
+        let ticket = match self.ledger.claim(&post_key).await? {
+            Claim::Done(delivered) => return Ok(Took::Before(delivered)),
+            Claim::InProgress => return Err(AppError::in_progress()),
+            Claim::Proceed(ticket) => ticket,
+        };
+        let client_id = ticket.client_message_id.clone();
+        let earlier = match ticket.uncertain {
+            true => self.earlier_post(target, &client_id, deadline).await,
+            false => Ok(None),
+        };
+        let result = match earlier {
+            Ok(Some(found)) => {
+                tracing::info!(channel = %target.name, id = found.id.as_deref().unwrap_or("-"), "an earlier attempt had been posted: adopting it, posting nothing");
+                Ok(found)
             }
-            Claim::InProgress => Err(AppError::in_progress()),
-            Claim::Proceed(ticket) => {
-                match post(Some(ticket.client_message_id.clone())).await {
-                    Ok(delivered) => {
-                        if let Err(err) = self.ledger.complete(ticket, &delivered).await {
-                            // Posted; a retry re-sends the same client id,
-                            // which Skype de-duplicates.
-                            tracing::warn!(error = %err, "could not record the idempotency result");
+            Ok(None) => post(Some(client_id)).await,
+            // Still not known whether the earlier attempt arrived.
+            Err(err) => Err(err.as_uncertain()),
+        };
+        match result {
+            Ok(delivered) => {
+                let owner = async {
+                    match (&delivered.id, caller.is_unscoped()) {
+                        (Some(id), false) => {
+                            self.ledger.record_owner(&target_key, id, &scope).await
                         }
-                        Ok(delivered)
+                        _ => Ok(()),
                     }
-                    Err(err) => {
-                        self.ledger.release(ticket).await;
-                        Err(err)
-                    }
+                };
+                let (done, owned) = tokio::join!(self.ledger.complete(ticket, &delivered), owner);
+                if let Err(err) = done.and(owned) {
+                    // Posted; a retry finds it by its client id.
+                    tracing::warn!(error = %err, "could not record the idempotency result");
                 }
+                Ok(Took::Now(delivered))
+            }
+            Err(err) if err.is_uncertain() => {
+                self.ledger.mark_uncertain(ticket).await;
+                Err(err)
+            }
+            Err(err) => {
+                self.ledger.release(ticket).await;
+                Err(err)
             }
         }
+    }
+
+    /// Whether an attempt whose outcome is unknown was posted after all.
+    /// Skype can be asked: its recent messages are searched for our
+    /// `clientmessageid`. A webhook cannot: the answer is `outcome_unknown`
+    /// until the caller picks a new idempotency key, so a retry never
+    /// posts twice without being asked to.
+    async fn earlier_post(
+        &self,
+        target: &Target,
+        client_id: &str,
+        deadline: Deadline,
+    ) -> Result<Option<Delivered>, AppError> {
+        let Some(conversation) = target.destination.conversation() else {
+            return Err(AppError::new(
+                409,
+                "outcome_unknown",
+                format!(
+                    "an earlier attempt with this idempotency key got no answer from {} ({}), so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
+                    target.name,
+                    target.destination.kind()
+                ),
+            ));
+        };
+        let ready = self.ready().await?;
+        let found = self
+            .skype_call(ready, deadline, AppError::from, || {
+                ready.skype.find_sent(conversation, client_id)
+            })
+            .await?;
+        Ok(found.map(|sent| Delivered {
+            id: Some(sent.id),
+            channel: target.name.clone(),
+            arrival_time: sent.arrival_time,
+            status: DeliveryStatus::Posted,
+        }))
     }
 
     /// The result a key's first post to `target` recorded, if any.
@@ -227,10 +320,15 @@ impl App {
         target: &Target,
         key: &str,
     ) -> Result<Option<Delivered>, AppError> {
-        Ok(self
-            .ledger
-            .lookup(&record_scope(caller, target), key)
-            .await?)
+        let scope = caller.scope();
+        let target_key = target.key();
+        let post_key = PostKey {
+            scope: &scope,
+            target: &target_key,
+            part: Part::Post,
+            key,
+        };
+        Ok(self.ledger.lookup(&post_key).await?)
     }
 
     async fn post_message(
@@ -252,21 +350,29 @@ impl App {
         match &target.destination {
             Destination::Skype(_) => {
                 let message = render::skype(&request.content);
+                fits(
+                    message.text.chars().count(),
+                    SKYPE_MAX_CHARS,
+                    "characters",
+                    "Skype",
+                )?;
                 self.post_skype(target, &message, client_id, deadline).await
             }
             Destination::TeamsWorkflow(url) => {
                 let card = render::teams(&request.content);
+                let size = serde_json::to_string(&card).map_or(0, |text| text.len());
+                fits(size, TEAMS_MAX_CARD_BYTES, "bytes", "Teams")?;
                 within(deadline, self.webhooks()?.post_teams(url, card))
                     .await
                     .map(posted)
             }
-            Destination::SlackWebhook(url) => within(
-                deadline,
-                self.webhooks()?
-                    .post_slack(url, &render::slack(&request.content)),
-            )
-            .await
-            .map(posted),
+            Destination::SlackWebhook(url) => {
+                let text = render::slack(&request.content);
+                fits(text.chars().count(), SLACK_MAX_CHARS, "characters", "Slack")?;
+                within(deadline, self.webhooks()?.post_slack(url, &text))
+                    .await
+                    .map(posted)
+            }
         }
     }
 
@@ -318,7 +424,12 @@ impl App {
                     }
                 }
             })
-            .await?;
+            .await
+            // Cut off by the deadline: the post may have been taken.
+            .map_err(|err| match err.code {
+                "deadline_exceeded" => err.as_uncertain(),
+                _ => err,
+            })?;
         Ok(Delivered {
             id: Some(sent.id),
             channel: target.name.clone(),
@@ -371,21 +482,47 @@ enum SkypePost<'a> {
     File(&'a Attachment),
 }
 
-/// Webhook calls end at the deadline too.
+/// Webhook calls end at the deadline too; a post cut off there may have
+/// been taken.
 async fn within<T, E: Into<AppError>>(
     deadline: Deadline,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, AppError> {
     match tokio::time::timeout(deadline.budget(), call).await {
         Ok(result) => result.map_err(Into::into),
-        Err(_) => Err(AppError::deadline()),
+        Err(_) => Err(AppError::deadline().as_uncertain()),
     }
 }
 
-/// Idempotency records are per caller and per target, so a fan-out's
-/// targets are retried one by one.
-fn record_scope(caller: &Caller, target: &Target) -> String {
-    format!("{}\n{}", caller.name(), target.key())
+/// Skype's limit on a message's content, as sent (markup included).
+const SKYPE_MAX_CHARS: usize = 28_000;
+/// Slack's limit on a message's text.
+const SLACK_MAX_CHARS: usize = 40_000;
+/// Teams' limit on a message (an Adaptive Card's JSON), about 28 KB.
+const TEAMS_MAX_CARD_BYTES: usize = 28 * 1024;
+
+/// Refuses what the platform would refuse: markdown, escaping and
+/// mentions can make a message that was short enough as written too long
+/// as sent, and the platform's own refusal would fail every retry.
+fn fits(size: usize, limit: usize, unit: &str, platform: &str) -> Result<(), AppError> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(AppError::new(
+        413,
+        "message_too_long",
+        format!(
+            "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {limit}"
+        ),
+    ))
+}
+
+/// How a target's result came about.
+enum Took {
+    /// Posted by this request.
+    Now(Delivered),
+    /// Posted by an earlier request with the same idempotency key.
+    Before(Delivered),
 }
 
 /// Retries after Skype's rate limit (errorCode 800): short and jittered,

@@ -76,9 +76,33 @@ pub enum Caller {
     Key {
         /// The key's name, for logs.
         name: String,
+        /// Who the key is, for records (idempotency, ownership).
+        identity: KeyIdentity,
         /// `None`: every channel.
         channels: Option<Vec<String>>,
     },
+}
+
+/// A key's stable identity, derived from the key itself: reordering
+/// `api_keys` or renaming an entry changes nothing, and two keys never
+/// share one. It is a digest of the key's digest, so a record name or a
+/// log line built from it gives nothing away about the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyIdentity(String);
+
+impl KeyIdentity {
+    fn of(digest: &[u8; 32]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"skype-sender key identity\n");
+        hasher.update(digest);
+        Self(hex::encode(&hasher.finalize()[..16]))
+    }
+}
+
+impl std::fmt::Debug for KeyIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyIdentity({})", self.0)
+    }
 }
 
 impl ApiKeys {
@@ -104,6 +128,7 @@ impl ApiKeys {
         }
         found.map(|entry| Caller::Key {
             name: entry.name.clone(),
+            identity: KeyIdentity::of(&entry.digest),
             channels: entry.channels.clone(),
         })
     }
@@ -151,6 +176,29 @@ impl Caller {
             Self::Trusted => "aws",
             Self::Key { name, .. } => name,
         }
+    }
+
+    /// Whose records (idempotency, ownership) this caller reads and
+    /// writes. A key's scope is `key:` and its identity; the AWS
+    /// triggers' scope has no such prefix, so no key can claim it,
+    /// whatever its name.
+    pub fn scope(&self) -> String {
+        match self {
+            Self::Trusted => "aws-trigger".to_string(),
+            Self::Key { identity, .. } => format!("key:{}", identity.0),
+        }
+    }
+
+    /// Whether this caller may change any message the bot posted (not
+    /// only its own): AWS triggers and keys without a channel list.
+    pub fn is_unscoped(&self) -> bool {
+        !matches!(
+            self,
+            Self::Key {
+                channels: Some(_),
+                ..
+            }
+        )
     }
 }
 
@@ -217,6 +265,26 @@ mod tests {
             Caller::Trusted.visible_aliases(&channels),
             ["standup", "team"]
         );
+    }
+
+    #[test]
+    fn a_keys_scope_is_its_own_whatever_its_name_or_place() {
+        let before = keys().authenticate("ci-key").unwrap().scope();
+        // Renamed ("aws", the name logs give AWS triggers) and moved.
+        let moved = ApiKeys::new(vec![
+            KeyEntry::from_key("new", "another", None),
+            KeyEntry::from_key("aws", "ci-key", None),
+            KeyEntry::from_key("key-1", "open-sesame", None),
+        ]);
+        let after = moved.authenticate("ci-key").unwrap();
+        assert_eq!(after.scope(), before);
+        assert_ne!(after.scope(), Caller::Trusted.scope());
+        assert_ne!(
+            moved.authenticate("another").unwrap().scope(),
+            keys().authenticate("open-sesame").unwrap().scope(),
+            "the key now first is not the key that was first"
+        );
+        assert!(!before.contains(&hex::encode(Sha256::digest(b"ci-key"))));
     }
 
     #[test]

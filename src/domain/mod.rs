@@ -6,7 +6,7 @@ mod channel;
 mod mention;
 mod message;
 
-pub use api_key::{ApiKeys, Caller, KeyEntry};
+pub use api_key::{ApiKeys, Caller, KeyEntry, KeyIdentity};
 pub use channel::{
     ChannelError, ChannelNames, ChannelSpec, Channels, Destination, MAX_TARGETS, Target,
 };

@@ -88,7 +88,8 @@ pub enum WebhookError {
         status: Option<u16>,
     },
 
-    /// No answer within the timeout: the message may or may not be posted.
+    /// No answer within the timeout after the request was sent: the
+    /// message may or may not be posted.
     #[error("{platform} did not answer in time; the message may or may not have been posted")]
     Timeout {
         /// Which service.
@@ -143,7 +144,9 @@ impl WebhookError {
     /// used: reqwest's `Display` includes the URL.
     pub(crate) fn from_transport(platform: Platform, err: &reqwest::Error) -> Self {
         tracing::debug!(%platform, error = %NoUrl(err), "webhook transport failure");
-        if err.is_timeout() {
+        // A connection that was never made posted nothing; a timeout
+        // after it was made leaves the outcome open.
+        if err.is_timeout() && !err.is_connect() {
             Self::Timeout { platform }
         } else {
             Self::Unavailable {

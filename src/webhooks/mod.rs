@@ -72,7 +72,9 @@ impl From<WebhookError> for AppError {
             WebhookError::Unavailable { .. } => {
                 (503, "webhook_unavailable", Some(UNAVAILABLE_RETRY))
             }
-            WebhookError::Timeout { .. } => (504, "webhook_timeout", None),
+            // Sent, and no answer: the outcome is unknown (see
+            // `App::earlier_post` in src/app/send.rs for what a retry does).
+            WebhookError::Timeout { .. } => (504, "outcome_unknown", None),
             WebhookError::Unexpected { .. } => (502, "webhook_bad_answer", None),
         };
         let mut app = AppError::new(status, code, message);
@@ -172,7 +174,7 @@ mod tests {
             (
                 WebhookError::Timeout { platform },
                 504,
-                "webhook_timeout",
+                "outcome_unknown",
                 None,
             ),
             (

@@ -91,7 +91,47 @@ pub async fn handle(app: &App, event: Value, shape: Shape, deadline: Deadline) -
     encode(reply, shape)
 }
 
+/// More headers than API Gateway ever passes on (its limit is 10 KB of
+/// them); the `http` crate panics past 32 768, so a hostile direct
+/// invocation is refused long before.
+const MAX_HEADERS: usize = 256;
+/// All header names and values together, in bytes.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Whether the event's header maps are within what a real request has.
+fn headers_fit(event: &Value) -> bool {
+    let (mut count, mut bytes) = (0usize, 0usize);
+    for map in ["headers", "multiValueHeaders"] {
+        let Some(headers) = event.get(map).and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, value) in headers {
+            let values = match value {
+                Value::Array(values) => values.iter().collect(),
+                value => vec![value],
+            };
+            for value in values {
+                count += 1;
+                bytes += name.len() + value.as_str().map_or(0, str::len);
+            }
+            if count > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 fn parse(event: Value) -> Result<Request, AppError> {
+    if !headers_fit(&event) {
+        return Err(AppError::new(
+            431,
+            "headers_too_large",
+            format!(
+                "the request has more than {MAX_HEADERS} headers or {MAX_HEADER_BYTES} bytes of them"
+            ),
+        ));
+    }
     // lambda_http panics on a base64 body it cannot decode: check first.
     if event.get("isBase64Encoded") == Some(&Value::Bool(true))
         && let Some(body) = event.get("body").and_then(Value::as_str)
