@@ -96,6 +96,8 @@ async fn a_failure_frees_the_key_for_the_retry() {
 #[tokio::test]
 async fn a_sender_that_died_after_posting_is_not_posted_twice() {
     let (fake, app) = setup("idem-crash").await;
+    // Skype's de-duplication of `clientmessageid` is not relied on.
+    fake.set_dedupe(false);
     // The dead sender: it claimed the key long ago, posted with the key's
     // client id, and died before recording the result.
     // Records are per caller and per target.
@@ -138,8 +140,8 @@ async fn a_sender_that_died_after_posting_is_not_posted_twice() {
         .await
         .unwrap();
 
-    // Lambda retries the event: the stale claim is taken over and the
-    // re-send is de-duplicated by Skype.
+    // Lambda retries the event: the stale claim is taken over, and the
+    // conversation is read before anything is re-sent.
     let retried = send(&app, "reminder", Some("k-4")).await.unwrap();
 
     assert_eq!(retried.id, Some(posted.id));
@@ -167,4 +169,63 @@ async fn redelivered_eventbridge_and_sqs_events_post_once() {
         .filter_map(|m| m.content)
         .collect();
     assert_eq!(contents.len(), 2, "{contents:?}");
+}
+
+/// An app whose Skype requests time out after `timeout`.
+fn impatient_app(fake: &FakeSkype, name: &str, timeout: Duration) -> Arc<App> {
+    let mut config = local_app::config(fake, &[]);
+    config.skype_options.request_timeout = timeout;
+    Arc::new(App::new(config, local_app::stores(&secret(), name)))
+}
+
+/// Skype took the message but its answer never came: the outcome is
+/// unknown, and the retry finds the message instead of posting it again
+/// (against a fake that, unlike Skype, does not de-duplicate).
+#[tokio::test]
+async fn an_unanswered_send_is_looked_up_not_posted_again() {
+    for (name, fault) in [
+        ("idem-late", Fault::AnswerLate(Duration::from_secs(2))),
+        ("idem-dropped", Fault::DropAfterHandling),
+    ] {
+        let fake = FakeSkype::start().await;
+        fake.add_account(FakeAccount::fred());
+        fake.set_dedupe(false);
+        let app = impatient_app(&fake, name, Duration::from_millis(500));
+        send(&app, "warm up", None).await.unwrap();
+
+        fake.inject(Op::Send, fault, 1);
+        let err = send(&app, "deploy 42 done", Some("u-1")).await.unwrap_err();
+        assert_eq!((err.status, err.code), (504, "outcome_unknown"), "{name}: {err:?}");
+        assert!(err.is_retryable(), "asynchronous triggers retry it");
+        let stored = fake.messages(GROUP);
+        assert_eq!(stored.len(), 2, "{name}: Skype took it");
+
+        let retried = send(&app, "deploy 42 done", Some("u-1")).await.unwrap();
+        assert_eq!(retried.id.as_deref(), Some(stored[1].id.as_str()), "{name}");
+        let again = send(&app, "deploy 42 done", Some("u-1")).await.unwrap();
+        assert_eq!(again, retried);
+        assert_eq!(fake.messages(GROUP).len(), 2, "{name}: posted once");
+    }
+}
+
+/// An unknown outcome that did not reach Skype is posted by the retry,
+/// once.
+#[tokio::test]
+async fn an_unknown_outcome_that_never_arrived_is_posted_by_the_retry() {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    fake.set_dedupe(false);
+    let app = impatient_app(&fake, "idem-lost", Duration::from_millis(300));
+    send(&app, "warm up", None).await.unwrap();
+    // Slow: the fake waits before handling, and the client hangs up first.
+    fake.inject(Op::Send, Fault::Slow(Duration::from_secs(1)), 1);
+    let err = send(&app, "lost", Some("u-2")).await.unwrap_err();
+    assert_eq!(err.code, "outcome_unknown");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let before = fake.messages(GROUP).len();
+    send(&app, "lost", Some("u-2")).await.unwrap();
+    let after = fake.messages(GROUP);
+    assert!(after.len() <= 3, "{after:?}");
+    let with_text = after.iter().filter(|m| m.content.as_deref() == Some("lost")).count();
+    assert_eq!(with_text, 1, "posted exactly once (before: {before})");
 }

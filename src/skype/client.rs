@@ -200,15 +200,6 @@ impl SkypeClient {
             .await
     }
 
-    /// TEMPORARY STUB (replaced by the helper's read-back).
-    pub async fn find_sent(
-        &self,
-        _conversation: &ConversationId,
-        _client_message_id: &str,
-    ) -> Result<Option<SentMessage>, SkypeError> {
-        Ok(None)
-    }
-
     /// Replaces the content of a message the bot sent; answers Skype's edit time.
     pub async fn edit(
         &self,
