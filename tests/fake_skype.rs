@@ -1491,6 +1491,220 @@ async fn repeated_clientmessageid_is_deduplicated() {
 }
 
 #[tokio::test]
+async fn dedupe_can_be_turned_off() {
+    let h = Harness::new().await;
+    h.fake.set_dedupe(false);
+    let session = h.session().await;
+    let body = text_message("twice", "1795619355675");
+    let first = h.send(&session, CONV, &body).await;
+    let second = h.send(&session, CONV, &body).await;
+    assert_ne!(header(&first, "location"), header(&second, "location"));
+    assert_eq!(h.fake.messages(CONV).len(), 2);
+}
+
+/// `GET` of a conversation's messages with the given query.
+async fn list(h: &Harness, session: &Session, query: &str, token: Option<&str>) -> Response {
+    let mut headers = vec![];
+    if let Some(token) = token {
+        headers.push(("RegistrationToken", token));
+    }
+    let url = format!(
+        "{}/users/ME/conversations/{CONV}/messages?{query}",
+        session.msgs
+    );
+    h.request(Method::GET, &url, &headers).send().await.unwrap()
+}
+
+const LIST_QUERY: &str =
+    "startTime=0&pageSize=100&view=msnp24Equivalent&targetType=Passport%7CSkype%7CLync%7CThread";
+
+#[tokio::test]
+async fn messages_are_listed_newest_first_in_skypes_shape() {
+    let h = Harness::new().await;
+    let session = h.session().await;
+    for (i, content) in ["one", "two", "three"].iter().enumerate() {
+        let resp = h
+            .send(
+                &session,
+                CONV,
+                &text_message(content, &format!("{}", 100 + i)),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let token = session.registration.as_str();
+
+    let (status, body) = json_of(list(&h, &session, LIST_QUERY, Some(token)).await).await;
+
+    assert_eq!(status, 200, "{body}");
+    let messages = body["messages"].as_array().unwrap();
+    let contents: Vec<&str> = messages
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["three", "two", "one"]);
+    let stored = h.fake.messages(CONV);
+    let newest = &messages[0];
+    assert_eq!(newest["id"], json!(stored[2].id));
+    assert_eq!(newest["version"], json!(stored[2].id));
+    assert_eq!(newest["clientmessageid"], json!("102"));
+    assert_eq!(newest["type"], json!("Message"));
+    assert_eq!(newest["messagetype"], json!("Text"));
+    assert_eq!(newest["conversationid"], json!(CONV));
+    assert!(
+        newest["from"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1/users/ME/contacts/8:fred.2")
+    );
+    assert!(newest["conversationLink"].as_str().unwrap().ends_with(CONV));
+    let time = newest["originalarrivaltime"].as_str().unwrap();
+    let parsed = humantime::parse_rfc3339(time).unwrap();
+    let ms = parsed
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert_eq!(ms, stored[2].arrival_time);
+    assert_eq!(body["_metadata"]["totalCount"], json!(3));
+    assert!(body["_metadata"].get("backwardLink").is_none());
+
+    // One page at a time, older pages through the backward link.
+    let paged = LIST_QUERY.replace("pageSize=100", "pageSize=2");
+    let (_, first) = json_of(list(&h, &session, &paged, Some(token)).await).await;
+    assert_eq!(first["messages"].as_array().unwrap().len(), 2);
+    let back = first["_metadata"]["backwardLink"].as_str().unwrap();
+    let resp = h
+        .request(Method::GET, back, &[("RegistrationToken", token)])
+        .send()
+        .await
+        .unwrap();
+    let (_, older) = json_of(resp).await;
+    assert_eq!(older["messages"][0]["content"], json!("one"));
+    assert_eq!(older["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn listing_messages_needs_the_token_and_skpys_parameters() {
+    let h = Harness::new().await;
+    let session = h.session().await;
+    let token = session.registration.clone();
+    let token = token.as_str();
+    assert_eq!(list(&h, &session, LIST_QUERY, None).await.status(), 401);
+    let unprefixed = token.trim_start_matches("registrationToken=");
+    assert_eq!(
+        list(&h, &session, LIST_QUERY, Some(unprefixed))
+            .await
+            .status(),
+        401
+    );
+    for bad in [
+        "startTime=0&view=msnp24Equivalent&targetType=Passport%7CSkype%7CLync%7CThread",
+        &LIST_QUERY.replace("pageSize=100", "pageSize=0"),
+        &LIST_QUERY.replace("msnp24Equivalent", "supportsExtendedHistory"),
+        &LIST_QUERY.replace("%7CThread", ""),
+        &LIST_QUERY.replace("startTime=0", "startTime=yesterday"),
+        &format!("{LIST_QUERY}&extra=1"),
+    ] {
+        let resp = list(&h, &session, bad, Some(token)).await;
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+    // The token of the other host is a stale endpoint there.
+    let primary = Session {
+        msgs: h.urls.msgs.clone(),
+        ..session
+    };
+    let (status, body) = json_of(list(&h, &primary, LIST_QUERY, Some(token)).await).await;
+    assert_eq!((status, &body["errorCode"]), (404, &json!(729)));
+    let last = h.fake.requests().pop().unwrap();
+    assert_eq!(last.op, Some(Op::ListMessages));
+}
+
+#[tokio::test]
+async fn late_and_dropped_answers_still_store_the_message() {
+    let h = Harness::new().await;
+    h.fake.set_dedupe(false);
+    let session = h.session().await;
+
+    h.fake
+        .inject(Op::Send, Fault::AnswerLate(Duration::from_millis(300)), 1);
+    let started = Instant::now();
+    let resp = h.send(&session, CONV, &text_message("late", "1")).await;
+    assert_eq!(resp.status(), 201);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    h.fake.inject(Op::Send, Fault::DropAfterHandling, 1);
+    let headers = h.message_headers(&session);
+    let dropped = h
+        .request(
+            Method::POST,
+            &format!("{}/users/ME/conversations/{CONV}/messages", session.msgs),
+            &headers,
+        )
+        .body(text_message("dropped", "2").to_string())
+        .send()
+        .await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    assert_eq!(h.fake.messages(CONV).len(), 2);
+    let last = h.fake.requests().pop().unwrap();
+    assert_eq!((last.op, last.status), (Some(Op::Send), 0));
+    // The fake goes on serving.
+    assert_eq!(
+        h.send(&session, CONV, &text_message("after", "3"))
+            .await
+            .status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn redirect_and_huge_body_faults_answer_instead_of_handling() {
+    let h = Harness::new().await;
+    let session = h.session().await;
+    let no_redirects = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let headers = h.message_headers(&session);
+    let post = |body: Value| {
+        let mut request = no_redirects
+            .post(format!(
+                "{}/users/ME/conversations/{CONV}/messages",
+                session.msgs
+            ))
+            .header("User-Agent", UA);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        request.body(body.to_string()).send()
+    };
+
+    h.fake.inject(
+        Op::Send,
+        Fault::redirect(307, "https://elsewhere.example/x"),
+        1,
+    );
+    let resp = post(text_message("a", "1")).await.unwrap();
+    assert_eq!(resp.status(), 307);
+    assert_eq!(
+        header(&resp, "location").as_deref(),
+        Some("https://elsewhere.example/x")
+    );
+
+    h.fake.inject(
+        Op::Send,
+        Fault::HugeBody {
+            status: 500,
+            bytes: 3 * 1024 * 1024 + 5,
+        },
+        1,
+    );
+    let resp = post(text_message("b", "2")).await.unwrap();
+    assert_eq!(resp.status(), 500);
+    assert_eq!(resp.bytes().await.unwrap().len(), 3 * 1024 * 1024 + 5);
+    assert!(h.fake.messages(CONV).is_empty());
+}
+
+#[tokio::test]
 async fn edit_and_delete_need_an_existing_own_message() {
     let h = Harness::new().await;
     let session = h.session().await;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use fake_skype::{Account, FakeSkype, Fault, Op};
 use skype_sender::skype::{
     Attachment, AttachmentKind, ClientOptions, ConversationId, Credentials, MessageId,
-    OutgoingMessage, SkypeClient, SkypeError, SkypeUrls, parse_token_file, write_token_file,
+    OutgoingMessage, SentMessage, SkypeClient, SkypeError, SkypeUrls, parse_token_file,
+    write_token_file,
 };
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
@@ -454,10 +455,20 @@ async fn server_errors_and_slow_answers_are_typed() {
             .unwrap_err(),
         SkypeError::Unavailable { status: 503 }
     );
+    // A post that got no answer may have arrived; anything else timed out.
     fake.inject(Op::Send, Fault::Slow(Duration::from_secs(2)), 1);
     assert_eq!(
         client
             .send(&group(), &OutgoingMessage::rich("x"))
+            .await
+            .unwrap_err(),
+        SkypeError::OutcomeUnknown
+    );
+    fake.inject(Op::Edit, Fault::Slow(Duration::from_secs(2)), 1);
+    let id = MessageId::parse("1").unwrap();
+    assert_eq!(
+        client
+            .edit(&group(), &id, &OutgoingMessage::rich("x"))
             .await
             .unwrap_err(),
         SkypeError::Timeout
@@ -651,4 +662,428 @@ async fn a_login_wall_is_reported_once_not_retried_until_a_person_acts() {
     client.set_credentials(Some(Credentials::new(EMAIL, PASSWORD)));
     client.ensure_session().await.unwrap();
     assert_eq!(fake.logins(), 1);
+}
+
+// ---------------------------------------------------------------- redirects
+
+/// A request that reached the other host.
+#[derive(Debug, Clone)]
+struct Seen {
+    headers: String,
+    body: String,
+}
+
+/// Another host a redirect points at: it records whatever reaches it and
+/// answers like a willing Skype (201 with a message `Location`), so a
+/// followed redirect would look like a posted message.
+struct OtherHost {
+    base: String,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl OtherHost {
+    async fn start() -> OtherHost {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let location = format!("{base}/v1/users/ME/conversations/{GROUP}/messages/1");
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let log = log.clone();
+            let location = location.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 20)
+                    .await
+                    .unwrap_or_default();
+                log.lock().unwrap().push(Seen {
+                    headers: format!("{} {} {:?}", parts.method, parts.uri, parts.headers),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                (
+                    axum::http::StatusCode::CREATED,
+                    [("Location", location)],
+                    r#"{"OriginalArrivalTime": 1}"#,
+                )
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        OtherHost { base, seen }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn is_redirect_error(err: &SkypeError, status: u16) -> bool {
+    matches!(err, SkypeError::Protocol(text) if text.contains(&format!("redirect (HTTP {status})")))
+}
+
+#[tokio::test]
+async fn a_redirected_send_is_an_error_and_the_message_goes_nowhere() {
+    let fake = fake().await;
+    let other = OtherHost::start().await;
+    let client = client(&fake, EMAIL, PASSWORD);
+    let session = client.ensure_session().await.unwrap();
+    use secrecy::ExposeSecret;
+    let registration_token = session.registration.token.expose_secret().to_string();
+
+    for status in [301, 302, 303, 307, 308] {
+        let target = format!("{}/v1/users/ME/conversations/{GROUP}/messages", other.base);
+        fake.inject(Op::Send, Fault::redirect(status, target), 1);
+        let err = client
+            .send(&group(), &OutgoingMessage::plain("secret plans"))
+            .await
+            .unwrap_err();
+        assert!(is_redirect_error(&err, status), "{status}: {err:?}");
+    }
+
+    assert!(other.seen().is_empty(), "{:?}", other.seen());
+    assert!(fake.messages(GROUP).is_empty());
+    // Nothing that left carried the token anywhere but the fake.
+    assert!(
+        other
+            .seen()
+            .iter()
+            .all(|s| !s.headers.contains(&registration_token))
+    );
+}
+
+#[tokio::test]
+async fn a_redirected_registration_sends_the_skype_token_nowhere() {
+    let fake = fake().await;
+    let other = OtherHost::start().await;
+    fake.inject(
+        Op::Register,
+        Fault::redirect(307, format!("{}/v1/users/ME/endpoints", other.base)),
+        1,
+    );
+    let client = client(&fake, EMAIL, PASSWORD);
+
+    let err = client.ensure_session().await.unwrap_err();
+
+    assert!(is_redirect_error(&err, 307), "{err:?}");
+    assert!(other.seen().is_empty(), "{:?}", other.seen());
+    assert_eq!(fake.registrations(), 0);
+}
+
+#[tokio::test]
+async fn a_redirected_login_posts_the_password_nowhere() {
+    for (username, op) in [(EMAIL, Op::Soap), (SKYPE_NAME, Op::WebPost)] {
+        let fake = fake().await;
+        let other = OtherHost::start().await;
+        fake.inject(op, Fault::redirect(307, format!("{}/login", other.base)), 1);
+        let client = client(&fake, username, PASSWORD);
+
+        let err = client.ensure_session().await.unwrap_err();
+
+        assert!(is_redirect_error(&err, 307), "{op:?}: {err:?}");
+        assert!(other.seen().is_empty(), "{op:?}: {:?}", other.seen());
+        assert!(
+            other.seen().iter().all(|s| !s.body.contains("ss%3Cw"))
+                && other.seen().iter().all(|s| !s.body.contains("p&amp;ss")),
+            "the password left"
+        );
+        assert_eq!(fake.logins(), 0);
+    }
+}
+
+#[tokio::test]
+async fn the_login_page_redirect_is_followed_only_to_trusted_urls() {
+    let fake = fake().await;
+    let other = OtherHost::start().await;
+    let port = other.base.rsplit(':').next().unwrap().to_string();
+    // Loopback reached through a name that is neither https nor a loopback
+    // address as written: untrusted by the rule of SkypeUrls.
+    let untrusted = format!("http://[::ffff:127.0.0.1]:{port}/login/oauth/microsoft");
+    fake.inject(Op::WebStart, Fault::redirect(302, untrusted), 1);
+    let client = client(&fake, SKYPE_NAME, PASSWORD);
+
+    let err = client.ensure_session().await.unwrap_err();
+
+    assert!(
+        matches!(&err, SkypeError::Protocol(text) if text.contains("untrusted")),
+        "{err:?}"
+    );
+    assert!(other.seen().is_empty(), "{:?}", other.seen());
+    assert_eq!(fake.count(Op::WebPost), 0);
+}
+
+/// The web flow's first page on the fake, with its query.
+fn login_page(fake: &FakeSkype) -> String {
+    format!(
+        "{}/login/oauth/microsoft?client_id=578134&redirect_uri=https%3A%2F%2Fweb.skype.com",
+        fake.urls().login
+    )
+}
+
+#[tokio::test]
+async fn the_login_page_redirect_on_the_login_host_is_followed() {
+    let fake = fake().await;
+    let page = login_page(&fake);
+    // An absolute Location, then a relative one (resolved against the
+    // page that gave it).
+    let origin = fake.urls().msgs.trim_end_matches("/v1").to_string();
+    let relative = page.strip_prefix(&origin).unwrap().to_string();
+    fake.inject(Op::WebStart, Fault::redirect(301, page.clone()), 1);
+    fake.inject(Op::WebStart, Fault::redirect(302, relative), 1);
+    let client = client(&fake, SKYPE_NAME, PASSWORD);
+
+    client
+        .send(&group(), &OutgoingMessage::plain("after two hops"))
+        .await
+        .unwrap();
+
+    assert_eq!(fake.count(Op::WebStart), 3);
+    assert_eq!(fake.logins(), 1);
+    assert_eq!(fake.messages(GROUP).len(), 1);
+}
+
+#[tokio::test]
+async fn a_login_page_redirect_loop_is_cut_off() {
+    let fake = fake().await;
+    fake.inject(Op::WebStart, Fault::redirect(302, login_page(&fake)), 20);
+    let client = client(&fake, SKYPE_NAME, PASSWORD);
+
+    let err = client.ensure_session().await.unwrap_err();
+
+    assert!(
+        matches!(&err, SkypeError::Protocol(text) if text.contains("redirected more than")),
+        "{err:?}"
+    );
+    assert_eq!(fake.count(Op::WebStart), 6, "the first request and 5 hops");
+    assert_eq!(fake.count(Op::WebPost), 0);
+}
+
+// ---------------------------------------------------------------- bounded reads
+
+#[tokio::test]
+async fn a_huge_answer_is_cut_short_not_read_whole() {
+    const HUGE: usize = 150 * 1024 * 1024;
+    let fake = fake().await;
+    let first = client(&fake, EMAIL, PASSWORD);
+    let session = (*first.ensure_session().await.unwrap()).clone();
+
+    // An error body: its start is enough to say what happened.
+    fake.inject(
+        Op::Send,
+        Fault::HugeBody {
+            status: 500,
+            bytes: HUGE,
+        },
+        1,
+    );
+    let started = std::time::Instant::now();
+    let err = first
+        .send(&group(), &OutgoingMessage::rich("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, SkypeError::Unavailable { status: 500 });
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A success body past the cap is a bad answer (here the profile, read
+    // once by a new client before its first post).
+    let second = SkypeClient::new(urls(&fake), options(), None).unwrap();
+    second.restore(session);
+    fake.inject(
+        Op::Profile,
+        Fault::HugeBody {
+            status: 200,
+            bytes: HUGE,
+        },
+        1,
+    );
+    let started = std::time::Instant::now();
+    let err = second
+        .send(&group(), &OutgoingMessage::rich("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SkypeError::Protocol(text) if text.contains("larger than 1048576 bytes")),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(fake.messages(GROUP).is_empty());
+}
+
+// ---------------------------------------------------------------- the uncertain send
+
+/// A client that gives up on an answer after `timeout`.
+fn impatient_client(fake: &FakeSkype, timeout: Duration) -> SkypeClient {
+    let options = ClientOptions {
+        request_timeout: timeout,
+        ..ClientOptions::default()
+    };
+    SkypeClient::new(urls(fake), options, Some(Credentials::new(EMAIL, PASSWORD))).unwrap()
+}
+
+const CLIENT_ID: &str = "1234567890123456789";
+
+#[tokio::test]
+async fn a_late_answer_is_an_unknown_outcome_and_the_read_back_finds_the_message() {
+    let fake = fake().await;
+    fake.set_dedupe(false);
+    let client = impatient_client(&fake, Duration::from_millis(300));
+    client.ensure_session().await.unwrap();
+    assert_eq!(client.find_sent(&group(), CLIENT_ID).await.unwrap(), None);
+    fake.inject(Op::Send, Fault::AnswerLate(Duration::from_secs(2)), 1);
+
+    let err = client
+        .send_as(&group(), &OutgoingMessage::rich("once"), CLIENT_ID)
+        .await
+        .unwrap_err();
+
+    assert_eq!(err, SkypeError::OutcomeUnknown);
+    assert!(err.is_transient());
+    let stored = fake.messages(GROUP);
+    assert_eq!(stored.len(), 1, "Skype took it");
+    let found = client.find_sent(&group(), CLIENT_ID).await.unwrap();
+    assert_eq!(
+        found,
+        Some(SentMessage {
+            id: stored[0].id.clone(),
+            arrival_time: Some(stored[0].arrival_time),
+            client_message_id: CLIENT_ID.into(),
+        })
+    );
+    // Found, so nothing is sent again: still exactly one message.
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    assert_eq!(fake.count(Op::Send), 1);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_post_is_an_unknown_outcome() {
+    let fake = fake().await;
+    fake.set_dedupe(false);
+    let client = client(&fake, EMAIL, PASSWORD);
+    client.ensure_session().await.unwrap();
+    fake.inject(Op::Send, Fault::DropAfterHandling, 1);
+
+    let err = client
+        .send_as(&group(), &OutgoingMessage::rich("once"), CLIENT_ID)
+        .await
+        .unwrap_err();
+
+    assert_eq!(err, SkypeError::OutcomeUnknown);
+    let found = client
+        .find_sent(&group(), CLIENT_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    assert_eq!(found.id, fake.messages(GROUP)[0].id);
+}
+
+#[tokio::test]
+async fn a_post_that_never_connected_is_not_an_unknown_outcome() {
+    let fake = fake().await;
+    let first = client(&fake, EMAIL, PASSWORD);
+    let mut session = (*first.ensure_session().await.unwrap()).clone();
+    // A messaging host nobody listens on: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    session.registration.msgs_host = format!("http://127.0.0.1:{port}/v1");
+    let client = client(&fake, EMAIL, PASSWORD);
+    client.restore(session);
+
+    let err = client
+        .send_as(&group(), &OutgoingMessage::rich("x"), CLIENT_ID)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, SkypeError::Connection(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_uploaded_file_whose_post_got_no_answer_is_an_unknown_outcome() {
+    let fake = fake().await;
+    fake.set_dedupe(false);
+    let client = impatient_client(&fake, Duration::from_millis(300));
+    client.ensure_session().await.unwrap();
+    fake.inject(Op::Send, Fault::AnswerLate(Duration::from_secs(2)), 1);
+    let file = Attachment {
+        kind: AttachmentKind::File,
+        name: "notes.txt".into(),
+        bytes: b"hello".to_vec(),
+    };
+
+    let err = client
+        .send_file_as(&group(), &file, CLIENT_ID)
+        .await
+        .unwrap_err();
+
+    assert_eq!(err, SkypeError::OutcomeUnknown);
+    let found = client
+        .find_sent(&group(), CLIENT_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, fake.messages(GROUP)[0].id);
+
+    // A late answer anywhere before the post (here the upload) posted nothing.
+    fake.inject(Op::AsmUpload, Fault::AnswerLate(Duration::from_secs(2)), 1);
+    let err = client
+        .send_file_as(&group(), &file, "1234567890123456780")
+        .await
+        .unwrap_err();
+    assert_eq!(err, SkypeError::Timeout);
+    assert_eq!(fake.messages(GROUP).len(), 1);
+}
+
+#[tokio::test]
+async fn the_read_back_renews_a_stale_registration_once_and_sees_only_our_messages() {
+    let fake = fake().await;
+    let client = client(&fake, EMAIL, PASSWORD);
+    let sent = client
+        .send_as(&group(), &OutgoingMessage::rich("mine"), CLIENT_ID)
+        .await
+        .unwrap();
+    fake.inject(Op::ListMessages, Fault::EndpointMissing, 1);
+
+    let found = client.find_sent(&group(), CLIENT_ID).await.unwrap();
+
+    assert_eq!(found.as_ref().map(|m| &m.id), Some(&sent.id));
+    assert_eq!(found.unwrap().arrival_time, sent.arrival_time);
+    assert_eq!(fake.count(Op::ListMessages), 2);
+    assert_eq!(fake.registrations(), 2);
+    let list = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.op == Some(Op::ListMessages))
+        .unwrap();
+    assert_eq!(
+        list.query.as_deref(),
+        Some(
+            "startTime=0&pageSize=100&view=msnp24Equivalent&targetType=Passport%7CSkype%7CLync%7CThread"
+        )
+    );
+    assert!(
+        list.header("registrationtoken")
+            .is_some_and(|t| t.starts_with("registrationToken="))
+    );
+    assert_all_accepted_but(&fake, Op::ListMessages);
+}
+
+/// Like [`assert_all_accepted`], but `op` may have drawn an injected error.
+fn assert_all_accepted_but(fake: &FakeSkype, op: Op) {
+    for request in fake.requests() {
+        let redirect = request.op == Some(Op::Register) && request.status == 404;
+        assert!(
+            request.status < 400 || redirect || request.op == Some(op),
+            "the fake rejected {} {} with {}",
+            request.method,
+            request.path,
+            request.status
+        );
+    }
 }

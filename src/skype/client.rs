@@ -10,7 +10,7 @@ use super::error::SkypeError;
 use super::files::Attachment;
 use super::http::{Api, unix_now};
 use super::login::{Credentials, Profile};
-use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage};
+use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage, find_listed};
 use super::session::{Freshness, Session, SkypeAuth};
 
 /// How long logins stay off after Skype said 803 without a `Retry-After`,
@@ -163,8 +163,9 @@ impl SkypeClient {
             .await
     }
 
-    /// Sends with a given `clientmessageid`: Skype posts a message once per
-    /// id and conversation, so a repeat (after a crash) is not a second post.
+    /// Sends with a given `clientmessageid`, the one [`Self::find_sent`]
+    /// looks for. When the post left but no answer came back, the answer
+    /// is [`SkypeError::OutcomeUnknown`]: look before sending again.
     pub async fn send_as(
         &self,
         conversation: &ConversationId,
@@ -198,6 +199,40 @@ impl SkypeClient {
         self.api
             .post_message(&session.registration, conversation, &body)
             .await
+    }
+
+    /// The message this bot posted to `conversation` with `client_message_id`,
+    /// if it is among the latest 100: after [`SkypeError::OutcomeUnknown`],
+    /// this tells whether the post arrived, so a retry need not post twice.
+    pub async fn find_sent(
+        &self,
+        conversation: &ConversationId,
+        client_message_id: &str,
+    ) -> Result<Option<SentMessage>, SkypeError> {
+        let session = self.ensure_session().await?;
+        let result = self
+            .try_find_sent(&session, conversation, client_message_id)
+            .await;
+        match self.renewal_for(&session, &result).await? {
+            Some(renewed) => {
+                self.try_find_sent(&renewed, conversation, client_message_id)
+                    .await
+            }
+            None => result,
+        }
+    }
+
+    async fn try_find_sent(
+        &self,
+        session: &Session,
+        conversation: &ConversationId,
+        client_message_id: &str,
+    ) -> Result<Option<SentMessage>, SkypeError> {
+        let listed = self
+            .api
+            .recent_messages(&session.registration, conversation)
+            .await?;
+        find_listed(&listed, client_message_id, &session.auth.user_id)
     }
 
     /// Replaces the content of a message the bot sent; answers Skype's edit time.

@@ -76,7 +76,17 @@ pub(crate) fn check_base_url(name: &str, value: &str) -> Result<String, InvalidU
         value: value.to_string(),
     };
     let url = Url::parse(value).map_err(|_| invalid())?;
-    let allowed = match url.scheme() {
+    if !is_trusted(&url) || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid());
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+/// Whether credentials may go to `url`: `https://` anywhere, `http://`
+/// only on loopback (the fake and local runs). Base URLs and the one
+/// redirect we follow (the web login's first page) obey the same rule.
+pub(crate) fn is_trusted(url: &Url) -> bool {
+    match url.scheme() {
         "https" => url.host().is_some(),
         "http" => match url.host() {
             Some(url::Host::Domain(domain)) => domain == "localhost",
@@ -85,11 +95,7 @@ pub(crate) fn check_base_url(name: &str, value: &str) -> Result<String, InvalidU
             None => false,
         },
         _ => false,
-    };
-    if !allowed || url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid());
     }
-    Ok(value.trim_end_matches('/').to_string())
 }
 
 /// Timeouts and renewal policy of a [`crate::skype::SkypeClient`].

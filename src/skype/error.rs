@@ -87,6 +87,12 @@ pub enum SkypeError {
     #[error("Skype did not answer in time")]
     Timeout,
 
+    /// A message post left and no answer came back (a timeout after the
+    /// request was sent, or a connection that broke): Skype may have
+    /// posted it. Look with `SkypeClient::find_sent` before sending again.
+    #[error("Skype may have posted the message: no answer came after it was sent")]
+    OutcomeUnknown,
+
     /// The connection could not be made or broke.
     #[error("cannot reach Skype: {0}")]
     Connection(String),
@@ -114,6 +120,7 @@ impl SkypeError {
                 | Self::LoginInProgress
                 | Self::Unavailable { .. }
                 | Self::Timeout
+                | Self::OutcomeUnknown
                 | Self::Connection(_)
         )
     }
@@ -138,6 +145,18 @@ impl SkypeError {
                 | Self::LoginIncomplete
                 | Self::LoginRequired
         )
+    }
+}
+
+impl SkypeError {
+    /// A failed message post: unknown if the request may have reached
+    /// Skype, that is unless it never connected (or was never built).
+    pub(crate) fn of_post(err: reqwest::Error) -> Self {
+        if err.is_connect() || err.is_builder() {
+            Self::from(err)
+        } else {
+            Self::OutcomeUnknown
+        }
     }
 }
 
@@ -175,5 +194,8 @@ mod tests {
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
         assert!(limited.is_transient());
         assert!(SkypeError::LoginIncomplete.to_string().contains("t field"));
+        let unknown = SkypeError::OutcomeUnknown;
+        assert!(unknown.is_transient() && !unknown.needs_person());
+        assert!(unknown.to_string().contains("may have posted"));
     }
 }

@@ -8,6 +8,19 @@ use serde_json::Value;
 use super::config::{ClientOptions, SkypeUrls};
 use super::error::SkypeError;
 
+/// The most of any answer we read. Skype's JSON answers and login pages
+/// are a few KiB to a few hundred; a broken or hostile host must not make a
+/// small function allocate without bound. Anything longer is a bad answer.
+pub(crate) const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// The most of a page of recent messages we read: 100 messages of up to
+/// 28 000 characters each, JSON-escaped, can exceed [`MAX_ANSWER_BYTES`].
+pub(crate) const MAX_MESSAGE_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// How much of an error body `check` reads: Skype's error JSON is short;
+/// only the start of a longer body is looked at.
+const ERROR_BODY_BYTES: usize = 16 * 1024;
+
 /// Which credential a request carried: it decides what a 401 means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Auth {
@@ -31,6 +44,10 @@ impl Api {
     pub fn new(urls: SkypeUrls, options: ClientOptions) -> Result<Self, SkypeError> {
         let http = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
+            // A redirect would carry the message, the tokens or the password
+            // to wherever it points. The one the protocol documents (the web
+            // login's first page) is followed by hand, under the base URL rule.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -50,14 +67,72 @@ fn is_success(status: StatusCode) -> bool {
 }
 
 /// Passes a success through; turns anything else into a typed error.
+/// A redirect is an error too: nothing is ever re-sent elsewhere.
 pub(crate) async fn check(response: Response, auth: Auth) -> Result<Response, SkypeError> {
     let status = response.status();
     if is_success(status) {
         return Ok(response);
     }
+    if status.is_redirection() {
+        return Err(redirect_error(status));
+    }
     let retry_after = retry_after(&response);
-    let body = response.text().await.unwrap_or_default();
-    Err(classify(status, retry_after, &body, auth))
+    let body = read_prefix(response, ERROR_BODY_BYTES).await;
+    Err(classify(
+        status,
+        retry_after,
+        &String::from_utf8_lossy(&body),
+        auth,
+    ))
+}
+
+/// What a 3xx that we do not follow is.
+pub(crate) fn redirect_error(status: StatusCode) -> SkypeError {
+    SkypeError::Protocol(format!(
+        "the Skype host answered a redirect (HTTP {}), which is never followed",
+        status.as_u16()
+    ))
+}
+
+/// Reads a whole body of at most `cap` bytes, chunk by chunk, so a longer
+/// one costs at most `cap` bytes before it is refused.
+pub(crate) async fn read_body(mut response: Response, cap: usize) -> Result<Vec<u8>, SkypeError> {
+    let too_large = || SkypeError::Protocol(format!("answer larger than {cap} bytes"));
+    let announced = response.content_length().unwrap_or(0);
+    if announced > cap as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > cap - body.len() {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A body as text (invalid UTF-8 replaced), at most `cap` bytes.
+pub(crate) async fn read_text(response: Response, cap: usize) -> Result<String, SkypeError> {
+    let body = read_body(response, cap).await?;
+    Ok(String::from_utf8(body)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
+}
+
+/// The first `cap` bytes of a body, or fewer if it breaks off: for error
+/// answers, whose status already says what happened.
+async fn read_prefix(mut response: Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let take = chunk.len().min(cap - body.len());
+                body.extend_from_slice(&chunk[..take]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
 }
 
 /// Maps a failed answer to what the caller should do about it
@@ -121,10 +196,10 @@ fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Reads a JSON body, or says what was wrong with it.
+/// Reads a JSON body (at most [`MAX_ANSWER_BYTES`]), or says what was wrong with it.
 pub(crate) async fn json_body(response: Response, what: &str) -> Result<Value, SkypeError> {
-    let text = response.text().await?;
-    serde_json::from_str(&text).map_err(|_| SkypeError::Protocol(format!("{what} is not JSON")))
+    let body = read_body(response, MAX_ANSWER_BYTES).await?;
+    serde_json::from_slice(&body).map_err(|_| SkypeError::Protocol(format!("{what} is not JSON")))
 }
 
 /// Wall-clock Unix seconds.
@@ -147,6 +222,45 @@ mod tests {
 
     fn status(code: u16) -> StatusCode {
         StatusCode::from_u16(code).unwrap()
+    }
+
+    fn response(code: u16, body: &str) -> Response {
+        Response::from(
+            http::Response::builder()
+                .status(code)
+                .body(body.to_string())
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_the_cap_and_no_further() {
+        assert_eq!(read_body(response(200, "0123"), 4).await.unwrap(), b"0123");
+        assert_eq!(read_text(response(200, "ab"), 4).await.unwrap(), "ab");
+        assert_eq!(
+            read_body(response(200, "01234"), 4).await.unwrap_err(),
+            SkypeError::Protocol("answer larger than 4 bytes".into())
+        );
+        assert_eq!(read_prefix(response(500, "0123456789"), 4).await, b"0123");
+        assert_eq!(read_prefix(response(500, "01"), 4).await, b"01");
+    }
+
+    #[tokio::test]
+    async fn redirects_and_long_error_bodies_are_typed() {
+        let err = check(response(302, ""), Auth::Registration)
+            .await
+            .unwrap_err();
+        assert_eq!(err, redirect_error(status(302)));
+        assert!(err.to_string().contains("redirect (HTTP 302)"));
+        let long = format!(
+            r#"{{"errorCode":803,"message":"Login Rate limit exceeded"}}{}"#,
+            " ".repeat(10 * ERROR_BODY_BYTES)
+        );
+        // Only the start is read; it still says what happened.
+        assert!(matches!(
+            check(response(429, &long), Auth::SkypeToken).await,
+            Err(SkypeError::LoginRateLimited { .. })
+        ));
     }
 
     #[test]

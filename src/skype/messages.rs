@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use super::conversation::ConversationId;
 use super::error::SkypeError;
-use super::http::{Api, Auth, check, json_body};
+use super::http::{
+    Api, Auth, MAX_ANSWER_BYTES, MAX_MESSAGE_PAGE_BYTES, check, json_body, read_body,
+};
 use super::markup;
 use super::session::Registration;
 
@@ -176,7 +178,8 @@ impl Api {
             .header("ClientInfo", CLIENT_INFO)
             .json(body)
             .send()
-            .await?;
+            .await
+            .map_err(SkypeError::of_post)?;
         let response = check(response, Auth::Registration).await?;
         let id = response
             .headers()
@@ -185,15 +188,48 @@ impl Api {
             .and_then(|location| location.rsplit('/').next())
             .and_then(MessageId::parse)
             .ok_or_else(|| SkypeError::Protocol("sent message without a Location id".into()))?;
-        let text = response.text().await.unwrap_or_default();
-        let arrival_time = serde_json::from_str::<Value>(&text)
+        // Posted: Skype named the message. The body only adds its time.
+        let arrival_time = read_body(response, MAX_ANSWER_BYTES)
+            .await
             .ok()
+            .and_then(|body| serde_json::from_slice::<Value>(&body).ok())
             .and_then(|json| json.get("OriginalArrivalTime")?.as_u64());
         Ok(SentMessage {
             id: id.0,
             arrival_time,
             client_message_id: body.clientmessageid.clone().unwrap_or_default(),
         })
+    }
+
+    /// `GET .../conversations/<id>/messages`: the latest page of messages,
+    /// newest first, with the parameters SkPy's `getMsgs` sends.
+    pub(crate) async fn recent_messages(
+        &self,
+        registration: &Registration,
+        conversation: &ConversationId,
+    ) -> Result<Vec<Value>, SkypeError> {
+        let response = self
+            .http
+            .get(self.messages_url(registration, conversation))
+            .query(&[
+                ("startTime", "0"),
+                ("pageSize", "100"),
+                ("view", "msnp24Equivalent"),
+                ("targetType", "Passport|Skype|Lync|Thread"),
+            ])
+            .header("RegistrationToken", registration.token.expose_secret())
+            .send()
+            .await?;
+        let response = check(response, Auth::Registration).await?;
+        let body = read_body(response, MAX_MESSAGE_PAGE_BYTES).await?;
+        let mut json: Value = serde_json::from_slice(&body)
+            .map_err(|_| SkypeError::Protocol("the message list is not JSON".into()))?;
+        match json.get_mut("messages").map(Value::take) {
+            Some(Value::Array(messages)) => Ok(messages),
+            _ => Err(SkypeError::Protocol(
+                "the message list has no messages array".into(),
+            )),
+        }
     }
 
     /// `PUT .../messages/<id>`: replaces the content; answers `edittime`.
@@ -241,9 +277,90 @@ impl Api {
     }
 }
 
+/// Our message among listed ones: the one with our `clientmessageid`,
+/// sent by `user_id` (when the listing says who sent it).
+pub(crate) fn find_listed(
+    messages: &[Value],
+    client_message_id: &str,
+    user_id: &str,
+) -> Result<Option<SentMessage>, SkypeError> {
+    let text =
+        |message: &Value, key: &str| message.get(key).and_then(Value::as_str).map(str::to_string);
+    let ours = messages.iter().find(|message| {
+        text(message, "clientmessageid").as_deref() == Some(client_message_id)
+            && text(message, "from").is_none_or(|from| sent_by(&from, user_id))
+    });
+    let Some(message) = ours else {
+        return Ok(None);
+    };
+    let id = text(message, "id")
+        .as_deref()
+        .and_then(MessageId::parse)
+        .ok_or_else(|| SkypeError::Protocol("a listed message without a usable id".into()))?;
+    let arrival_time = match message.get("originalarrivaltime") {
+        Some(Value::String(time)) => unix_ms(time),
+        Some(Value::Number(ms)) => ms.as_u64(),
+        _ => None,
+    };
+    Ok(Some(SentMessage {
+        id: id.0,
+        arrival_time,
+        client_message_id: client_message_id.to_string(),
+    }))
+}
+
+/// Whether a `from` (`https://.../contacts/8:fred.2`, or the bare id)
+/// names `user_id`: its last path segment, with or without `8:`.
+fn sent_by(from: &str, user_id: &str) -> bool {
+    let last = from.rsplit('/').next().unwrap_or(from);
+    last == user_id || last.strip_prefix("8:") == Some(user_id)
+}
+
+/// An ISO-8601 time (`2026-01-02T03:04:05.678Z`) as Unix milliseconds.
+fn unix_ms(time: &str) -> Option<u64> {
+    let time = humantime::parse_rfc3339_weak(time).ok()?;
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    u64::try_from(since.as_millis()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_message_is_ours_by_client_id_and_sender() {
+        let listed: Vec<Value> = serde_json::from_str(
+            r#"[
+            {"id": "1700000000003", "clientmessageid": "42", "from": "https://h/v1/users/ME/contacts/8:alfred.2", "originalarrivaltime": "2023-11-14T22:13:20.003Z"},
+            {"id": "1700000000002", "clientmessageid": "41", "from": "https://h/v1/users/ME/contacts/8:fred.2", "originalarrivaltime": "2023-11-14T22:13:20.002Z"},
+            {"id": "1700000000001", "clientmessageid": "42", "from": "https://h/v1/users/ME/contacts/8:fred.2", "originalarrivaltime": "2023-11-14T22:13:20.001Z"}
+        ]"#,
+        )
+        .unwrap();
+        let found = find_listed(&listed, "42", "fred.2").unwrap().unwrap();
+        assert_eq!(
+            found,
+            SentMessage {
+                id: "1700000000001".into(),
+                arrival_time: Some(1_700_000_000_001),
+                client_message_id: "42".into(),
+            }
+        );
+        assert_eq!(find_listed(&listed, "43", "fred.2").unwrap(), None);
+        // Without a sender, the client id decides; an unreadable time is no time.
+        let bare: Vec<Value> = serde_json::from_str(
+            r#"[{"id": "7", "clientmessageid": "9", "originalarrivaltime": "soon"}]"#,
+        )
+        .unwrap();
+        let found = find_listed(&bare, "9", "fred.2").unwrap().unwrap();
+        assert_eq!((found.id.as_str(), found.arrival_time), ("7", None));
+        let bad_id: Vec<Value> =
+            serde_json::from_str(r#"[{"id": "../x", "clientmessageid": "9"}]"#).unwrap();
+        assert!(matches!(
+            find_listed(&bad_id, "9", "fred.2"),
+            Err(SkypeError::Protocol(_))
+        ));
+    }
 
     fn json(body: &MessageBody) -> String {
         serde_json::to_string(body).unwrap()

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::config::check_base_url;
 use super::error::SkypeError;
-use super::http::{Api, Auth, check, classify, unix_now};
+use super::http::{Api, Auth, MAX_ANSWER_BYTES, check, classify, read_body, read_text, unix_now};
 use super::lock_and_key;
 use super::session::{Registration, SkypeAuth};
 
@@ -74,7 +74,9 @@ impl Api {
 
             let Some(set_token) = header(&response, "Set-RegistrationToken") else {
                 if status == StatusCode::NOT_FOUND {
-                    let body = response.text().await.unwrap_or_default();
+                    let body = read_text(response, MAX_ANSWER_BYTES)
+                        .await
+                        .unwrap_or_default();
                     return Err(classify(status, None, &body, Auth::SkypeToken));
                 }
                 return Err(SkypeError::Protocol(
@@ -84,7 +86,11 @@ impl Api {
             let (token, expires_at, listed_endpoint) = parse_registration_token(&set_token)?;
             endpoint_id = listed_endpoint.or(endpoint_id);
             if endpoint_id.is_none() && status == StatusCode::OK {
-                let body: Value = response.json().await.unwrap_or(Value::Null);
+                let body: Value = read_body(response, MAX_ANSWER_BYTES)
+                    .await
+                    .ok()
+                    .and_then(|body| serde_json::from_slice(&body).ok())
+                    .unwrap_or(Value::Null);
                 endpoint_id = body
                     .pointer("/0/id")
                     .and_then(Value::as_str)

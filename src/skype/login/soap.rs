@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Credentials, IssuedToken};
 use crate::skype::error::SkypeError;
-use crate::skype::http::{Api, Auth, check, json_body};
+use crate::skype::http::{Api, Auth, MAX_ANSWER_BYTES, check, json_body, read_text};
 
 /// SkPy's envelope, byte for byte (the whitespace included).
 const ENVELOPE: &str = "
@@ -62,7 +62,7 @@ impl Api {
             .body(body)
             .send()
             .await?;
-        let text = check(response, Auth::Login).await?.text().await?;
+        let text = read_text(check(response, Auth::Login).await?, MAX_ANSWER_BYTES).await?;
         let security_token = security_token(&text)?;
         self.exchange_at_edge(&security_token).await
     }

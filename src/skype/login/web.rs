@@ -5,15 +5,19 @@ use std::sync::LazyLock;
 
 use quick_xml::escape::unescape;
 use regex_lite::Regex;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Credentials, IssuedToken};
+use crate::skype::config::is_trusted;
 use crate::skype::error::SkypeError;
-use crate::skype::http::{Api, Auth, check, unix_now_ms};
+use crate::skype::http::{Api, Auth, MAX_ANSWER_BYTES, check, read_text, unix_now_ms};
 
 const CLIENT_ID: &str = "578134";
 const REDIRECT_URI: &str = "https://web.skype.com";
+/// How many redirects the first login page may take before we give up
+/// (a loop, or a host sending us around).
+const MAX_LOGIN_FORM_HOPS: usize = 5;
 const WREPLY: &str = "https://lw.skype.com/login/oauth/proxy?client_id=578134&site_name=lw.skype.com&redirect_uri=https%3A%2F%2Fweb.skype.com%2F";
 
 static PPFT: LazyLock<Regex> =
@@ -94,15 +98,7 @@ impl Api {
         credentials: &Credentials,
     ) -> Result<IssuedToken, SkypeError> {
         // Step 1: the login form, its PPFT and two cookies.
-        let start = self
-            .http
-            .get(format!("{}/login/oauth/microsoft", self.urls.login))
-            .query(&[("client_id", CLIENT_ID), ("redirect_uri", REDIRECT_URI)])
-            .send()
-            .await?;
-        let start = check(start, Auth::Login).await?;
-        let (requ, ok) = (cookie(&start, "MSPRequ"), cookie(&start, "MSPOK"));
-        let page = start.text().await?;
+        let (page, requ, ok) = self.login_form().await?;
         if let Page::Done(t) = read_page(&page)? {
             return self.exchange_t(&t).await;
         }
@@ -160,6 +156,51 @@ impl Api {
         }
     }
 
+    /// Step 1: `GET {login}/login/oauth/microsoft`, following its redirects
+    /// by hand (the client follows none): GET only, at most
+    /// [`MAX_LOGIN_FORM_HOPS`], each `Location` under the rule of the base
+    /// URLs. Answers the page and the `MSPRequ` / `MSPOK` cookies, which
+    /// any hop may set (the last one set wins).
+    async fn login_form(&self) -> Result<(String, Option<String>, Option<String>), SkypeError> {
+        let mut request = self
+            .http
+            .get(format!("{}/login/oauth/microsoft", self.urls.login))
+            .query(&[("client_id", CLIENT_ID), ("redirect_uri", REDIRECT_URI)]);
+        let (mut requ, mut ok) = (None, None);
+        for hop in 0..=MAX_LOGIN_FORM_HOPS {
+            let response = request.send().await?;
+            requ = cookie(&response, "MSPRequ").or(requ);
+            ok = cookie(&response, "MSPOK").or(ok);
+            if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+                let page = read_text(check(response, Auth::Login).await?, MAX_ANSWER_BYTES).await?;
+                return Ok((page, requ, ok));
+            }
+            if hop == MAX_LOGIN_FORM_HOPS {
+                break;
+            }
+            let next = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|location| location.to_str().ok())
+                .and_then(|location| response.url().join(location).ok())
+                .ok_or_else(|| {
+                    SkypeError::Protocol(
+                        "the login page redirected without a usable Location".into(),
+                    )
+                })?;
+            if !is_trusted(&next) {
+                return Err(SkypeError::Protocol(
+                    "the login page redirected to an untrusted URL (only https://, or http:// on loopback)"
+                        .into(),
+                ));
+            }
+            request = self.http.get(next);
+        }
+        Err(SkypeError::Protocol(format!(
+            "the login page redirected more than {MAX_LOGIN_FORM_HOPS} times"
+        )))
+    }
+
     /// `POST {live}/ppsecure/post.srf` with the cookies of step 1.
     async fn post_srf(&self, cookies: String, form: &[(&str, &str)]) -> Result<String, SkypeError> {
         let response = self
@@ -170,7 +211,7 @@ impl Api {
             .form(form)
             .send()
             .await?;
-        Ok(check(response, Auth::Login).await?.text().await?)
+        read_text(check(response, Auth::Login).await?, MAX_ANSWER_BYTES).await
     }
 
     /// Step 4: trade `t` for the skype token and its lifetime.
@@ -188,7 +229,7 @@ impl Api {
             ])
             .send()
             .await?;
-        let page = check(response, Auth::Login).await?.text().await?;
+        let page = read_text(check(response, Auth::Login).await?, MAX_ANSWER_BYTES).await?;
         token_page(&page)
     }
 }

@@ -29,6 +29,10 @@ pub(crate) enum FaultAction {
     Delay(Duration),
     /// Handle the request, with this login-page outcome.
     Page(PageFault),
+    /// Handle the request normally, then answer after this long.
+    Late(Duration),
+    /// Handle the request normally, then close the connection unanswered.
+    Drop,
 }
 
 /// The 40160 body of an expired skype token.
@@ -68,6 +72,20 @@ pub(crate) fn action(op: Op, fault: Fault) -> FaultAction {
         Fault::NeedsOpid => page(PageFault::NeedsOpid, &[Op::WebPost]),
         Fault::NoTField => page(PageFault::NoTField, &[Op::Soap, Op::WebPost]),
         Fault::Slow(delay) => FaultAction::Delay(delay),
+        Fault::AnswerLate(delay) => FaultAction::Late(delay),
+        Fault::DropAfterHandling => FaultAction::Drop,
+        Fault::Redirect { status, location } => FaultAction::Answer(
+            Resp::html(
+                status,
+                format!("<html><body>Moved to {location}</body></html>"),
+            )
+            .header("Location", location),
+        ),
+        Fault::HugeBody { status, bytes } => FaultAction::Answer(
+            Resp::empty(status)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .filler(bytes),
+        ),
         Fault::LoginRateLimit => FaultAction::Answer(
             msg_error(429, 803, "Login Rate limit exceeded").header("Retry-After", "300"),
         ),

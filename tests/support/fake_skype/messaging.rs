@@ -13,7 +13,7 @@ use super::message_body::{self, MessageBody, Mode};
 use super::registration::registration_for;
 use super::routes::Target;
 use super::state::{Registration, State, now_ms};
-use super::wire::{Req, Resp, bad_request, msg_error, percent_decode};
+use super::wire::{Req, Resp, bad_request, exact_fields, iso8601_ms, msg_error, percent_decode};
 
 /// The `ClientInfo` header SkPy sent on every message post.
 pub(crate) const CLIENT_INFO: &str = "os=Windows; osVer=10; proc=x86; lcid=en-US; deviceType=1; country=US; clientName=skype4life; clientVer=1418/9.99.0.999//skype4life";
@@ -42,7 +42,7 @@ pub(crate) fn send(state: &mut State, req: &Req, target: &Target) -> Resp {
         |id: &str| format!("{origin}/v1/users/ME/conversations/{conversation}/messages/{id}");
     let clientmessageid = body.clientmessageid.clone().unwrap_or_default();
     let key = (conversation.clone(), sender.clone(), clientmessageid);
-    if let Some(id) = state.dedupe.get(&key) {
+    if let Some(id) = state.dedupe.get(&key).filter(|_| state.dedupe_on) {
         // The service deduplicated retries by clientmessageid.
         let arrival = id.parse::<u64>().unwrap_or(0);
         return created(location(id), arrival);
@@ -74,6 +74,150 @@ pub(crate) fn send(state: &mut State, req: &Req, target: &Target) -> Resp {
         .push(message.clone());
     state.pending_events.push(message);
     created(location(&id.to_string()), id)
+}
+
+/// The `targetType` SkPy's `getMsgs` asks for.
+const TARGET_TYPE: &str = "Passport|Skype|Lync|Thread";
+/// The largest `pageSize` the fake serves.
+const MAX_PAGE_SIZE: usize = 200;
+
+/// `GET .../conversations/<id>/messages?startTime=&pageSize=&view=msnp24Equivalent&targetType=...`:
+/// the conversation's messages from `startTime` (Unix ms) on, newest
+/// first, one page at a time. An optional `syncState` (as the
+/// `backwardLink` carries it) asks for the page older than the last one.
+pub(crate) fn list(state: &mut State, req: &Req, target: &Target) -> Resp {
+    let Target::Conversation(raw) = target else {
+        return msg_error(404, 404, "no conversation in path");
+    };
+    if let Err(resp) = registration_for(state, req) {
+        return resp;
+    }
+    let conversation = match conversation_id(raw) {
+        Ok(conversation) => conversation,
+        Err(resp) => return resp,
+    };
+    let query = match list_query(req) {
+        Ok(query) => query,
+        Err(why) => return bad_request(&why),
+    };
+    let origin = state.origin(req.host);
+    let conversation_link = format!("{origin}/v1/users/ME/conversations/{conversation}");
+    let link = |before: Option<u64>| {
+        let mut link = format!(
+            "{conversation_link}/messages?startTime={}&pageSize={}&view=msnp24Equivalent&targetType={}",
+            query.start_time,
+            query.page_size,
+            TARGET_TYPE.replace('|', "%7C")
+        );
+        if let Some(before) = before {
+            link.push_str(&format!("&syncState=before{before}"));
+        }
+        link
+    };
+    let all = state
+        .messages
+        .get(&conversation)
+        .cloned()
+        .unwrap_or_default();
+    let matching: Vec<&StoredMessage> = all
+        .iter()
+        .rev()
+        .filter(|m| m.arrival_time >= query.start_time)
+        .collect();
+    let older: Vec<&StoredMessage> = matching
+        .iter()
+        .copied()
+        .filter(|m| query.before.is_none_or(|before| m.arrival_time < before))
+        .collect();
+    let page = &older[..older.len().min(query.page_size)];
+    let messages: Vec<serde_json::Value> = page
+        .iter()
+        .map(|m| listed(m, &origin, &conversation_link))
+        .collect();
+    let mut metadata = json!({
+        "totalCount": matching.len(),
+        "forwardLink": link(None),
+        "syncState": link(None),
+        "lastCompleteSegmentStartTime": page.last().map_or(query.start_time, |m| m.arrival_time),
+        "lastCompleteSegmentEndTime": now_ms(),
+    });
+    if older.len() > page.len()
+        && let Some(oldest) = page.last()
+    {
+        metadata["backwardLink"] = json!(link(Some(oldest.arrival_time)));
+    }
+    Resp::json(200, &json!({"messages": messages, "_metadata": metadata}))
+}
+
+struct ListQuery {
+    start_time: u64,
+    page_size: usize,
+    before: Option<u64>,
+}
+
+/// Exactly SkPy's four parameters (plus the `syncState` of a backward link).
+fn list_query(req: &Req) -> Result<ListQuery, String> {
+    let pairs = req.query_pairs()?;
+    let mut names = vec!["startTime", "pageSize", "view", "targetType"];
+    if pairs.iter().any(|(name, _)| name == "syncState") {
+        names.push("syncState");
+    }
+    let fields = exact_fields(&pairs, &names)?;
+    let start_time = fields["startTime"]
+        .parse()
+        .map_err(|_| "startTime must be Unix milliseconds".to_string())?;
+    let page_size = fields["pageSize"]
+        .parse()
+        .ok()
+        .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+        .ok_or(format!("pageSize must be 1 to {MAX_PAGE_SIZE}"))?;
+    if fields["view"] != "msnp24Equivalent" {
+        return Err("view must be msnp24Equivalent".into());
+    }
+    if fields["targetType"] != TARGET_TYPE {
+        return Err(format!("targetType must be {TARGET_TYPE}"));
+    }
+    let before = match fields.get("syncState") {
+        None => None,
+        Some(state) => Some(
+            state
+                .strip_prefix("before")
+                .and_then(|ms| ms.parse().ok())
+                .ok_or("unknown syncState")?,
+        ),
+    };
+    Ok(ListQuery {
+        start_time,
+        page_size,
+        before,
+    })
+}
+
+/// A stored message as the service listed it.
+fn listed(message: &StoredMessage, origin: &str, conversation_link: &str) -> serde_json::Value {
+    let time = iso8601_ms(message.arrival_time);
+    let mut item = json!({
+        "id": message.id,
+        "originalarrivaltime": time,
+        "messagetype": message.messagetype,
+        "version": message.id,
+        "composetime": time,
+        "conversationLink": conversation_link,
+        "content": if message.deleted { "" } else { message.content.as_deref().unwrap_or("") },
+        "type": "Message",
+        "conversationid": message.conversation,
+        "from": format!("{origin}/v1/users/ME/contacts/8:{}", message.sender),
+    });
+    if let Some(id) = &message.clientmessageid {
+        item["clientmessageid"] = json!(id);
+    }
+    if let Some(name) = &message.imdisplayname {
+        item["imdisplayname"] = json!(name);
+    }
+    if message.deleted {
+        item["properties"] = json!({"deletetime": message.arrival_time.to_string()});
+    }
+    item
 }
 
 /// `PUT .../messages/<id>`: replace a message's content.

@@ -132,6 +132,8 @@ pub enum Op {
     PresenceDoc,
     /// `POST {msgs}/users/ME/conversations/<id>/messages`.
     Send,
+    /// `GET {msgs}/users/ME/conversations/<id>/messages`: recent messages, newest first.
+    ListMessages,
     /// `PUT .../messages/<id>`.
     Edit,
     /// `DELETE .../messages/<id>`.
@@ -176,6 +178,39 @@ pub enum Fault {
     Status(u16),
     /// Wait this long, then handle the request normally (timeouts).
     Slow(Duration),
+    /// Answer `status` (a 3xx) with this `Location` and handle nothing: a
+    /// host that sends the client elsewhere. Build it with [`Fault::redirect`].
+    Redirect {
+        /// The HTTP status, e.g. 302 or 307.
+        status: u16,
+        /// The `Location` header, as given.
+        location: &'static str,
+    },
+    /// Answer `status` with a body of `bytes` filler bytes, streamed in
+    /// chunks (never built in memory), and handle nothing.
+    HugeBody {
+        /// The HTTP status.
+        status: u16,
+        /// How long the body is.
+        bytes: usize,
+    },
+    /// Handle the request normally (a message is stored), then wait this
+    /// long before answering: Skype took it, the client may have given up.
+    AnswerLate(Duration),
+    /// Handle the request normally, then close the connection without
+    /// any answer (recorded with status 0).
+    DropAfterHandling,
+}
+
+impl Fault {
+    /// A [`Fault::Redirect`] to `location`. Faults are `Copy`, so the
+    /// location is leaked: a few bytes per test.
+    pub fn redirect(status: u16, location: impl Into<String>) -> Fault {
+        Fault::Redirect {
+            status,
+            location: location.into().leak(),
+        }
+    }
 }
 
 /// One request as the fake received it, with the status it answered.
@@ -339,6 +374,14 @@ impl FakeSkype {
     /// pointing at the home host, as the real service did (default: on).
     pub fn set_redirect(&self, on: bool) {
         self.lock().redirect = on;
+    }
+
+    /// Whether a repeated `clientmessageid` (same conversation and sender)
+    /// answers the first message instead of storing another (default: on).
+    /// Off, every post is a new message: tests of the uncertain send must
+    /// not rely on Skype de-duplicating.
+    pub fn set_dedupe(&self, on: bool) {
+        self.lock().dedupe_on = on;
     }
 
     /// Lifetimes of tokens issued from now on, in seconds (default 86400).

@@ -24,7 +24,7 @@ pub(crate) enum Target {
     None,
     /// `%7B<guid>%7D` of a presence doc path.
     Endpoint(String),
-    /// A conversation id (send).
+    /// A conversation id (send, list).
     Conversation(String),
     /// A conversation id and a message id (edit, delete).
     Message {
@@ -117,7 +117,7 @@ fn messaging(rest: &[&str]) -> Option<Candidates> {
         ),
         ["presenceDocs", "messagingService"] => (&[("GET", Op::PresenceDoc)], Target::None),
         ["conversations", conversation @ .., "messages"] if !conversation.is_empty() => (
-            &[("POST", Op::Send)],
+            &[("POST", Op::Send), ("GET", Op::ListMessages)],
             Target::Conversation(conversation.join("/")),
         ),
         ["conversations", conversation @ .., "messages", id] if !conversation.is_empty() => (

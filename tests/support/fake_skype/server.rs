@@ -98,21 +98,37 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
         status: 0,
         service_time: None,
     });
-    let resp = if body_ok {
+    let (resp, delivery) = if body_ok {
         dispatch(&ctx, route, &req).await
     } else {
-        msg_error(413, 413, "request body could not be read or is too large")
+        (
+            msg_error(413, 413, "request body could not be read or is too large"),
+            Delivery::Now,
+        )
     };
     let (hook, events) = {
         let mut state = state::lock(&ctx.state);
         if let Some(recorded) = state.requests.get_mut(index) {
-            recorded.status = resp.status;
+            recorded.status = match delivery {
+                Delivery::Never => 0,
+                _ => resp.status,
+            };
         }
         state.take_events()
     };
     if let Some(hook) = hook {
         for event in &events {
             hook(event);
+        }
+    }
+    match delivery {
+        Delivery::Now => {}
+        Delivery::Late(delay) => tokio::time::sleep(delay).await,
+        Delivery::Never => {
+            // Unwinding ends this connection's task, so hyper closes the
+            // socket without a response; `resume_unwind` skips the panic
+            // hook, so nothing is printed. No lock is held here.
+            std::panic::resume_unwind(Box::new("fake: connection dropped on purpose"));
         }
     }
     let response = into_response(resp);
@@ -122,7 +138,14 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
     response
 }
 
-async fn dispatch(ctx: &Ctx, route: Route, req: &Req) -> Resp {
+/// When the answer leaves, once the request was handled.
+enum Delivery {
+    Now,
+    Late(std::time::Duration),
+    Never,
+}
+
+async fn dispatch(ctx: &Ctx, route: Route, req: &Req) -> (Resp, Delivery) {
     let (op, target) = match route {
         Route::NotFound => {
             let what = format!(
@@ -131,33 +154,53 @@ async fn dispatch(ctx: &Ctx, route: Route, req: &Req) -> Resp {
                 req.path,
                 req.host.name()
             );
-            return msg_error(404, 404, &what);
+            return (msg_error(404, 404, &what), Delivery::Now);
         }
         Route::MethodNotAllowed => {
             let what = format!("method {} not allowed on {}", req.method, req.path);
-            return msg_error(405, 405, &what);
+            return (msg_error(405, 405, &what), Delivery::Now);
         }
-        Route::Inspect(page) => return inspect::answer(&state::lock(&ctx.state), &page),
+        Route::Inspect(page) => {
+            return (
+                inspect::answer(&state::lock(&ctx.state), &page),
+                Delivery::Now,
+            );
+        }
         Route::Op(op, target) => (op, target),
     };
     if req
         .header("user-agent")
         .is_none_or(|ua| ua.trim().is_empty())
     {
-        return msg_error(400, 400, "a User-Agent header is required");
+        return (
+            msg_error(400, 400, "a User-Agent header is required"),
+            Delivery::Now,
+        );
     }
     let fault = state::lock(&ctx.state).take_fault(op);
+    let mut delivery = Delivery::Now;
     let page_fault = match fault.map(|f| faults::action(op, f)) {
         None => None,
-        Some(FaultAction::Answer(resp)) => return resp,
+        Some(FaultAction::Answer(resp)) => return (resp, Delivery::Now),
         Some(FaultAction::Delay(delay)) => {
             tokio::time::sleep(delay).await;
             None
         }
         Some(FaultAction::Page(page)) => Some(page),
+        Some(FaultAction::Late(delay)) => {
+            delivery = Delivery::Late(delay);
+            None
+        }
+        Some(FaultAction::Drop) => {
+            delivery = Delivery::Never;
+            None
+        }
     };
     let mut state = state::lock(&ctx.state);
-    handle_op(&mut state, op, &target, req, page_fault)
+    (
+        handle_op(&mut state, op, &target, req, page_fault),
+        delivery,
+    )
 }
 
 fn handle_op(
@@ -177,6 +220,7 @@ fn handle_op(
         Op::Register => registration::register(state, req),
         Op::PresenceDoc => registration::presence(state, req, target),
         Op::Send => messaging::send(state, req, target),
+        Op::ListMessages => messaging::list(state, req, target),
         Op::Edit => messaging::edit(state, req, target),
         Op::Delete => messaging::delete(state, req, target),
         Op::AsmCreate => asm::create(state, req),
@@ -185,7 +229,11 @@ fn handle_op(
 }
 
 fn into_response(resp: Resp) -> Response {
-    let mut response = Response::new(Body::from(resp.body));
+    let body = match resp.filler {
+        Some(bytes) => filler_body(bytes),
+        None => Body::from(resp.body),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in resp.headers {
@@ -197,4 +245,18 @@ fn into_response(resp: Resp) -> Response {
         }
     }
     response
+}
+
+/// `bytes` spaces, streamed in 64 KiB chunks of one static buffer.
+fn filler_body(bytes: usize) -> Body {
+    static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+    let chunks = futures_util::stream::unfold(bytes, |left| async move {
+        if left == 0 {
+            return None;
+        }
+        let size = left.min(CHUNK.len());
+        let chunk = axum::body::Bytes::from_static(&CHUNK[..size]);
+        Some((Ok::<_, std::io::Error>(chunk), left - size))
+    });
+    Body::from_stream(chunks)
 }

@@ -88,6 +88,8 @@ pub(crate) struct State {
     pub messages: BTreeMap<String, Vec<StoredMessage>>,
     /// (conversation, sender, clientmessageid) → server id.
     pub dedupe: HashMap<(String, String, String), String>,
+    /// Whether `dedupe` is consulted (see `FakeSkype::set_dedupe`).
+    pub dedupe_on: bool,
     pub last_message_id: u64,
     pub objects: HashMap<String, ObjectRecord>,
     pub requests: Vec<RecordedRequest>,
@@ -117,6 +119,7 @@ impl State {
             registrations_issued: 0,
             messages: BTreeMap::new(),
             dedupe: HashMap::new(),
+            dedupe_on: true,
             last_message_id: 0,
             objects: HashMap::new(),
             requests: Vec::new(),

@@ -82,6 +82,9 @@ pub(crate) struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When set, the body is this many filler bytes, streamed instead of
+    /// `body` (huge answers without holding them in memory).
+    pub filler: Option<usize>,
 }
 
 impl Resp {
@@ -90,6 +93,7 @@ impl Resp {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            filler: None,
         }
     }
 
@@ -113,6 +117,12 @@ impl Resp {
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
         self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// A streamed body of `bytes` filler bytes (see [`Resp::filler`]).
+    pub fn filler(mut self, bytes: usize) -> Resp {
+        self.filler = Some(bytes);
         self
     }
 
@@ -184,6 +194,12 @@ pub(crate) fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for Unix milliseconds (message times).
+pub(crate) fn iso8601_ms(ms: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(time).to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the SOAP lifetimes, error texts).
