@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use fake_skype::{Account, FakeSkype, Fault, Op};
 use skype_sender::skype::{
-    Attachment, AttachmentKind, ClientOptions, ConversationId, Credentials, MessageId,
-    OutgoingMessage, SentMessage, SkypeClient, SkypeError, SkypeUrls, parse_token_file,
+    Attachment, AttachmentKind, ClientOptions, ConversationId, Credentials, LoginGate, MessageId,
+    OutgoingMessage, SentMessage, Session, SkypeClient, SkypeError, SkypeUrls, parse_token_file,
     write_token_file,
 };
 
@@ -237,6 +237,11 @@ async fn after_a_login_throttle_no_login_is_tried_until_it_ends() {
         fake.count(Op::Soap),
         1,
         "the throttle window was not respected"
+    );
+    assert!(
+        matches!(client.login_blocked(), Some(SkypeError::LoginRateLimited { retry_after: Some(after) }) if after.as_secs() > 250),
+        "{:?}",
+        client.login_blocked()
     );
 }
 
@@ -1086,4 +1091,149 @@ fn assert_all_accepted_but(fake: &FakeSkype, op: Op) {
             request.status
         );
     }
+}
+
+// ---------------------------------------------------------------- a fix while blocked
+
+/// A login gate whose store holds whatever the test puts there, counting
+/// how often it is asked.
+#[derive(Default)]
+struct StoreGate {
+    stored: std::sync::Mutex<Option<Session>>,
+    looks: std::sync::atomic::AtomicUsize,
+}
+
+impl StoreGate {
+    fn looks(&self) -> usize {
+        self.looks.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl LoginGate for StoreGate {
+    async fn before_login(
+        &self,
+        _refused: Option<&Session>,
+    ) -> Result<Option<Session>, SkypeError> {
+        Ok(None)
+    }
+
+    async fn after_login(&self, _outcome: Result<&Session, &SkypeError>) {}
+
+    async fn stored_session(
+        &self,
+        _refused: Option<&Session>,
+    ) -> Result<Option<Session>, SkypeError> {
+        self.looks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.stored.lock().unwrap().clone())
+    }
+}
+
+const LOOK_INTERVAL: Duration = Duration::from_millis(300);
+
+fn gated_client(
+    fake: &FakeSkype,
+    credentials: Option<Credentials>,
+    gate: &Arc<StoreGate>,
+) -> SkypeClient {
+    let options = ClientOptions {
+        stored_session_interval: LOOK_INTERVAL,
+        ..options()
+    };
+    let gate: Arc<dyn LoginGate> = gate.clone();
+    SkypeClient::new(urls(fake), options, credentials)
+        .unwrap()
+        .with_login_gate(gate)
+}
+
+/// A good session, as a person would upload it (logged in elsewhere).
+async fn uploaded_session(fake: &FakeSkype) -> Session {
+    let elsewhere = client(fake, EMAIL, PASSWORD);
+    (*elsewhere.ensure_session().await.unwrap()).clone()
+}
+
+#[tokio::test]
+async fn a_session_stored_during_a_login_wall_is_used_without_a_login() {
+    let fake = fake().await;
+    fake.inject(Op::WebPost, Fault::LoginWall, 1);
+    let gate = Arc::new(StoreGate::default());
+    let client = gated_client(&fake, Some(Credentials::new(SKYPE_NAME, PASSWORD)), &gate);
+    let (conversation, message) = (group(), OutgoingMessage::rich("fixed"));
+    let send = || client.send(&conversation, &message);
+
+    assert!(matches!(
+        client.ensure_session().await,
+        Err(SkypeError::LoginWall { .. })
+    ));
+    assert!(matches!(
+        client.login_blocked(),
+        Some(SkypeError::LoginWall { .. })
+    ));
+    // Blocked: the store is looked at, at most once per interval.
+    assert!(matches!(send().await, Err(SkypeError::LoginWall { .. })));
+    assert!(matches!(send().await, Err(SkypeError::LoginWall { .. })));
+    assert_eq!(gate.looks(), 1);
+
+    // A person uploads a good session; it is seen at the next look.
+    *gate.stored.lock().unwrap() = Some(uploaded_session(&fake).await);
+    let logins = fake.logins();
+    assert!(matches!(send().await, Err(SkypeError::LoginWall { .. })));
+    assert_eq!(gate.looks(), 1, "not before the interval");
+    tokio::time::sleep(LOOK_INTERVAL).await;
+
+    send().await.unwrap();
+
+    assert_eq!(gate.looks(), 2);
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    assert_eq!(fake.logins(), logins, "no login");
+    assert_eq!(fake.count(Op::WebPost), 1, "Microsoft was not asked again");
+    assert_eq!(client.login_blocked(), None, "the block is lifted");
+    send().await.unwrap();
+    assert_eq!(gate.looks(), 2, "a fresh session needs no look");
+}
+
+#[tokio::test]
+async fn without_a_password_a_stored_session_replaces_an_expired_one() {
+    let fake = fake().await;
+    let gate = Arc::new(StoreGate::default());
+    let client = gated_client(&fake, None, &gate);
+    let mut expired = uploaded_session(&fake).await;
+    expired.auth.expires_at = now() - 1;
+    client.restore(expired);
+
+    assert_eq!(
+        client.ensure_session().await.unwrap_err(),
+        SkypeError::LoginRequired
+    );
+    *gate.stored.lock().unwrap() = Some(uploaded_session(&fake).await);
+    tokio::time::sleep(LOOK_INTERVAL).await;
+
+    client
+        .send(&group(), &OutgoingMessage::rich("from the upload"))
+        .await
+        .unwrap();
+    assert_eq!(gate.looks(), 2);
+    assert_eq!(fake.messages(GROUP).len(), 1);
+    assert_eq!(fake.logins(), 2, "the two logins elsewhere, none here");
+}
+
+#[tokio::test]
+async fn a_stale_stored_session_is_not_adopted() {
+    let fake = fake().await;
+    fake.inject(Op::Soap, Fault::LoginRateLimit, 1);
+    let gate = Arc::new(StoreGate::default());
+    let client = gated_client(&fake, Some(Credentials::new(EMAIL, PASSWORD)), &gate);
+    assert!(client.ensure_session().await.is_err());
+    let mut stale = uploaded_session(&fake).await;
+    stale.auth.expires_at = now() + 10;
+    *gate.stored.lock().unwrap() = Some(stale);
+
+    let err = client.ensure_session().await.unwrap_err();
+
+    assert!(
+        matches!(err, SkypeError::LoginRateLimited { .. }),
+        "{err:?}"
+    );
+    assert_eq!(gate.looks(), 1);
+    assert!(client.login_blocked().is_some());
 }

@@ -2,7 +2,7 @@
 //! renewed by the clock and recovered once when Skype refuses it.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::config::{ClientOptions, SkypeUrls};
 use super::conversation::ConversationId;
@@ -35,6 +35,19 @@ pub trait LoginGate: Send + Sync {
     /// After a login attempt that `before_login` allowed: share the new
     /// session (or record why there is none) and let others log in again.
     async fn after_login(&self, outcome: Result<&Session, &SkypeError>);
+
+    /// While this client may not log in (a wall or a throttle blocks
+    /// logins, or there is no password): a fresh session stored elsewhere
+    /// since, other than `refused`, if any. This is how a session a person
+    /// uploaded reaches a warm client. Asked at most once per
+    /// [`ClientOptions::stored_session_interval`]; the default has none.
+    async fn stored_session(
+        &self,
+        refused: Option<&Session>,
+    ) -> Result<Option<Session>, SkypeError> {
+        let _ = refused;
+        Ok(None)
+    }
 }
 
 /// A Skype client for one bot account.
@@ -60,6 +73,9 @@ struct State {
     /// No login is tried before this Unix second; the error is answered
     /// instead (Skype's 803 throttle, or a wall only a person can clear).
     login_block: Option<(u64, SkypeError)>,
+    /// When the login gate was last asked for a stored session while
+    /// logins were blocked or impossible.
+    last_stored_look: Option<Instant>,
 }
 
 impl std::fmt::Debug for SkypeClient {
@@ -127,6 +143,22 @@ impl SkypeClient {
     /// Adopts a stored session (e.g. a SkPy token file), without any request.
     pub fn restore(&self, session: Session) {
         self.replace_session(session, None);
+    }
+
+    /// Why logins are blocked right now, if they are: the wall's error, or
+    /// the 803 throttle with the `Retry-After` that remains.
+    pub fn login_blocked(&self) -> Option<SkypeError> {
+        let (until, err) = self.read_state(|state| state.login_block.clone())?;
+        let now = unix_now();
+        if now >= until {
+            return None;
+        }
+        Some(match err {
+            SkypeError::LoginRateLimited { .. } => SkypeError::LoginRateLimited {
+                retry_after: Some(Duration::from_secs(until - now)),
+            },
+            other => other,
+        })
     }
 
     /// The session in use, if any.
@@ -413,12 +445,18 @@ impl SkypeClient {
     /// A new session from a login: ours, or another process's when the
     /// gate says one is on its way. Callers hold `renewal`.
     async fn login(&self, refused: Option<&Session>) -> Result<Arc<Session>, SkypeError> {
+        // No credentials, or logins blocked after a wall or a throttle: no
+        // attempt, so nothing for the gate to coordinate or record. But a
+        // person may have stored a good session since: that is the fix.
+        if let Err(blocked) = self.credentials_for_login() {
+            return match self.stored_while_blocked(refused).await {
+                Some(session) => Ok(session),
+                None => Err(blocked),
+            };
+        }
         let Some(gate) = &self.gate else {
             return self.password_login().await;
         };
-        // No credentials, or logins blocked after a wall or a throttle: no
-        // attempt, so nothing for the gate to coordinate or record.
-        self.credentials_for_login()?;
         if let Some(session) = gate.before_login(refused).await?
             && session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh
         {
@@ -433,6 +471,45 @@ impl SkypeClient {
         result
     }
 
+    /// A fresh session the gate has stored, looked for at most once per
+    /// `stored_session_interval`; adopting it lifts the login block (a
+    /// person acted). Callers hold `renewal`.
+    async fn stored_while_blocked(&self, refused: Option<&Session>) -> Option<Arc<Session>> {
+        let gate = self.gate.as_ref()?;
+        let now = Instant::now();
+        let interval = self.api.options.stored_session_interval;
+        let due = self.write_state(|state| {
+            let due = state
+                .last_stored_look
+                .is_none_or(|at| now.duration_since(at) >= interval);
+            if due {
+                state.last_stored_look = Some(now);
+            }
+            due
+        });
+        if !due {
+            return None;
+        }
+        let session = match gate.stored_session(refused).await {
+            Ok(session) => session?,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look for a stored session");
+                return None;
+            }
+        };
+        let fresh =
+            session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh;
+        if !fresh || refused.is_some_and(|refused| refused.same_tokens(&session)) {
+            return None;
+        }
+        tracing::info!(
+            expires_at = session.expires_at(),
+            "adopting a stored session while logins are blocked"
+        );
+        self.write_state(|state| state.login_block = None);
+        Some(self.replace_session(session, None))
+    }
+
     /// The credentials, if a login may be tried now: there are some, and
     /// no login wall or throttle blocks logins.
     fn credentials_for_login(&self) -> Result<Credentials, SkypeError> {
@@ -442,18 +519,10 @@ impl SkypeClient {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
             .ok_or(SkypeError::LoginRequired)?;
-        let now = unix_now();
-        if let Some((until, err)) = self.read_state(|state| state.login_block.clone())
-            && now < until
-        {
-            return Err(match err {
-                SkypeError::LoginRateLimited { .. } => SkypeError::LoginRateLimited {
-                    retry_after: Some(Duration::from_secs(until - now)),
-                },
-                other => other,
-            });
+        match self.login_blocked() {
+            Some(blocked) => Err(blocked),
+            None => Ok(credentials),
         }
-        Ok(credentials)
     }
 
     /// A password login and a registration.
@@ -536,13 +605,13 @@ impl SkypeClient {
         )
     }
 
-    fn write_state(&self, write: impl FnOnce(&mut State)) {
+    fn write_state<T>(&self, write: impl FnOnce(&mut State) -> T) -> T {
         write(
             &mut self
                 .state
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        )
     }
 }
 

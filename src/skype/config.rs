@@ -112,6 +112,10 @@ pub struct ClientOptions {
     pub max_registration_hops: usize,
     /// Sent as `User-Agent` on every request.
     pub user_agent: String,
+    /// While logins are blocked (a wall, a throttle) or impossible (no
+    /// password), how often a client asks its login gate for a session
+    /// stored meanwhile, such as one a person uploaded to fix the block.
+    pub stored_session_interval: Duration,
 }
 
 impl Default for ClientOptions {
@@ -122,6 +126,7 @@ impl Default for ClientOptions {
             renew_margin: Duration::from_secs(5 * 60),
             max_registration_hops: 3,
             user_agent: "SkPy".into(),
+            stored_session_interval: Duration::from_secs(5),
         }
     }
 }

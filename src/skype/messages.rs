@@ -74,7 +74,7 @@ pub struct SentMessage {
     pub id: String,
     /// `OriginalArrivalTime`, Unix milliseconds, when Skype gave it.
     pub arrival_time: Option<u64>,
-    /// Our `clientmessageid` (Skype de-duplicates on it).
+    /// Our `clientmessageid`: how `SkypeClient::find_sent` recognises it.
     pub client_message_id: String,
 }
 

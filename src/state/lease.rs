@@ -212,6 +212,13 @@ impl LoginGate for StoreLoginGate {
         Err(SkypeError::LoginInProgress)
     }
 
+    async fn stored_session(
+        &self,
+        refused: Option<&Session>,
+    ) -> Result<Option<Session>, SkypeError> {
+        self.stored_fresh(refused).await
+    }
+
     async fn after_login(&self, outcome: Result<&Session, &SkypeError>) {
         if let Ok(session) = outcome
             && let Err(err) = self.vault.save(session).await
@@ -251,5 +258,40 @@ mod tests {
         assert_eq!(last_login(&text), Some(record));
         assert_eq!(lease_expiry(&text), 0);
         assert_eq!(last_login("last_login_at=1\nlast_login=bogus\n"), None);
+    }
+
+    fn session(token: &str, expires_at: u64) -> Session {
+        crate::skype::parse_token_file(&format!(
+            "fred.2\n{token}\n{expires_at}\nregistrationToken=r\n{expires_at}\nhttps://h/v1\n"
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_stored_session_is_offered_when_fresh_and_not_the_refused_one() {
+        use super::super::token_store::FileTokenStore;
+        let dir = std::env::temp_dir().join(format!("lease-test-{:x}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let vault = Arc::new(SessionVault::new(Box::new(FileTokenStore::new(
+            dir.join("session"),
+        ))));
+        let gate = StoreLoginGate::new(
+            vault.clone(),
+            Box::new(FileTokenStore::new(dir.join("lock"))),
+            LeaseTiming::default(),
+        );
+        assert!(gate.stored_session(None).await.unwrap().is_none());
+
+        let good = session("uploaded", now() + 86_400);
+        vault.save(&good).await.unwrap();
+        let offered = gate.stored_session(None).await.unwrap().unwrap();
+        assert!(offered.same_tokens(&good));
+        assert!(gate.stored_session(Some(&good)).await.unwrap().is_none());
+        // Asking takes no lease: a login may still be coordinated.
+        assert!(gate.lock.load().await.unwrap().is_none());
+
+        vault.save(&session("stale", now() + 60)).await.unwrap();
+        assert!(gate.stored_session(None).await.unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
