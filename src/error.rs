@@ -204,7 +204,12 @@ impl From<SkypeError> for AppError {
                 Self::new(503, "skype_unavailable", message).retry(Some(Duration::from_secs(5)))
             }
             SkypeError::Timeout => Self::new(504, "skype_timeout", message),
-            SkypeError::OutcomeUnknown => Self::new(504, "outcome_unknown", message),
+            SkypeError::OutcomeUnknown => Self::new(
+                504,
+                "skype_timeout",
+                "no answer came from Skype after the message was sent",
+            )
+            .as_uncertain(),
         }
     }
 }

@@ -81,7 +81,11 @@ async fn a_slow_skype_is_a_504_and_unknown_events_are_named() {
 
     fake.inject(Op::Send, Fault::Slow(Duration::from_secs(2)), 1);
     let (code, body) = status(&app, post("admin-key", "standup")).await;
-    assert_eq!((code, body["error"].as_str()), (504, Some("skype_timeout")));
+    // The post left and no answer came: it may have been posted.
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (504, Some("outcome_unknown"))
+    );
 
     for event in [
         json!({"hello": "world"}),
@@ -456,4 +460,81 @@ async fn an_oversized_header_map_is_refused_before_it_is_built() {
         "{body}"
     );
     assert!(fake.messages(GROUP).is_empty());
+}
+
+/// After a login wall, a warm container picks up the session an operator
+/// uploads (the README's fix) within seconds, and the keep-alive reports
+/// the block until then.
+#[tokio::test]
+async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
+    use skype_sender::skype::{
+        ClientOptions, ConversationId, Credentials, OutgoingMessage, SkypeClient, write_token_file,
+    };
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let dir = fresh_dir("wall-upload");
+    let secret = shared_secret(team_keys());
+    let app = {
+        use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = local_app::config(&fake, &[]);
+        config.skype_options.stored_session_interval = Duration::from_millis(200);
+        App::new(
+            config,
+            Stores {
+                accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
+                tokens: Box::new(FileTokenStore::new(dir.join("token"))),
+                lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
+                records: Box::new(FileObjects::new(dir.join("idempotency"))),
+            },
+        )
+    };
+    assert_eq!(status(&app, post("admin-key", "standup")).await.0, 200);
+
+    // Skype revokes the session and shows the next login a wall.
+    fake.expire_skype_tokens();
+    fake.expire_registrations();
+    fake.inject(Op::Soap, Fault::LoginWall, 1);
+    let (code, body) = status(&app, post("admin-key", "standup")).await;
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (502, Some("skype_login_needs_browser")),
+        "{body}"
+    );
+    let refresh = triggers::handle(&app, json!({"action": "refresh"})).await;
+    assert_eq!(
+        refresh.map_err(|err| err.0.code),
+        Err("skype_login_needs_browser"),
+        "the keep-alive reports the block"
+    );
+
+    // An operator logs in from a browser's machine and uploads the session.
+    let operator = SkypeClient::new(
+        local_app::skype_urls(&fake),
+        ClientOptions::default(),
+        Some(Credentials::new("fred.adams@example.com", "p&ss<w>rd")),
+    )
+    .unwrap();
+    operator
+        .send(
+            &ConversationId::parse(OTHER).unwrap(),
+            &OutgoingMessage::plain("operator here"),
+        )
+        .await
+        .unwrap();
+    std::fs::write(
+        dir.join("token"),
+        write_token_file(&operator.session().unwrap()),
+    )
+    .unwrap();
+    let logins = fake.logins();
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, body) = status(&app, post("admin-key", "standup")).await;
+    assert_eq!(code, 200, "the uploaded session is used: {body}");
+    assert_eq!(fake.logins(), logins, "without a login of its own");
+    let refresh = triggers::handle(&app, json!({"action": "refresh"}))
+        .await
+        .unwrap();
+    assert_eq!(refresh["ok"], true, "{refresh}");
 }

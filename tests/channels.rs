@@ -304,9 +304,11 @@ async fn an_sqs_fan_out_retries_only_the_failed_target() {
 async fn an_unanswered_webhook_post_is_never_posted_twice_without_being_asked() {
     let world = world("webhook-unknown").await;
     let slack = Hook::Slack(SLACK.to_string());
-    world
-        .hooks
-        .inject(slack, Fault::Delay(std::time::Duration::from_millis(1500)), 1);
+    world.hooks.inject(
+        slack,
+        Fault::Delay(std::time::Duration::from_millis(1500)),
+        1,
+    );
     let request = |key: &str| {
         let mut event = send_message(ADMIN, json!({"msg": "deploy done", "channel": "alerts"}));
         event["headers"]["idempotency-key"] = json!(key);
@@ -318,18 +320,44 @@ async fn an_unanswered_webhook_post_is_never_posted_twice_without_being_asked() 
         .await
         .unwrap();
     let (status, body) = status_and_body(&first);
-    assert_eq!((status, body["error"].as_str()), (504, Some("outcome_unknown")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (504, Some("outcome_unknown")),
+        "{body}"
+    );
     // Whether the slow post lands or not, the retry must not post.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let landed = world.slack_texts().len();
 
-    let (status, body) = world.post(ADMIN, json!({"msg": "deploy done", "channel": "alerts", "idempotency_key": "hook-1"})).await;
-    assert_eq!((status, body["error"].as_str()), (409, Some("outcome_unknown")), "{body}");
-    assert!(body["msg"].as_str().unwrap().contains("new idempotency key"), "{body}");
-    assert!(body.get("retry_after").is_none(), "waiting does not help: {body}");
+    let (status, body) = world
+        .post(
+            ADMIN,
+            json!({"msg": "deploy done", "channel": "alerts", "idempotency_key": "hook-1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("outcome_unknown")),
+        "{body}"
+    );
+    assert!(
+        body["msg"]
+            .as_str()
+            .unwrap()
+            .contains("new idempotency key"),
+        "{body}"
+    );
+    assert!(
+        body.get("retry_after").is_none(),
+        "waiting does not help: {body}"
+    );
     assert_eq!(world.slack_texts().len(), landed, "not posted again");
 
-    let (status, _) = status_and_body(&triggers::handle(&world.app, request("hook-2")).await.unwrap());
+    let (status, _) = status_and_body(
+        &triggers::handle(&world.app, request("hook-2"))
+            .await
+            .unwrap(),
+    );
     assert_eq!(status, 200, "a new key posts");
     assert_eq!(world.slack_texts().len(), landed + 1);
 }

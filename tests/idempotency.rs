@@ -195,7 +195,11 @@ async fn an_unanswered_send_is_looked_up_not_posted_again() {
 
         fake.inject(Op::Send, fault, 1);
         let err = send(&app, "deploy 42 done", Some("u-1")).await.unwrap_err();
-        assert_eq!((err.status, err.code), (504, "outcome_unknown"), "{name}: {err:?}");
+        assert_eq!(
+            (err.status, err.code),
+            (504, "outcome_unknown"),
+            "{name}: {err:?}"
+        );
         assert!(err.is_retryable(), "asynchronous triggers retry it");
         let stored = fake.messages(GROUP);
         assert_eq!(stored.len(), 2, "{name}: Skype took it");
@@ -226,6 +230,9 @@ async fn an_unknown_outcome_that_never_arrived_is_posted_by_the_retry() {
     send(&app, "lost", Some("u-2")).await.unwrap();
     let after = fake.messages(GROUP);
     assert!(after.len() <= 3, "{after:?}");
-    let with_text = after.iter().filter(|m| m.content.as_deref() == Some("lost")).count();
+    let with_text = after
+        .iter()
+        .filter(|m| m.content.as_deref() == Some("lost"))
+        .count();
     assert_eq!(with_text, 1, "posted exactly once (before: {before})");
 }

@@ -169,6 +169,11 @@ impl App {
             .await;
         self.save_session(ready).await;
         let session = result?;
+        // A session fresh by its clock says nothing while logins are
+        // blocked (a wall, a throttle): the keep-alive must not say "ok".
+        if let Some(blocked) = ready.skype.login_blocked() {
+            return Err(blocked.into());
+        }
         self.report_session_age(session.expires_at()).await;
         Ok(Expiries {
             skype_token: session.auth.expires_at,

@@ -247,6 +247,7 @@ impl App {
             }
             Ok(None) => post(Some(client_id)).await,
             // Still not known whether the earlier attempt arrived.
+            Err(err) if err.is_uncertain() => Err(err),
             Err(err) => Err(err.as_uncertain()),
         };
         match result {
