@@ -538,3 +538,50 @@ async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
         .unwrap();
     assert_eq!(refresh["ok"], true, "{refresh}");
 }
+
+/// A Skype host that redirects the send elsewhere: 502 `skype_bad_answer`,
+/// and the other host never hears of it; a 150 MB answer is a bad answer,
+/// not a 150 MB read.
+#[tokio::test]
+async fn hostile_skype_answers_are_bad_answers_and_go_nowhere() {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let app = app(&fake, Duration::from_secs(5)).await;
+    assert_eq!(status(&app, post("admin-key", "standup")).await.0, 200);
+
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let target = format!(
+        "http://{}/v1/users/ME/conversations/x/messages",
+        elsewhere.local_addr().unwrap()
+    );
+    for code in [301, 302, 307, 308] {
+        fake.inject(Op::Send, Fault::redirect(code, target.clone()), 1);
+        let (status, body) = status(&app, post("admin-key", "standup")).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (502, Some("skype_bad_answer")),
+            "{code}: {body}"
+        );
+    }
+    assert!(
+        elsewhere.accept().is_err(),
+        "nothing reached the other host"
+    );
+
+    fake.inject(
+        Op::Send,
+        Fault::HugeBody {
+            status: 500,
+            bytes: 150 * 1024 * 1024,
+        },
+        1,
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = status(&app, post("admin-key", "standup")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the body was not read whole"
+    );
+}
