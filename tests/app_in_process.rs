@@ -132,15 +132,18 @@ fn team_keys() -> Value {
 /// An app whose records live in `dir`, kept across apps (containers)
 /// so that a changed secret can be tried against earlier records.
 fn app_in(fake: &FakeSkype, secret: &Value, dir: &std::path::Path) -> App {
-    use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
-    std::fs::create_dir_all(dir).unwrap();
-    let stores = Stores {
-        accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
-        tokens: Box::new(FileTokenStore::new(dir.join("token"))),
-        lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
-        records: Box::new(FileObjects::new(dir.join("idempotency"))),
-    };
-    App::new(local_app::config(fake, &[]), stores)
+    App::new(
+        local_app::config(fake, &[]),
+        local_app::stores_in(secret, dir),
+    )
+}
+
+/// A fake Skype and an app with [`team_keys`], records in a fresh folder.
+async fn team(name: &str) -> (FakeSkype, App) {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let app = app_in(&fake, &shared_secret(team_keys()), &fresh_dir(name));
+    (fake, app)
 }
 
 fn fresh_dir(name: &str) -> std::path::PathBuf {
@@ -169,9 +172,7 @@ fn change(key: &str, method: &str, id: &str, body: Value) -> Value {
 
 #[tokio::test]
 async fn only_the_poster_may_change_a_message() {
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let app = app_in(&fake, &shared_secret(team_keys()), &fresh_dir("owner-only"));
+    let (fake, app) = team("owner-only").await;
     let hello = json!({"msg": "v1", "channel": "standup"});
     let (code, posted) = status(&app, keyed("ci-key", hello.clone(), "ci-1")).await;
     assert_eq!(code, 200, "{posted}");
@@ -282,9 +283,7 @@ async fn a_keys_records_follow_the_key_not_its_place_or_name() {
 
 #[tokio::test]
 async fn no_key_shares_the_scope_of_the_aws_triggers() {
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let app = app_in(&fake, &shared_secret(team_keys()), &fresh_dir("aws-scope"));
+    let (fake, app) = team("aws-scope").await;
     let record = json!({"Records": [{
         "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
         "eventSource": "aws:sqs",
@@ -313,13 +312,7 @@ async fn no_key_shares_the_scope_of_the_aws_triggers() {
 
 #[tokio::test]
 async fn scoped_keys_learn_nothing_about_hidden_conversations_or_traffic() {
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let app = app_in(
-        &fake,
-        &shared_secret(team_keys()),
-        &fresh_dir("scoped-health"),
-    );
+    let (_fake, app) = team("scoped-health").await;
     let (code, body) = status(&app, post("ci-key", "ops")).await;
     assert_eq!(code, 403);
     let msg = body["msg"].as_str().unwrap();
@@ -341,13 +334,7 @@ async fn scoped_keys_learn_nothing_about_hidden_conversations_or_traffic() {
 
 #[tokio::test]
 async fn a_message_too_long_once_rendered_is_refused_before_posting() {
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let app = app_in(
-        &fake,
-        &shared_secret(team_keys()),
-        &fresh_dir("rendered-size"),
-    );
+    let (fake, app) = team("rendered-size").await;
     // 20 000 characters as written: within the input limit; five times
     // that once `&` is escaped.
     let text = "&".repeat(20_000);
@@ -386,13 +373,7 @@ async fn a_message_too_long_once_rendered_is_refused_before_posting() {
 
 #[tokio::test]
 async fn a_caption_record_cannot_be_named_by_a_caller_key() {
-    let fake = FakeSkype::start().await;
-    fake.add_account(FakeAccount::fred());
-    let app = app_in(
-        &fake,
-        &shared_secret(team_keys()),
-        &fresh_dir("caption-key"),
-    );
+    let (fake, app) = team("caption-key").await;
     let file = json!({"name": "notes.txt", "content_base64": "aGVsbG8gd29ybGQ="});
     let (code, body) = status(
         &app,
@@ -474,21 +455,9 @@ async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
     fake.add_account(FakeAccount::fred());
     let dir = fresh_dir("wall-upload");
     let secret = shared_secret(team_keys());
-    let app = {
-        use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut config = local_app::config(&fake, &[]);
-        config.skype_options.stored_session_interval = Duration::from_millis(200);
-        App::new(
-            config,
-            Stores {
-                accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
-                tokens: Box::new(FileTokenStore::new(dir.join("token"))),
-                lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
-                records: Box::new(FileObjects::new(dir.join("idempotency"))),
-            },
-        )
-    };
+    let mut config = local_app::config(&fake, &[]);
+    config.skype_options.stored_session_interval = Duration::from_millis(200);
+    let app = App::new(config, local_app::stores_in(&secret, &dir));
     assert_eq!(status(&app, post("admin-key", "standup")).await.0, 200);
 
     // Skype revokes the session and shows the next login a wall.

@@ -46,7 +46,13 @@ pub fn config(fake: &FakeSkype, overrides: &[(&str, &str)]) -> Config {
 pub fn stores(secret: &Value, name: &str) -> Stores {
     let dir = std::env::temp_dir().join(format!("skype-sender-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    stores_in(secret, &dir)
+}
+
+/// Local stores in `dir`, kept as they are (a second container of the
+/// same deployment).
+pub fn stores_in(secret: &Value, dir: &std::path::Path) -> Stores {
+    std::fs::create_dir_all(dir).unwrap();
     Stores {
         accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
         tokens: Box::new(FileTokenStore::new(dir.join("token"))),
