@@ -2,7 +2,11 @@
 //! code, and a message a person can act on. Every trigger renders it in
 //! its own shape; none of them ever carries a secret.
 
+mod code;
+
 use std::time::Duration;
+
+pub use code::ErrorCode;
 
 use crate::domain::{ChannelError, MessageError};
 use crate::skype::SkypeError;
@@ -12,10 +16,11 @@ use crate::state::{AccountError, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
-    /// The HTTP status (also chosen for non-HTTP triggers, for logs).
+    /// The HTTP status (also chosen for non-HTTP triggers, for logs):
+    /// the code's, unless several targets' failures were summed up.
     pub status: u16,
-    /// A stable, precise code for programs (`missing_parameters`, ...).
-    pub code: &'static str,
+    /// A stable, precise code for programs.
+    pub code: ErrorCode,
     /// For people; the original service's texts where it had them.
     pub message: String,
     /// Seconds to wait before trying again, when known.
@@ -23,10 +28,10 @@ pub struct AppError {
 }
 
 impl AppError {
-    /// A failure with no retry hint.
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    /// A failure with its code's status and no retry hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.status(),
             code,
             message: message.into(),
             retry_after: None,
@@ -40,24 +45,18 @@ impl AppError {
 
     /// The original service's 400, word for word.
     pub fn missing_parameters() -> Self {
-        Self::new(400, "missing_parameters", "missing request parameters")
+        Self::new(ErrorCode::MissingParameters, "missing request parameters")
     }
 
     /// The original service's 401, word for word.
     pub fn unauthorized() -> Self {
-        Self::new(401, "unauthorized", "incorrect API key")
-    }
-
-    /// A malformed field or body.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(400, code, message)
+        Self::new(ErrorCode::Unauthorized, "incorrect API key")
     }
 
     /// The invocation's deadline came before Skype's answer.
     pub fn deadline() -> Self {
         Self::new(
-            504,
-            "deadline_exceeded",
+            ErrorCode::DeadlineExceeded,
             "Skype did not answer before this invocation's deadline; the message may not have been posted: retry with the same idempotency key",
         )
     }
@@ -66,8 +65,7 @@ impl AppError {
     /// left, and no answer came back, so the message may have been posted.
     pub fn as_uncertain(self) -> Self {
         let mut err = Self::new(
-            504,
-            "outcome_unknown",
+            ErrorCode::OutcomeUnknown,
             format!(
                 "{}; the message may have been posted. A retry with the same idempotency key checks before posting (Skype) or refuses to post again (webhooks); without a key, a retry may post it twice",
                 self.message.trim_end_matches('.')
@@ -79,14 +77,16 @@ impl AppError {
 
     /// Whether the message this failure is about may have been posted.
     pub fn is_uncertain(&self) -> bool {
-        self.code == "outcome_unknown"
+        matches!(
+            self.code,
+            ErrorCode::OutcomeUnknown | ErrorCode::EarlierOutcomeUnknown
+        )
     }
 
     /// A concurrent request holds the same idempotency key.
     pub fn in_progress() -> Self {
         Self::new(
-            409,
-            "idempotency_key_in_progress",
+            ErrorCode::IdempotencyKeyInProgress,
             "a request with this idempotency key is still being processed; retry shortly",
         )
         .retry(Some(Duration::from_secs(2)))
@@ -95,7 +95,7 @@ impl AppError {
     /// An unknown channel's error, completed with the aliases the caller
     /// may use (only those: an alias list is no one else's business).
     pub fn with_known_aliases(mut self, known: &[&str]) -> Self {
-        if self.code == "unknown_channel" {
+        if self.code == ErrorCode::UnknownChannel {
             if known.is_empty() {
                 self.message
                     .push_str("; no aliases are configured for this key");
@@ -118,7 +118,7 @@ impl AppError {
         match self.status {
             // A 409 is retryable while the other request runs; an earlier
             // outcome that cannot be checked stays unknown.
-            409 => self.code == "idempotency_key_in_progress",
+            409 => self.code == ErrorCode::IdempotencyKeyInProgress,
             status => matches!(status, 429 | 500 | 503 | 504),
         }
     }
@@ -127,9 +127,9 @@ impl AppError {
 impl From<MessageError> for AppError {
     fn from(err: MessageError) -> Self {
         match err {
-            MessageError::TooLong(_) => Self::new(413, "message_too_long", err.to_string()),
+            MessageError::TooLong(_) => Self::new(ErrorCode::MessageTooLong, err.to_string()),
             MessageError::Empty => Self::missing_parameters(),
-            MessageError::UnknownFormat => Self::bad_request("invalid_format", err.to_string()),
+            MessageError::UnknownFormat => Self::new(ErrorCode::InvalidFormat, err.to_string()),
             MessageError::MentionsNotAList
             | MessageError::TooManyMentions(_)
             | MessageError::MentionShape(_)
@@ -137,7 +137,7 @@ impl From<MessageError> for AppError {
             | MessageError::MentionIdInvalid(_)
             | MessageError::MentionIdTooLong(_)
             | MessageError::MentionNameTooLong(_) => {
-                Self::bad_request("invalid_mentions", err.to_string())
+                Self::new(ErrorCode::InvalidMentions, err.to_string())
             }
         }
     }
@@ -146,12 +146,14 @@ impl From<MessageError> for AppError {
 impl From<ChannelError> for AppError {
     fn from(err: ChannelError) -> Self {
         match err {
-            ChannelError::Unknown(_) => Self::bad_request("unknown_channel", err.to_string()),
+            ChannelError::Unknown(_) => Self::new(ErrorCode::UnknownChannel, err.to_string()),
             ChannelError::Invalid { .. }
             | ChannelError::NotAName
             | ChannelError::Empty
-            | ChannelError::TooMany(_) => Self::bad_request("invalid_channel", err.to_string()),
-            ChannelError::BadAlias { .. } => Self::new(500, "bad_configuration", err.to_string()),
+            | ChannelError::TooMany(_) => Self::new(ErrorCode::InvalidChannel, err.to_string()),
+            ChannelError::BadAlias { .. } => {
+                Self::new(ErrorCode::BadConfiguration, err.to_string())
+            }
         }
     }
 }
@@ -159,16 +161,18 @@ impl From<ChannelError> for AppError {
 impl From<AccountError> for AppError {
     fn from(err: AccountError) -> Self {
         match err {
-            AccountError::Unavailable(_) => Self::new(503, "secret_unavailable", err.to_string())
-                .retry(Some(Duration::from_secs(5))),
-            _ => Self::new(500, "bad_configuration", err.to_string()),
+            AccountError::Unavailable(_) => {
+                Self::new(ErrorCode::SecretUnavailable, err.to_string())
+                    .retry(Some(Duration::from_secs(5)))
+            }
+            _ => Self::new(ErrorCode::BadConfiguration, err.to_string()),
         }
     }
 }
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
-        Self::new(503, "token_store_unavailable", err.to_string())
+        Self::new(ErrorCode::TokenStoreUnavailable, err.to_string())
             .retry(Some(Duration::from_secs(5)))
     }
 }
@@ -179,34 +183,35 @@ impl From<SkypeError> for AppError {
         let message = err.to_string();
         let retry_after = err.retry_after();
         match err {
-            SkypeError::RateLimited { .. } => Self::new(429, "skype_rate_limited", message)
+            SkypeError::RateLimited { .. } => Self::new(ErrorCode::SkypeRateLimited, message)
                 .retry(retry_after.or(Some(Duration::from_secs(1)))),
-            SkypeError::LoginRateLimited { .. } => Self::new(503, "skype_login_throttled", message)
-                .retry(retry_after.or(Some(Duration::from_secs(300)))),
+            SkypeError::LoginRateLimited { .. } => {
+                Self::new(ErrorCode::SkypeLoginThrottled, message)
+                    .retry(retry_after.or(Some(Duration::from_secs(300))))
+            }
             SkypeError::LoginWall { .. }
             | SkypeError::LoginIncomplete
             | SkypeError::TwoFactorUnsupported => {
-                Self::new(502, "skype_login_needs_browser", message)
+                Self::new(ErrorCode::SkypeLoginNeedsBrowser, message)
             }
-            SkypeError::LoginRefused(_) => Self::new(502, "skype_login_refused", message),
-            SkypeError::LoginRequired => Self::new(502, "skype_session_expired", message),
+            SkypeError::LoginRefused(_) => Self::new(ErrorCode::SkypeLoginRefused, message),
+            SkypeError::LoginRequired => Self::new(ErrorCode::SkypeSessionExpired, message),
             // Refused even after one renewal: a later login (another
             // container's, or ours after a pause) may well fix it.
             SkypeError::SkypeTokenRejected | SkypeError::RegistrationRejected => {
-                Self::new(503, "skype_session_refused", message)
+                Self::new(ErrorCode::SkypeSessionRefused, message)
                     .retry(Some(Duration::from_secs(30)))
             }
-            SkypeError::Rejected { .. } => Self::new(502, "skype_rejected", message),
-            SkypeError::Protocol(_) => Self::new(502, "skype_bad_answer", message),
-            SkypeError::LoginInProgress => Self::new(503, "skype_login_in_progress", message)
+            SkypeError::Rejected { .. } => Self::new(ErrorCode::SkypeRejected, message),
+            SkypeError::Protocol(_) => Self::new(ErrorCode::SkypeBadAnswer, message),
+            SkypeError::LoginInProgress => Self::new(ErrorCode::SkypeLoginInProgress, message)
                 .retry(Some(Duration::from_secs(5))),
             SkypeError::Unavailable { .. } | SkypeError::Connection(_) => {
-                Self::new(503, "skype_unavailable", message).retry(Some(Duration::from_secs(5)))
+                Self::new(ErrorCode::SkypeUnavailable, message).retry(Some(Duration::from_secs(5)))
             }
-            SkypeError::Timeout => Self::new(504, "skype_timeout", message),
+            SkypeError::Timeout => Self::new(ErrorCode::SkypeTimeout, message),
             SkypeError::OutcomeUnknown => Self::new(
-                504,
-                "skype_timeout",
+                ErrorCode::SkypeTimeout,
                 "no answer came from Skype after the message was sent",
             )
             .as_uncertain(),

@@ -472,7 +472,7 @@ async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
     );
     let refresh = triggers::handle(&app, json!({"action": "refresh"})).await;
     assert_eq!(
-        refresh.map_err(|err| err.0.code),
+        refresh.map_err(|err| err.0.code.as_str()),
         Err("skype_login_needs_browser"),
         "the keep-alive reports the block"
     );

@@ -337,7 +337,7 @@ async fn an_unanswered_webhook_post_is_never_posted_twice_without_being_asked() 
         .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (409, Some("outcome_unknown")),
+        (409, Some("earlier_outcome_unknown")),
         "{body}"
     );
     assert!(

@@ -74,7 +74,10 @@ async fn a_concurrent_duplicate_gets_409_while_the_first_is_in_flight() {
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
     let err = send(&app, "slow", Some("k-2")).await.unwrap_err();
-    assert_eq!((err.status, err.code), (409, "idempotency_key_in_progress"));
+    assert_eq!(
+        (err.status, err.code.as_str()),
+        (409, "idempotency_key_in_progress")
+    );
     assert!(err.retry_after.is_some() && err.is_retryable());
     let delivered = first.await.unwrap().unwrap();
     let later = send(&app, "slow", Some("k-2")).await.unwrap();
@@ -196,7 +199,7 @@ async fn an_unanswered_send_is_looked_up_not_posted_again() {
         fake.inject(Op::Send, fault, 1);
         let err = send(&app, "deploy 42 done", Some("u-1")).await.unwrap_err();
         assert_eq!(
-            (err.status, err.code),
+            (err.status, err.code.as_str()),
             (504, "outcome_unknown"),
             "{name}: {err:?}"
         );

@@ -34,6 +34,7 @@ use serde_json::{Map, Value, json};
 use sha2::Digest;
 use skype_sender::app::App;
 use skype_sender::deadline::Deadline;
+use skype_sender::error::ErrorCode;
 use skype_sender::triggers;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
@@ -427,70 +428,25 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-// ------------------------------------------------------------ source scan
+// ------------------------------------------------------------ the codes
 
-/// The error codes `src/` can answer: string literals passed as codes.
+/// The error codes the function can answer: the compiler's list.
 fn source_codes() -> BTreeSet<String> {
-    let patterns = [
-        // AppError::new(503, "code", ...), Self::new(status, "code", ...)
-        r#"(?:AppError|Self)::new\(\s*[A-Za-z0-9_.]+,\s*"([a-z0-9_]+)""#,
-        // AppError::bad_request("code", ...)
-        r#"bad_request\(\s*"([a-z0-9_]+)""#,
-        // (502, "code", ...) tables of statuses and codes
-        r#"\(\s*[0-9]{3},\s*"([a-z0-9_]+)""#,
-    ]
-    .map(|p| regex_lite::Regex::new(p).unwrap());
-    // `code: <expression>,` (e.g. `code: if posted > 0 { "a" } else { "b" }`)
-    let code_field = regex_lite::Regex::new(r#"\bcode:\s*([^,;]*)"#).unwrap();
-    let literal = regex_lite::Regex::new(r#""([a-z0-9_]+)""#).unwrap();
-    let mut codes = BTreeSet::new();
-    for file in rust_files(&format!("{}/src", env!("CARGO_MANIFEST_DIR"))) {
-        let text = std::fs::read_to_string(&file).unwrap();
-        // Unit tests make up codes of their own.
-        let text = text
-            .split("#[cfg(test)]\nmod tests")
-            .next()
-            .unwrap_or_default();
-        for pattern in &patterns {
-            codes.extend(pattern.captures_iter(text).map(|c| c[1].to_string()));
-        }
-        for field in code_field.captures_iter(text) {
-            codes.extend(literal.captures_iter(&field[1]).map(|c| c[1].to_string()));
-        }
-    }
-    codes
-}
-
-fn rust_files(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(rust_files(path.to_str().unwrap()));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-    files
+    ErrorCode::ALL
+        .iter()
+        .map(|code| code.as_str().to_string())
+        .collect()
 }
 
 #[test]
-fn the_source_scan_finds_codes_wherever_they_are_written() {
-    let codes = source_codes();
-    for code in [
-        "missing_parameters", // Self::new(400, "...") in error.rs
-        "invalid_message_id", // bad_request( on its own line
-        "webhook_revoked",    // (502, "...", None) table
-        "all_failed",         // code: if ... { } else { "all_failed" }
-        "idempotency_key_in_progress",
-        "not_found",
-    ] {
-        assert!(codes.contains(code), "{code} not found in {codes:?}");
-    }
-    assert!(
-        !codes.contains("channel_is_archived"),
-        "test-only codes are skipped"
-    );
+fn the_readme_table_names_every_code() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let missing: Vec<_> = source_codes()
+        .into_iter()
+        .filter(|code| !readme.contains(&format!("`{code}`")))
+        .collect();
+    assert!(missing.is_empty(), "README.md does not name {missing:?}");
 }
 
 // -------------------------------------------------------------- the test
@@ -596,11 +552,11 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
     let stale: Vec<_> = documented.difference(&in_source).collect();
     assert!(
         missing.is_empty(),
-        "codes in src/ missing from ErrorCode: {missing:?}"
+        "codes of ErrorCode missing from openapi.yaml: {missing:?}"
     );
     assert!(
         stale.is_empty(),
-        "codes in ErrorCode that src/ never gives: {stale:?}"
+        "codes in openapi.yaml that ErrorCode does not have: {stale:?}"
     );
 }
 

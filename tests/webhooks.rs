@@ -112,7 +112,7 @@ async fn teams_wrong_sig_is_revoked() {
         }
     );
     let app = AppError::from(err);
-    assert_eq!((app.status, app.code), (502, "webhook_revoked"));
+    assert_eq!((app.status, app.code.as_str()), (502, "webhook_revoked"));
     assert!(fake.received().is_empty());
 }
 
@@ -162,7 +162,10 @@ async fn teams_refused_cards_are_payload_errors() {
             "{body:?}"
         );
         let app = AppError::from(err);
-        assert_eq!((app.status, app.code), (502, "webhook_payload_refused"));
+        assert_eq!(
+            (app.status, app.code.as_str()),
+            (502, "webhook_payload_refused")
+        );
     }
     assert!(fake.received().is_empty());
 }
@@ -181,7 +184,7 @@ async fn teams_rate_limit_carries_retry_after_seconds() {
     assert!(err.is_transient());
     let app = AppError::from(err);
     assert_eq!(
-        (app.status, app.code, app.retry_after),
+        (app.status, app.code.as_str(), app.retry_after),
         (429, "webhook_rate_limited", Some(7))
     );
     assert!(app.is_retryable());
@@ -208,7 +211,7 @@ async fn teams_server_errors_are_unavailable() {
         );
         let app = AppError::from(err);
         assert_eq!(
-            (app.status, app.code, app.retry_after),
+            (app.status, app.code.as_str(), app.retry_after),
             (503, "webhook_unavailable", Some(5))
         );
     }
@@ -258,7 +261,11 @@ async fn slack_codes_map_to_classes_and_api_errors() {
             assert!(message.contains(&format!("HTTP {status}")), "{message}");
         }
         let app = AppError::from(err);
-        assert_eq!((app.status, app.code), (app_status, app_code), "{code}");
+        assert_eq!(
+            (app.status, app.code.as_str()),
+            (app_status, app_code),
+            "{code}"
+        );
     }
     assert!(fake.received().is_empty());
 }
@@ -367,7 +374,7 @@ async fn a_slow_webhook_times_out() {
         }
     );
     let app = AppError::from(err);
-    assert_eq!((app.status, app.code), (504, "outcome_unknown"));
+    assert_eq!((app.status, app.code.as_str()), (504, "outcome_unknown"));
 }
 
 #[tokio::test]
@@ -386,7 +393,7 @@ async fn a_closed_port_is_unavailable() {
     );
     let app = AppError::from(err);
     assert_eq!(
-        (app.status, app.code, app.retry_after),
+        (app.status, app.code.as_str(), app.retry_after),
         (503, "webhook_unavailable", Some(5))
     );
 }
@@ -417,7 +424,7 @@ async fn redirects_are_never_followed() {
             }
         );
         let app = AppError::from(err);
-        assert_eq!((app.status, app.code), (502, "webhook_bad_answer"));
+        assert_eq!((app.status, app.code.as_str()), (502, "webhook_bad_answer"));
     }
     assert!(fake.received().is_empty());
     let exchanges = fake.exchanges();

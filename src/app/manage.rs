@@ -4,7 +4,7 @@
 use super::{App, conversation_of};
 use crate::deadline::Deadline;
 use crate::domain::{Caller, ChannelNames, Content, Target};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::render;
 use crate::skype::{ConversationId, MessageId, SkypeError};
 
@@ -23,16 +23,15 @@ impl MessageRef {
         if let Some(key) = segment.strip_prefix("key:") {
             let key = key.trim();
             if key.is_empty() || key.len() > 255 {
-                return Err(AppError::bad_request(
-                    "invalid_message_id",
+                return Err(AppError::new(
+                    ErrorCode::InvalidMessageId,
                     "key: must be followed by the idempotency key (1 to 255 characters)",
                 ));
             }
             return Ok(Self::Key(key.to_string()));
         }
         MessageId::parse(segment).map(Self::Id).ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_message_id",
+            AppError::new(ErrorCode::InvalidMessageId,
                 "the message id is the digits a post answered with (\"id\"), or key:<idempotency key>",
             )
         })
@@ -125,8 +124,8 @@ impl App {
     async fn locate(&self, caller: &Caller, request: &MessageRequest) -> Result<Located, AppError> {
         let mut targets = self.targets(caller, &request.channel).await?;
         if targets.len() != 1 {
-            return Err(AppError::bad_request(
-                "invalid_channel",
+            return Err(AppError::new(
+                ErrorCode::InvalidChannel,
                 "name exactly one conversation: a message lives in one place",
             ));
         }
@@ -153,9 +152,7 @@ impl App {
                 .and_then(|posted| posted.id)
                 .and_then(|id| MessageId::parse(&id))
                 .ok_or_else(|| {
-                    AppError::new(
-                        404,
-                        "message_not_found",
+                    AppError::new(ErrorCode::MessageNotFound,
                         format!(
                             "no message was posted to {shown} with this idempotency key in the last day"
                         ),
@@ -190,8 +187,7 @@ impl App {
             return Ok(());
         }
         Err(AppError::new(
-            403,
-            "not_own_message",
+            ErrorCode::NotOwnMessage,
             format!(
                 "this API key may change only the messages it posted with an idempotency key; message {} in {shown} is not one of them",
                 id.as_str(),
@@ -212,13 +208,11 @@ struct Located {
 fn changed(err: SkypeError) -> AppError {
     match err {
         SkypeError::Rejected { status: 404, .. } => AppError::new(
-            404,
-            "message_not_found",
+            ErrorCode::MessageNotFound,
             "Skype has no such message in this conversation",
         ),
         SkypeError::Rejected { status: 403, .. } => AppError::new(
-            403,
-            "not_own_message",
+            ErrorCode::NotOwnMessage,
             "only messages the bot posted can be edited or deleted",
         ),
         other => AppError::from(other),

@@ -20,7 +20,7 @@ pub use send::{Delivered, DeliveryStatus, FileRequest, Outcome, SendRequest};
 use crate::clock;
 use crate::config::Config;
 use crate::domain::{Caller, ChannelNames, Channels, Target};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::Ledger;
 use crate::metrics::{self, LoginOutcome};
 use crate::skype::{ConversationId, LoginGate, SkypeClient};
@@ -137,8 +137,7 @@ impl App {
             // Named as the caller wrote it: the conversation behind an
             // alias is not this caller's business.
             return Err(AppError::new(
-                403,
-                "channel_not_allowed",
+                ErrorCode::ChannelNotAllowed,
                 format!("this API key may not post to {}", requested.trim()),
             ));
         }
@@ -150,7 +149,7 @@ impl App {
             return Ok(webhooks);
         }
         let built = Webhooks::new(WebhookTimeouts::default())
-            .map_err(|err| AppError::new(503, "webhook_unavailable", err.to_string()))?;
+            .map_err(|err| AppError::new(ErrorCode::WebhookUnavailable, err.to_string()))?;
         Ok(self.webhooks.get_or_init(|| built))
     }
 
@@ -267,8 +266,8 @@ impl App {
 /// says `what` it cannot do.
 fn conversation_of<'t>(target: &'t Target, what: &str) -> Result<&'t ConversationId, AppError> {
     target.destination.conversation().ok_or_else(|| {
-        AppError::bad_request(
-            "not_supported",
+        AppError::new(
+            ErrorCode::NotSupported,
             format!(
                 "{} is a {} channel: {what}",
                 target.name,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{App, Ready, conversation_of};
 use crate::deadline::Deadline;
 use crate::domain::{Caller, ChannelNames, Content, Destination, Target};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{Claim, Part, PostKey};
 use crate::metrics::{self, Platform};
 use crate::render;
@@ -127,8 +127,8 @@ impl App {
             .iter()
             .find(|t| t.destination.conversation().is_none())
         {
-            return Err(AppError::bad_request(
-                "files_not_supported",
+            return Err(AppError::new(
+                ErrorCode::FilesNotSupported,
                 format!(
                     "{} is a {} channel: files can only be posted to Skype conversations",
                     webhook.name,
@@ -193,8 +193,8 @@ impl App {
                 Ok(delivered)
             }
             Err(err) => {
-                metrics::message_failed(platform, err.code);
-                tracing::warn!(channel = %target.name, kind = target.destination.kind(), error = err.code, "post failed");
+                metrics::message_failed(platform, err.code.as_str());
+                tracing::warn!(channel = %target.name, kind = target.destination.kind(), error = err.code.as_str(), "post failed");
                 Err(err)
             }
         };
@@ -280,7 +280,7 @@ impl App {
 
     /// Whether an attempt whose outcome is unknown was posted after all.
     /// Skype can be asked: its recent messages are searched for our
-    /// `clientmessageid`. A webhook cannot: the answer is `outcome_unknown`
+    /// `clientmessageid`. A webhook cannot: the answer is `earlier_outcome_unknown`
     /// until the caller picks a new idempotency key, so a retry never
     /// posts twice without being asked to.
     async fn earlier_post(
@@ -291,8 +291,7 @@ impl App {
     ) -> Result<Option<Delivered>, AppError> {
         let Some(conversation) = target.destination.conversation() else {
             return Err(AppError::new(
-                409,
-                "outcome_unknown",
+                ErrorCode::EarlierOutcomeUnknown,
                 format!(
                     "an earlier attempt with this idempotency key got no answer from {} ({}), so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
                     target.name,
@@ -428,7 +427,7 @@ impl App {
             .await
             // Cut off by the deadline: the post may have been taken.
             .map_err(|err| match err.code {
-                "deadline_exceeded" => err.as_uncertain(),
+                ErrorCode::DeadlineExceeded => err.as_uncertain(),
                 _ => err,
             })?;
         Ok(Delivered {
@@ -510,8 +509,7 @@ fn fits(size: usize, limit: usize, unit: &str, platform: &str) -> Result<(), App
         return Ok(());
     }
     Err(AppError::new(
-        413,
-        "message_too_long",
+        ErrorCode::MessageTooLong,
         format!(
             "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {limit}"
         ),

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::app::{Delivered, DeliveryStatus, Outcome};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The results of one request, one per target.
 pub struct Posted {
@@ -66,7 +66,7 @@ impl Posted {
                     self.what,
                     total - failed.len()
                 ),
-                Some("partial_failure"),
+                Some(ErrorCode::PartialFailure),
             )
         } else {
             let first = failed[0].status;
@@ -78,7 +78,7 @@ impl Posted {
             (
                 status,
                 format!("nothing was posted to the {total} channels"),
-                Some("all_failed"),
+                Some(ErrorCode::AllFailed),
             )
         };
         let mut body = json!({"msg": msg, "results": results});
@@ -124,13 +124,13 @@ impl Posted {
             .iter()
             .find_map(|o| o.result.as_ref().err())
             .cloned()
-            .unwrap_or_else(|| AppError::new(502, "partial_failure", ""));
+            .unwrap_or_else(|| AppError::new(ErrorCode::PartialFailure, ""));
         let posted = self.outcomes.len() - failures.len();
         Err(AppError {
             code: if posted > 0 {
-                "partial_failure"
+                ErrorCode::PartialFailure
             } else {
-                "all_failed"
+                ErrorCode::AllFailed
             },
             message: format!(
                 "posted to {posted} of {} channels; failed: {}",
@@ -198,7 +198,10 @@ mod tests {
     fn failed(channel: &str, status: u16) -> Outcome {
         Outcome {
             channel: channel.into(),
-            result: Err(AppError::new(status, "skype_rate_limited", "slow down")),
+            result: Err(AppError {
+                status,
+                ..AppError::new(ErrorCode::SkypeRateLimited, "slow down")
+            }),
         }
     }
 
@@ -268,7 +271,10 @@ mod tests {
         )
         .direct()
         .unwrap_err();
-        assert_eq!((direct.status, direct.code), (429, "partial_failure"));
+        assert_eq!(
+            (direct.status, direct.code.as_str()),
+            (429, "partial_failure")
+        );
         assert!(direct.message.contains("8:b: slow down"));
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::deadline::Deadline;
 use crate::domain::Caller;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use answer::Posted;
 pub use http::{MAX_BODY_BYTES, Shape};
 use payload::Fields;
@@ -97,8 +97,7 @@ pub async fn handle_within(
         Trigger::EventBridge => eventbridge(app, event, deadline).await,
         Trigger::Sqs => Ok(sqs(app, &event, deadline).await),
         Trigger::Refresh => refresh(app, &event).await,
-        Trigger::Unknown => Err(AppError::bad_request(
-            "unknown_event",
+        Trigger::Unknown => Err(AppError::new(ErrorCode::UnknownEvent,
             "expected an API Gateway / Function URL request, {\"msg\": ..., \"channel\": ...}, an EventBridge event whose detail holds them, an SQS batch of them, or {\"action\": \"refresh\"}",
         )
         .into()),
@@ -138,8 +137,7 @@ async fn eventbridge(app: &App, event: Value, deadline: Deadline) -> Result<Valu
         _ => false,
     };
     if empty {
-        return Err(AppError::bad_request(
-            "empty_event_detail",
+        return Err(AppError::new(ErrorCode::EmptyEventDetail,
             "this EventBridge event carries no message: set the rule's or schedule's input to {\"msg\": \"...\", \"channel\": \"...\"} (constant JSON input)",
         )
         .into());
@@ -171,13 +169,13 @@ async fn sqs(app: &App, event: &Value, deadline: Deadline) -> Value {
             Ok(payload) => send_payload(app, payload, Some(&message_id), deadline)
                 .await
                 .map(|_| ()),
-            Err(_) => Err(AppError::bad_request(
-                "invalid_json",
+            Err(_) => Err(AppError::new(
+                ErrorCode::InvalidJson,
                 "the SQS message body is not JSON",
             )),
         };
         if let Err(err) = outcome {
-            tracing::warn!(message_id = %message_id, error = err.code, reason = %err.message, "SQS record failed");
+            tracing::warn!(message_id = %message_id, error = err.code.as_str(), reason = %err.message, "SQS record failed");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message_id;
             response.batch_item_failures.push(failure);
@@ -189,7 +187,7 @@ async fn sqs(app: &App, event: &Value, deadline: Deadline) -> Value {
 async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
     if event.get("action").and_then(Value::as_str) != Some("refresh") {
         return Err(
-            AppError::bad_request("unknown_action", "the only action is \"refresh\"").into(),
+            AppError::new(ErrorCode::UnknownAction, "the only action is \"refresh\"").into(),
         );
     }
     let expiries = app.refresh().await?;

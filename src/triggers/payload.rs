@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::app::{FileRequest, MessageRef, MessageRequest, SendRequest};
 use crate::domain::{ChannelNames, Content};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::skype::Attachment;
 
 /// Longest idempotency key we keep.
@@ -20,8 +20,8 @@ impl Fields {
     pub fn from_json(value: Value) -> Result<Self, AppError> {
         match value {
             Value::Object(map) => Ok(Self(map)),
-            _ => Err(AppError::bad_request(
-                "invalid_json",
+            _ => Err(AppError::new(
+                ErrorCode::InvalidJson,
                 "the body must be a JSON object like {\"msg\": \"...\", \"channel\": \"...\"}",
             )),
         }
@@ -52,8 +52,8 @@ impl Fields {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(text)) => return Ok(Some(text)),
                 Some(_) => {
-                    return Err(AppError::bad_request(
-                        "invalid_field",
+                    return Err(AppError::new(
+                        ErrorCode::InvalidField,
                         format!("{name} must be a string"),
                     ));
                 }
@@ -120,8 +120,8 @@ impl Fields {
     /// The message an edit or delete names, in `channel`.
     pub fn message_request(&self, message: MessageRef) -> Result<MessageRequest, AppError> {
         let channel = self.channels().ok_or_else(|| {
-            AppError::bad_request(
-                "missing_parameters",
+            AppError::new(
+                ErrorCode::MissingParameters,
                 "channel is required: the conversation the message is in",
             )
         })??;
@@ -168,8 +168,8 @@ impl Fields {
             .as_ref()
             .is_some_and(|key| key.len() > MAX_IDEMPOTENCY_KEY)
         {
-            return Err(AppError::bad_request(
-                "invalid_field",
+            return Err(AppError::new(
+                ErrorCode::InvalidField,
                 "idempotency_key is longer than 255 characters",
             ));
         }
@@ -212,7 +212,7 @@ mod tests {
             .send_request(None)
             .unwrap_err();
         assert_eq!(
-            (err.code, err.message.as_str()),
+            (err.code.as_str(), err.message.as_str()),
             ("invalid_field", "msg must be a string")
         );
         assert!(Fields::from_json(json!([1, 2])).is_err());

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::http::MAX_BODY_BYTES;
 use super::payload::Fields;
 use crate::domain::MAX_MESSAGE_CHARS;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::skype::{Attachment, AttachmentKind};
 
 /// Largest file accepted, in decoded bytes. Lambda takes at most 6 MB per
@@ -84,8 +84,7 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
         return Err(body_too_large());
     }
     let boundary = multer::parse_boundary(content_type).map_err(|err| match err {
-        multer::Error::NoBoundary => AppError::bad_request(
-            "invalid_body",
+        multer::Error::NoBoundary => AppError::new(ErrorCode::InvalidBody,
             "the multipart/form-data Content-Type has no boundary: let the client (curl -F, a form library) write the header",
         ),
         _ => unsupported_media_type(),
@@ -98,8 +97,8 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
         match Part::named(&name) {
             Part::File => {
                 if form.file.is_some() {
-                    return Err(AppError::bad_request(
-                        "invalid_field",
+                    return Err(AppError::new(
+                        ErrorCode::InvalidField,
                         "send exactly one file: this body has more than one document (or file) part",
                     ));
                 }
@@ -121,7 +120,10 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
             Part::Text(kept) => {
                 let bytes = field.bytes().await.map_err(malformed)?;
                 let value = String::from_utf8(bytes.into()).map_err(|_| {
-                    AppError::bad_request("invalid_field", format!("{name} is not valid UTF-8"))
+                    AppError::new(
+                        ErrorCode::InvalidField,
+                        format!("{name} is not valid UTF-8"),
+                    )
                 })?;
                 form.add_text(kept, Value::String(value))?;
             }
@@ -131,8 +133,8 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                 } else {
                     format!("{:?}", printable(&name))
                 };
-                return Err(AppError::bad_request(
-                    "invalid_field",
+                return Err(AppError::new(
+                    ErrorCode::InvalidField,
                     format!(
                         "unknown part {shown}: the parts are document (or file), data, channel, caption, API_KEY and idempotency_key"
                     ),
@@ -152,8 +154,8 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(file)) => file,
         Some(_) => {
-            return Err(AppError::bad_request(
-                "invalid_field",
+            return Err(AppError::new(
+                ErrorCode::InvalidField,
                 "file must be an object like {\"name\": \"report.pdf\", \"content_base64\": \"...\"}",
             ));
         }
@@ -162,8 +164,8 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
         .keys()
         .find(|key| !FILE_MEMBERS.contains(&key.as_str()))
     {
-        return Err(AppError::bad_request(
-            "invalid_field",
+        return Err(AppError::new(
+            ErrorCode::InvalidField,
             format!(
                 "file.{} is not a member we know: use name, content_base64 and content_type",
                 printable(unknown)
@@ -171,8 +173,8 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
         ));
     }
     let encoded = member_text(file, "content_base64")?.ok_or_else(|| {
-        AppError::bad_request(
-            "missing_file",
+        AppError::new(
+            ErrorCode::MissingFile,
             "file.content_base64 is missing: put the file's content there, base64-encoded",
         )
     })?;
@@ -203,8 +205,8 @@ pub fn from_json_body(body: &[u8]) -> Result<Upload, AppError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| invalid_json("the body", &err))?;
     if !value.is_object() {
-        return Err(AppError::bad_request(
-            "invalid_json",
+        return Err(AppError::new(
+            ErrorCode::InvalidJson,
             "the body must be a JSON object like {\"channel\": \"...\", \"file\": {\"name\": \"report.pdf\", \"content_base64\": \"...\"}}",
         ));
     }
@@ -246,8 +248,8 @@ struct Form {
 impl Form {
     fn add_text(&mut self, name: &str, value: Value) -> Result<(), AppError> {
         if self.texts.iter().any(|(have, _)| have == name) {
-            return Err(AppError::bad_request(
-                "invalid_field",
+            return Err(AppError::new(
+                ErrorCode::InvalidField,
                 format!("{name} is given twice (in two parts, or in data and in a part)"),
             ));
         }
@@ -261,8 +263,8 @@ impl Form {
         let value: Value =
             serde_json::from_slice(bytes).map_err(|err| invalid_json("the data part", &err))?;
         if !value.is_object() {
-            return Err(AppError::bad_request(
-                "invalid_json",
+            return Err(AppError::new(
+                ErrorCode::InvalidJson,
                 "the data part must be a JSON object like {\"channel\": \"general\", \"caption\": \"...\"}",
             ));
         }
@@ -304,8 +306,7 @@ fn malformed(err: multer::Error) -> AppError {
             match Part::named(&name) {
                 Part::File => file_too_large(),
                 _ => AppError::new(
-                    413,
-                    "body_too_large",
+                    ErrorCode::BodyTooLarge,
                     format!("the {} part is larger than 256 KiB", printable(&name)),
                 ),
             }
@@ -313,17 +314,17 @@ fn malformed(err: multer::Error) -> AppError {
         multer::Error::StreamSizeExceeded { .. } => body_too_large(),
         multer::Error::IncompleteFieldData { .. }
         | multer::Error::IncompleteHeaders
-        | multer::Error::IncompleteStream => AppError::bad_request(
-            "invalid_body",
+        | multer::Error::IncompleteStream => AppError::new(
+            ErrorCode::InvalidBody,
             "the multipart body ends before its closing boundary: was it cut short?",
         ),
         multer::Error::ReadHeaderFailed(_)
         | multer::Error::DecodeHeaderName { .. }
-        | multer::Error::DecodeHeaderValue { .. } => AppError::bad_request(
-            "invalid_body",
+        | multer::Error::DecodeHeaderValue { .. } => AppError::new(
+            ErrorCode::InvalidBody,
             "the multipart body is malformed: a part's headers cannot be read",
         ),
-        _ => AppError::bad_request("invalid_body", "the multipart body is malformed"),
+        _ => AppError::new(ErrorCode::InvalidBody, "the multipart body is malformed"),
     }
 }
 
@@ -359,8 +360,7 @@ fn check_caption(fields: &Fields) -> Result<(), AppError> {
         .map_or(0, |caption| caption.chars().count());
     if chars > MAX_MESSAGE_CHARS {
         return Err(AppError::new(
-            413,
-            "caption_too_long",
+            ErrorCode::CaptionTooLong,
             format!("caption is {chars} characters long; the limit is {MAX_MESSAGE_CHARS}"),
         ));
     }
@@ -372,8 +372,8 @@ fn member_text<'a>(file: &'a Map<String, Value>, name: &str) -> Result<Option<&'
     match file.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(AppError::bad_request(
-            "invalid_field",
+        Some(_) => Err(AppError::new(
+            ErrorCode::InvalidField,
             format!("file.{name} must be a string"),
         )),
     }
@@ -391,8 +391,8 @@ fn decode_base64(encoded: &str) -> Result<Vec<u8>, AppError> {
         return Err(file_too_large());
     }
     BASE64.decode(&compact).map_err(|_| {
-        AppError::bad_request(
-            "invalid_file",
+        AppError::new(
+            ErrorCode::InvalidFile,
             "file.content_base64 is not valid base64 (standard alphabet: A-Z a-z 0-9 + /)",
         )
     })
@@ -405,7 +405,7 @@ fn attachment(
     bytes: Vec<u8>,
 ) -> Result<Attachment, AppError> {
     if bytes.is_empty() {
-        return Err(AppError::bad_request("empty_file", "the file is empty"));
+        return Err(AppError::new(ErrorCode::EmptyFile, "the file is empty"));
     }
     if bytes.len() > MAX_FILE_BYTES {
         return Err(file_too_large());
@@ -491,8 +491,8 @@ fn printable(name: &str) -> String {
 }
 
 fn invalid_json(what: &str, err: &serde_json::Error) -> AppError {
-    AppError::bad_request(
-        "invalid_json",
+    AppError::new(
+        ErrorCode::InvalidJson,
         format!(
             "{what} is not valid JSON (line {}, column {})",
             err.line(),
@@ -502,16 +502,15 @@ fn invalid_json(what: &str, err: &serde_json::Error) -> AppError {
 }
 
 fn missing_file() -> AppError {
-    AppError::bad_request(
-        "missing_file",
+    AppError::new(
+        ErrorCode::MissingFile,
         "no file: send it as a multipart part named document (curl -F document=@report.pdf), or as JSON {\"file\": {\"name\": \"report.pdf\", \"content_base64\": \"...\"}}",
     )
 }
 
 fn file_too_large() -> AppError {
     AppError::new(
-        413,
-        "file_too_large",
+        ErrorCode::FileTooLarge,
         format!(
             "the file is larger than 4 MiB ({MAX_FILE_BYTES} bytes): Lambda takes 6 MB per request, and base64 makes 4 MiB into 5.6 MB"
         ),
@@ -520,16 +519,14 @@ fn file_too_large() -> AppError {
 
 fn body_too_large() -> AppError {
     AppError::new(
-        413,
-        "body_too_large",
+        ErrorCode::BodyTooLarge,
         "the request body is larger than 6 MiB, the most Lambda takes",
     )
 }
 
 fn unsupported_media_type() -> AppError {
     AppError::new(
-        415,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "send multipart/form-data (curl -F document=@file) or JSON (application/json)",
     )
 }
@@ -589,7 +586,12 @@ mod tests {
     #[track_caller]
     fn assert_error(result: Result<impl std::fmt::Debug, AppError>, status: u16, code: &str) {
         let err = result.unwrap_err();
-        assert_eq!((err.status, err.code), (status, code), "{}", err.message);
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (status, code),
+            "{}",
+            err.message
+        );
     }
 
     #[tokio::test]
@@ -741,7 +743,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         ])
         .await
         .unwrap_err();
-        assert_eq!((err.status, err.code), (400, "invalid_field"));
+        assert_eq!((err.status, err.code.as_str()), (400, "invalid_field"));
         assert!(err.message.contains("\"photo\""), "{}", err.message);
     }
 
@@ -852,7 +854,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         let err = decode(&[part("file", Some(("big.png", "image/png")), &largest)])
             .await
             .unwrap_err();
-        assert_eq!((err.status, err.code), (413, "file_too_large"));
+        assert_eq!((err.status, err.code.as_str()), (413, "file_too_large"));
         assert!(err.message.contains("4194304"), "{}", err.message);
     }
 
@@ -906,7 +908,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         let err = from_multipart(&header(), full[..cut].to_vec())
             .await
             .unwrap_err();
-        assert_eq!((err.status, err.code), (400, "invalid_body"));
+        assert_eq!((err.status, err.code.as_str()), (400, "invalid_body"));
         assert!(err.message.contains("cut short"), "{}", err.message);
         assert!(!err.message.contains("SECRET"));
         // Cut inside the part headers.
@@ -986,7 +988,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         ];
         for (payload, status, code) in cases {
             let err = from_json(&json_fields(payload.clone())).unwrap_err();
-            assert_eq!((err.status, err.code), (status, code), "{payload}");
+            assert_eq!((err.status, err.code.as_str()), (status, code), "{payload}");
             assert!(!err.message.contains("SECRET"), "{}", err.message);
         }
     }

@@ -24,7 +24,7 @@ pub use client::{ClientBuildError, WebhookTimeouts, Webhooks};
 pub use error::{Platform, WebhookError};
 pub use url::{InvalidWebhookUrl, WebhookUrl};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// What a successful post proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,24 +60,23 @@ const RATE_LIMIT_RETRY: Duration = Duration::from_secs(1);
 impl From<WebhookError> for AppError {
     fn from(err: WebhookError) -> Self {
         let message = err.to_string();
-        let (status, code, retry) = match &err {
-            WebhookError::Revoked { .. } => (502, "webhook_revoked", None),
-            WebhookError::DestinationRefused { .. } => (502, "webhook_destination_refused", None),
-            WebhookError::PayloadRefused { .. } => (502, "webhook_payload_refused", None),
+        let (code, retry) = match &err {
+            WebhookError::Revoked { .. } => (ErrorCode::WebhookRevoked, None),
+            WebhookError::DestinationRefused { .. } => (ErrorCode::WebhookDestinationRefused, None),
+            WebhookError::PayloadRefused { .. } => (ErrorCode::WebhookPayloadRefused, None),
             WebhookError::RateLimited { retry_after, .. } => (
-                429,
-                "webhook_rate_limited",
+                ErrorCode::WebhookRateLimited,
                 Some(retry_after.unwrap_or(RATE_LIMIT_RETRY)),
             ),
             WebhookError::Unavailable { .. } => {
-                (503, "webhook_unavailable", Some(UNAVAILABLE_RETRY))
+                (ErrorCode::WebhookUnavailable, Some(UNAVAILABLE_RETRY))
             }
             // Sent, and no answer: the outcome is unknown (see
             // `App::earlier_post` in src/app/send.rs for what a retry does).
-            WebhookError::Timeout { .. } => (504, "outcome_unknown", None),
-            WebhookError::Unexpected { .. } => (502, "webhook_bad_answer", None),
+            WebhookError::Timeout { .. } => (ErrorCode::OutcomeUnknown, None),
+            WebhookError::Unexpected { .. } => (ErrorCode::WebhookBadAnswer, None),
         };
-        let mut app = AppError::new(status, code, message);
+        let mut app = AppError::new(code, message);
         app.retry_after = retry.map(whole_seconds);
         app
     }
@@ -192,7 +191,7 @@ mod tests {
             let message = err.to_string();
             let app = AppError::from(err);
             assert_eq!(
-                (app.status, app.code, app.retry_after),
+                (app.status, app.code.as_str(), app.retry_after),
                 (status, code, retry)
             );
             assert_eq!(app.message, message);

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::answer::Answer;
 use crate::app::App;
 use crate::deadline::Deadline;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 pub use request::MAX_BODY_BYTES;
 use request::Query;
 
@@ -125,8 +125,7 @@ fn headers_fit(event: &Value) -> bool {
 fn parse(event: Value) -> Result<Request, AppError> {
     if !headers_fit(&event) {
         return Err(AppError::new(
-            431,
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             format!(
                 "the request has more than {MAX_HEADERS} headers or {MAX_HEADER_BYTES} bytes of them"
             ),
@@ -139,8 +138,8 @@ fn parse(event: Value) -> Result<Request, AppError> {
             .decode(body)
             .is_err()
     {
-        return Err(AppError::bad_request(
-            "invalid_body",
+        return Err(AppError::new(
+            ErrorCode::InvalidBody,
             "the body is marked base64 but is not valid base64",
         ));
     }
@@ -150,8 +149,8 @@ fn parse(event: Value) -> Result<Request, AppError> {
         .ok()
         .and_then(Result::ok)
         .ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_event",
+            AppError::new(
+                ErrorCode::InvalidEvent,
                 "not a valid API Gateway or Function URL request",
             )
         })
@@ -264,8 +263,7 @@ async fn route(
     };
     let Some(route) = Route::of(&path) else {
         return Err(AppError::new(
-            404,
-            "not_found",
+            ErrorCode::NotFound,
             format!(
                 "no route for {}; the routes are POST /send-message, POST /send-file, PATCH or DELETE /messages/{{id}} and GET /health",
                 printable(&path)
@@ -285,8 +283,7 @@ async fn route(
         (Route::Health, Method::GET) => routes::health(app, &request).await,
         (route, method) => {
             let mut reply = Reply::from(AppError::new(
-                405,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 format!(
                     "{} does not take {method}; use {}",
                     printable(&path),

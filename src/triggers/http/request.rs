@@ -5,7 +5,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::triggers::payload::Fields;
 
 /// Largest request body accepted (bytes, after base64 decoding), files aside.
@@ -65,13 +65,15 @@ pub fn fields(request: &Request) -> Result<Fields, AppError> {
     let bytes = body_bytes(request);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(AppError::new(
-            413,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             "the request body is larger than 256 KiB",
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| {
-        AppError::bad_request("invalid_body", "the request body is not valid UTF-8")
+        AppError::new(
+            ErrorCode::InvalidBody,
+            "the request body is not valid UTF-8",
+        )
     })?;
     let content_type = content_type(request);
     let trimmed = text.trim_start();
@@ -80,8 +82,8 @@ pub fn fields(request: &Request) -> Result<Fields, AppError> {
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
         let value: Value = serde_json::from_str(text).map_err(|e| {
-            AppError::bad_request(
-                "invalid_json",
+            AppError::new(
+                ErrorCode::InvalidJson,
                 format!(
                     "the body is not valid JSON (line {}, column {})",
                     e.line(),
@@ -93,13 +95,12 @@ pub fn fields(request: &Request) -> Result<Fields, AppError> {
     }
     if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs = serde_urlencoded::from_str(text).map_err(|_| {
-            AppError::bad_request("invalid_body", "the form body cannot be decoded")
+            AppError::new(ErrorCode::InvalidBody, "the form body cannot be decoded")
         })?;
         return Ok(Fields::from_form(pairs));
     }
     Err(AppError::new(
-        415,
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "send JSON (application/json) or a form (application/x-www-form-urlencoded)",
     ))
 }

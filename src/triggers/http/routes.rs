@@ -9,7 +9,7 @@ use super::request::{Query, body_bytes, content_type, fields, header, presented_
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::triggers::answer::Posted;
 use crate::triggers::payload::Fields;
 use crate::triggers::upload;
@@ -43,8 +43,7 @@ pub async fn send_file(
         upload::from_json_body(body)?
     } else {
         return Err(AppError::new(
-            415,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send multipart/form-data (a document part and a data part) or JSON with file.content_base64",
         ));
     };
@@ -159,6 +158,6 @@ fn content_type_raw(request: &Request) -> String {
 fn message_ref(segment: &str) -> Result<MessageRef, AppError> {
     let decoded = percent_encoding::percent_decode_str(segment)
         .decode_utf8()
-        .map_err(|_| AppError::bad_request("invalid_message_id", "the message id is not UTF-8"))?;
+        .map_err(|_| AppError::new(ErrorCode::InvalidMessageId, "the message id is not UTF-8"))?;
     MessageRef::parse(&decoded)
 }
