@@ -3,13 +3,13 @@
 //! its own shape; none of them ever carries a secret.
 
 mod code;
+mod upstream;
 
 use std::time::Duration;
 
 pub use code::ErrorCode;
 
 use crate::domain::{ChannelError, MessageError};
-use crate::skype::SkypeError;
 use crate::state::{AccountError, StoreError};
 
 /// A request that could not be carried out.
@@ -177,68 +177,9 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// Skype's failures, as design.md maps them.
-impl From<SkypeError> for AppError {
-    fn from(err: SkypeError) -> Self {
-        let message = err.to_string();
-        let retry_after = err.retry_after();
-        match err {
-            SkypeError::RateLimited { .. } => Self::new(ErrorCode::SkypeRateLimited, message)
-                .retry(retry_after.or(Some(Duration::from_secs(1)))),
-            SkypeError::LoginRateLimited { .. } => {
-                Self::new(ErrorCode::SkypeLoginThrottled, message)
-                    .retry(retry_after.or(Some(Duration::from_secs(300))))
-            }
-            SkypeError::LoginWall { .. }
-            | SkypeError::LoginIncomplete
-            | SkypeError::TwoFactorUnsupported => {
-                Self::new(ErrorCode::SkypeLoginNeedsBrowser, message)
-            }
-            SkypeError::LoginRefused(_) => Self::new(ErrorCode::SkypeLoginRefused, message),
-            SkypeError::LoginRequired => Self::new(ErrorCode::SkypeSessionExpired, message),
-            // Refused even after one renewal: a later login (another
-            // container's, or ours after a pause) may well fix it.
-            SkypeError::SkypeTokenRejected | SkypeError::RegistrationRejected => {
-                Self::new(ErrorCode::SkypeSessionRefused, message)
-                    .retry(Some(Duration::from_secs(30)))
-            }
-            SkypeError::Rejected { .. } => Self::new(ErrorCode::SkypeRejected, message),
-            SkypeError::Protocol(_) => Self::new(ErrorCode::SkypeBadAnswer, message),
-            SkypeError::LoginInProgress => Self::new(ErrorCode::SkypeLoginInProgress, message)
-                .retry(Some(Duration::from_secs(5))),
-            SkypeError::Unavailable { .. } | SkypeError::Connection(_) => {
-                Self::new(ErrorCode::SkypeUnavailable, message).retry(Some(Duration::from_secs(5)))
-            }
-            SkypeError::Timeout => Self::new(ErrorCode::SkypeTimeout, message),
-            SkypeError::OutcomeUnknown => Self::new(
-                ErrorCode::SkypeTimeout,
-                "no answer came from Skype after the message was sent",
-            )
-            .as_uncertain(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn skype_failures_map_as_the_design_says() {
-        let limited = AppError::from(SkypeError::RateLimited {
-            retry_after: Some(Duration::from_secs(7)),
-        });
-        assert_eq!((limited.status, limited.retry_after), (429, Some(7)));
-        let wall = AppError::from(SkypeError::LoginWall { action: "x".into() });
-        assert_eq!(wall.status, 502);
-        assert_eq!(AppError::from(SkypeError::Timeout).status, 504);
-        assert_eq!(
-            AppError::from(SkypeError::Unavailable { status: 500 }).status,
-            503
-        );
-        assert!(AppError::from(SkypeError::Timeout).is_retryable());
-        assert!(!wall.is_retryable());
-    }
 
     #[test]
     fn the_original_texts() {
