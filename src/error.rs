@@ -173,7 +173,8 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// Skype's failures, as design.md maps them.
+/// Skype's failures, with the codes and statuses of the README's error
+/// table ("Answers and errors").
 impl From<SkypeError> for AppError {
     fn from(err: SkypeError) -> Self {
         let message = err.to_string();

@@ -1,4 +1,5 @@
-//! Sending, editing and deleting messages (skype-protocol.md §4).
+//! Sending, editing, deleting and reading back messages
+//! (docs/skype-protocol.md §6).
 
 use std::sync::LazyLock;
 
