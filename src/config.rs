@@ -1,4 +1,4 @@
-//! Configuration, read once per container from the environment (design.md,
+//! Configuration, read once per container from the environment (README,
 //! "Configuration").
 
 use std::path::PathBuf;

@@ -1,8 +1,44 @@
 //! skype-sender: post to a Skype conversation with one curl command.
 //!
-//! The crate is split so that each layer knows only what it must:
+//! The library behind the Lambda function (`src/main.rs`) and the
+//! operator's CLI (`src/bin/skype-sender-cli/`). The crate is split so that
+//! each layer knows only what it must; from the edge inwards, each module
+//! with what it holds and what it uses today:
+//!
+//! - [`triggers`]: every invocation shape (API Gateway, Function URL,
+//!   direct, EventBridge, SQS, refresh) decoded into one [`app`] call and
+//!   answered in its own shape. Uses `app`, `domain`, `error`, `deadline`;
+//!   never the Skype wire format.
+//! - [`app`]: the use cases (authenticate, send and fan out, files, edit
+//!   and delete, health, refresh) and a warm container's state. Uses every
+//!   module below.
+//! - [`idempotency`]: at most one post per key, target and part, and who
+//!   posted what. Uses `state` (an object store) and `app::Delivered`.
+//! - [`render`]: one message for Skype, Slack and Teams (readers, one
+//!   document, writers); pure. Uses `domain` and `skype::markup`.
+//! - [`domain`]: values parsed once at the edge (message text, mentions,
+//!   channels and their aliases, API keys and callers). Uses the id types
+//!   of `skype` and `webhooks`.
 //! - [`skype`]: the Skype web protocol client (login, registration,
-//!   LockAndKey, messages, files, the SkPy token file). No Lambda, no AWS.
+//!   LockAndKey, messages, files, the SkPy token file), as
+//!   `docs/skype-protocol.md` describes it. No Lambda, no AWS; uses no
+//!   other module of the crate.
+//! - [`webhooks`]: the Teams Workflows and Slack webhook clients. Uses
+//!   `error` (its errors become [`error::AppError`]).
+//! - [`state`]: credentials, API keys and the session, behind traits
+//!   (environment and files locally; Secrets Manager and S3 in AWS), the
+//!   account cache, the session vault and the login lease. Uses `skype`,
+//!   `domain`, `config`, `metrics`, `clock`.
+//! - [`error`]: [`error::AppError`], the one failure type (status, a stable
+//!   [`error::ErrorCode`], message), and the mapping of the upstream
+//!   services' failures into it (`error/upstream.rs`).
+//! - [`config`]: the environment, read once per container.
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines on stdout.
+//! - [`telemetry`]: log setup. [`deadline`]: the invocation's time budget.
+//!   [`clock`]: Unix time.
+//!
+//! `docs/architecture.md` follows one message through these layers and
+//! says where state lives.
 
 pub mod app;
 pub mod clock;

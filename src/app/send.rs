@@ -399,7 +399,8 @@ impl App {
     }
 
     /// One post to a Skype conversation, with the same `clientmessageid`
-    /// on every attempt (Skype never posts it twice).
+    /// on every attempt: how a retry finds an earlier attempt that Skype
+    /// took (see [`App::earlier_post`]).
     async fn post_to_conversation(
         &self,
         target: &Target,

@@ -7,7 +7,9 @@ use super::{AppError, ErrorCode};
 use crate::skype::SkypeError;
 use crate::webhooks::WebhookError;
 
-/// Skype's failures: what each means for the caller, and how long to wait.
+/// Skype's failures, with the codes and statuses of the README's error
+/// table ("Answers and errors"): what each means for the caller, and how
+/// long to wait.
 impl From<SkypeError> for AppError {
     fn from(err: SkypeError) -> Self {
         let message = err.to_string();

@@ -1,8 +1,9 @@
 //! Skype rich text. `rich` passes through as the original service sent it
 //! (only inline `@{id}` mentions become `<at>`), `plain` is escaped, and
 //! `markdown` is written from the document with the tags of
-//! skype-protocol.md §4, all text escaped. The walk over the document is
-//! shared (`dialect`); this file says only how Skype writes each piece.
+//! docs/skype-protocol.md §6.6, all text escaped. The walk over the
+//! document is shared (`dialect`); this file says only how Skype writes
+//! each piece.
 
 use super::dialect::{self, Dialect};
 use super::document::Inline;
@@ -58,8 +59,8 @@ fn tag_start(text: &str) -> Option<usize> {
     })
 }
 
-/// Skype rich text as skype-protocol.md §4 describes it: `raw_pre` and
-/// `raw_post` keep the markers Skype clients show when text is copied.
+/// Skype rich text as docs/skype-protocol.md §6.6 describes it: `raw_pre`
+/// and `raw_post` keep the markers Skype clients show when text is copied.
 struct Skype;
 
 impl Dialect for Skype {

@@ -588,10 +588,11 @@ impl SkypeClient {
         self.next_client_message_id()
     }
 
-    /// A random 19-digit id. Skype keeps one message per id, user and
-    /// conversation, and every container shares the bot's user: ids from
-    /// the clock (as SkPy made them) collide when two containers send in
-    /// the same millisecond, and the second message would be dropped.
+    /// A random 19-digit id. Skype was seen to keep one message per id,
+    /// user and conversation (not relied on: see `find_sent`), and every
+    /// container shares the bot's user: ids from the clock (as SkPy made
+    /// them) collide when two containers send in the same millisecond, and
+    /// the second message could be dropped, or found as the first's.
     fn next_client_message_id(&self) -> String {
         fastrand::u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000).to_string()
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-/// The base URLs of the Skype hosts (skype-protocol.md, "Hosts").
+/// The base URLs of the Skype hosts (docs/skype-protocol.md §1).
 ///
 /// Every one is configurable because consumer Skype is gone: tests and local
 /// runs point them at the fake server over `http://127.0.0.1`.
@@ -48,8 +48,9 @@ pub struct InvalidUrl {
 }
 
 impl SkypeUrls {
-    /// Reads the `SKYPE_*_URL` overrides (design.md) through `lookup`, so the
-    /// caller decides where configuration comes from (environment, tests).
+    /// Reads the `SKYPE_*_URL` overrides (README, "Configuration") through
+    /// `lookup`, so the caller decides where configuration comes from
+    /// (environment, tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, InvalidUrl> {
         let mut urls = Self::default();
         for (name, slot) in [

@@ -1,4 +1,4 @@
-//! Conversation ids (skype-protocol.md §5), checked once so that a valid
+//! Conversation ids (docs/skype-protocol.md §8), checked once so that a valid
 //! id can go into a URL path as is.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Files and pictures through the ASM objects API (skype-protocol.md §4):
+//! Files and pictures through the ASM objects API (docs/skype-protocol.md §7):
 //! create an object, upload its bytes, then post a `<URIObject>` message.
 
 use std::sync::LazyLock;

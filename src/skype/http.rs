@@ -136,7 +136,7 @@ async fn read_prefix(mut response: Response, cap: usize) -> Vec<u8> {
 }
 
 /// Maps a failed answer to what the caller should do about it
-/// (skype-protocol.md §6).
+/// (docs/skype-protocol.md §9).
 pub(crate) fn classify(
     status: StatusCode,
     retry_after: Option<Duration>,

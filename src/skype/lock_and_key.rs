@@ -1,5 +1,6 @@
 //! The `LockAndKey` header: the old MSN challenge-response, keyed with
-//! SHA-256, that the messaging host demands before it registers an endpoint.
+//! SHA-256, that the messaging host demands before it registers an endpoint
+//! (docs/skype-protocol.md §3, with the test vectors used below).
 
 use sha2::{Digest, Sha256};
 

@@ -1,4 +1,5 @@
-//! Sending, editing and deleting messages (skype-protocol.md §4).
+//! Sending, editing, deleting and reading back messages
+//! (docs/skype-protocol.md §6).
 
 use std::sync::LazyLock;
 
@@ -28,7 +29,7 @@ pub enum MessageFormat {
     Rich,
     /// Plain text (`messagetype: Text`), sent as given.
     Plain,
-    /// An action ("/me waves"): shown as "<bot name> waves".
+    /// An action ("/me waves"): shown as "`<bot name>` waves".
     Action,
 }
 

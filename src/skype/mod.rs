@@ -1,5 +1,5 @@
 //! The Skype web protocol client, speaking exactly what SkPy (the library
-//! the original service used) spoke: see `skype-protocol.md`.
+//! the original service used) spoke: see `docs/skype-protocol.md`.
 //!
 //! It knows nothing of Lambda or AWS. Callers give it base URLs, options and
 //! credentials, hand it a stored session if they have one

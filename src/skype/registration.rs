@@ -1,4 +1,4 @@
-//! Registering a messaging endpoint (skype-protocol.md §2): the
+//! Registering a messaging endpoint (docs/skype-protocol.md §4): the
 //! registration token every message is sent with.
 
 use std::sync::LazyLock;

@@ -1,5 +1,5 @@
 //! The logged-in state of the bot account, and the SkPy token file that
-//! carries it between processes (skype-protocol.md §3).
+//! carries it between processes (docs/skype-protocol.md §5).
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
-//! The bot account and the keys of its callers: the secret JSON of
-//! design.md, or the same read from the environment in local mode.
+//! The bot account and the keys of its callers: the secret's JSON (README,
+//! "Configuration" and "Put in the credentials, keys and channels"), or
+//! the same read from the environment in local mode.
 
 use std::collections::BTreeMap;
 
@@ -22,9 +23,9 @@ pub struct Account {
 /// Why the account configuration is unusable. Never quotes the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
-    /// Not the JSON of design.md (position only: the text is secret).
+    /// Not the secret's expected JSON (position only: the text is secret).
     #[error(
-        "the secret is not the expected JSON (line {line}, column {column}): see design.md for its shape"
+        "the secret is not the expected JSON (line {line}, column {column}): see the README, section Put in the credentials, keys and channels, for its shape"
     )]
     NotJson {
         /// Where the parser stopped.
@@ -73,7 +74,7 @@ enum KeyDocument {
 }
 
 impl Account {
-    /// Parses the secret JSON of design.md.
+    /// Parses the secret's JSON.
     pub fn from_secret_json(text: &str) -> Result<Self, AccountError> {
         let document: SecretDocument =
             serde_json::from_str(text).map_err(|e| AccountError::NotJson {
@@ -148,7 +149,7 @@ fn key_entry(index: usize, key: KeyDocument) -> Result<KeyEntry, AccountError> {
 pub struct StaticAccount(String);
 
 impl StaticAccount {
-    /// Serves `text`, the secret JSON of design.md.
+    /// Serves `text`, the secret's JSON.
     pub fn from_secret_json(text: impl Into<String>) -> Self {
         Self(text.into())
     }

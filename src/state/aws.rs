@@ -129,7 +129,8 @@ fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config.build())
 }
 
-/// The secret of design.md, read from Secrets Manager.
+/// The secret (`{"username", "password", "api_keys", "channels"}`, README
+/// "Configuration"), read from Secrets Manager.
 pub struct SecretsManagerSource {
     clients: Arc<AwsClients>,
     secret_id: String,

@@ -1,5 +1,5 @@
-//! The SOAP flow (skype-protocol.md §1a): WS-Trust `RST.srf` for a security
-//! token, then the edge exchange for a skype token.
+//! The SOAP flow (docs/skype-protocol.md §2.2): WS-Trust `RST.srf` for a
+//! security token, then the edge exchange for a skype token.
 
 use quick_xml::Reader;
 use quick_xml::escape::partial_escape;

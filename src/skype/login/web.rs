@@ -1,5 +1,6 @@
-//! The web ("Live") flow (skype-protocol.md §1b): scrape the Microsoft login
-//! pages the way SkPy did, and report each of their dead ends plainly.
+//! The web ("Live") flow (docs/skype-protocol.md §2.3): scrape the
+//! Microsoft login pages the way SkPy did, and report each of their dead
+//! ends plainly.
 
 use std::sync::LazyLock;
 
