@@ -18,8 +18,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::app::{Delivered, DeliveryStatus};
 use crate::clock::unix_seconds as now;
+use crate::domain::{Delivered, DeliveryStatus};
 use crate::state::{ObjectStore, StoreError, TokenStore, Version};
 
 /// The record of one key.

@@ -13,18 +13,19 @@
 //!   and delete, health, refresh) and a warm container's state. Uses every
 //!   module below.
 //! - [`idempotency`]: at most one post per key, target and part, and who
-//!   posted what. Uses `state` (an object store) and `app::Delivered`.
+//!   posted what. Uses `state` (an object store) and `domain`.
 //! - [`render`]: one message for Skype, Slack and Teams (readers, one
 //!   document, writers); pure. Uses `domain` and `skype::markup`.
 //! - [`domain`]: values parsed once at the edge (message text, mentions,
-//!   channels and their aliases, API keys and callers). Uses the id types
-//!   of `skype` and `webhooks`.
+//!   channels and their aliases, conversation ids, webhook URLs, API keys
+//!   and callers) and what a post came to (`Delivered`, `Platform`,
+//!   `LoginOutcome`). The floor: uses no other module of the crate.
 //! - [`skype`]: the Skype web protocol client (login, registration,
 //!   LockAndKey, messages, files, the SkPy token file), as
-//!   `docs/skype-protocol.md` describes it. No Lambda, no AWS; uses no
-//!   other module of the crate.
+//!   `docs/skype-protocol.md` describes it. No Lambda, no AWS; uses only
+//!   `domain` (conversation ids).
 //! - [`webhooks`]: the Teams Workflows and Slack webhook clients. Uses
-//!   `error` (its errors become [`error::AppError`]).
+//!   `domain` (webhook URLs, platforms).
 //! - [`state`]: credentials, API keys and the session, behind traits
 //!   (environment and files locally; Secrets Manager and S3 in AWS), the
 //!   account cache, the session vault and the login lease. Uses `skype`,

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use crate::clock::unix_millis as now_ms;
+use crate::domain::{LoginOutcome, Platform};
 
 /// The namespace alarms and dashboards look in, unless `METRICS_NAMESPACE`
 /// names another.
@@ -53,65 +54,6 @@ const UNKNOWN_REASON: &str = "unknown";
 const MAX_DIMENSION_VALUE_CHARS: usize = 1024;
 /// CloudWatch: namespaces are 1 to 255 characters.
 const MAX_NAMESPACE_CHARS: usize = 255;
-
-/// Where a message was sent; the `Platform` dimension of `MessagesSent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    /// A Skype conversation.
-    Skype,
-    /// A Microsoft Teams channel through a Workflows webhook.
-    TeamsWorkflow,
-    /// A Slack incoming webhook.
-    SlackWebhook,
-}
-
-impl Platform {
-    /// The dimension value, stable because alarms and dashboards name it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Skype => "Skype",
-            Platform::TeamsWorkflow => "TeamsWorkflow",
-            Platform::SlackWebhook => "SlackWebhook",
-        }
-    }
-}
-
-/// How a login attempt ended; decides which login metrics it counts in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginOutcome {
-    /// A new session.
-    Succeeded,
-    /// Skype wants a browser check, captcha or second factor.
-    LoginWall,
-    /// Skype refused the credentials.
-    Refused,
-    /// Skype throttled the login.
-    Throttled,
-    /// Anything else (network, unexpected page).
-    Failed,
-}
-
-impl LoginOutcome {
-    /// Every outcome (to read one back from its name).
-    pub const ALL: [LoginOutcome; 5] = [
-        LoginOutcome::Succeeded,
-        LoginOutcome::LoginWall,
-        LoginOutcome::Refused,
-        LoginOutcome::Throttled,
-        LoginOutcome::Failed,
-    ];
-
-    /// The `Outcome` member, for Logs Insights queries (not a dimension).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginOutcome::Succeeded => "succeeded",
-            LoginOutcome::LoginWall => "login_wall",
-            LoginOutcome::Refused => "refused",
-            LoginOutcome::Throttled => "throttled",
-            LoginOutcome::Failed => "failed",
-        }
-    }
-}
 
 /// Counts one message a platform accepted.
 pub fn message_sent(platform: Platform) {
@@ -252,19 +194,19 @@ impl Event<'_> {
         match *self {
             Event::MessageSent(platform) => Shape {
                 dimensions: vec![vec![FUNCTION, PLATFORM], vec![FUNCTION]],
-                members: vec![(PLATFORM, platform.as_str().to_string())],
+                members: vec![(PLATFORM, platform.metric_name().to_string())],
                 metrics: vec![(MESSAGES_SENT, Unit::Count, Value::from(1))],
             },
             Event::MessageDeduplicated(platform) => Shape {
                 dimensions: vec![vec![FUNCTION, PLATFORM], vec![FUNCTION]],
-                members: vec![(PLATFORM, platform.as_str().to_string())],
+                members: vec![(PLATFORM, platform.metric_name().to_string())],
                 metrics: vec![(MESSAGES_DEDUPLICATED, Unit::Count, Value::from(1))],
             },
             Event::MessageFailed(platform, reason) => Shape {
                 dimensions: vec![vec![FUNCTION, REASON], vec![FUNCTION]],
                 members: vec![
                     (REASON, dimension_value(reason)),
-                    (PLATFORM, platform.as_str().to_string()),
+                    (PLATFORM, platform.metric_name().to_string()),
                 ],
                 metrics: vec![(MESSAGES_FAILED, Unit::Count, Value::from(1))],
             },
@@ -508,7 +450,7 @@ mod tests {
             );
             assert_eq!(doc[MESSAGES_SENT], 1);
             assert_eq!(unit_of(&doc, MESSAGES_SENT), "Count");
-            assert_eq!(doc[PLATFORM], platform.as_str());
+            assert_eq!(doc[PLATFORM], platform.metric_name());
             assert_eq!(doc[FUNCTION], settings().function.as_str());
             assert_eq!(
                 *dimensions(&doc),

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use serde_json::{Value, json};
-use skype_sender::app::{App, Delivered, SendRequest};
-use skype_sender::domain::{Caller, ChannelNames, Content, Format, MessageText};
+use skype_sender::app::{App, SendRequest};
+use skype_sender::domain::{Caller, ChannelNames, Content, Delivered, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::idempotency;
 use skype_sender::skype::{

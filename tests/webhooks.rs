@@ -106,7 +106,7 @@ async fn teams_wrong_sig_is_revoked() {
     assert_eq!(
         err,
         WebhookError::Revoked {
-            platform: Platform::Teams,
+            platform: Platform::TeamsWorkflow,
             status: 401,
             code: Some("DirectApiInvalidAuthorizationSignature".into())
         }
@@ -124,7 +124,7 @@ async fn teams_deleted_workflow_is_revoked() {
     let err = client().post_teams(&target, card()).await.unwrap_err();
     assert!(matches!(
         &err,
-        WebhookError::Revoked { platform: Platform::Teams, status: 404, code: Some(code) }
+        WebhookError::Revoked { platform: Platform::TeamsWorkflow, status: 404, code: Some(code) }
             if code == "WorkflowNotFound"
     ));
     assert_eq!(AppError::from(err).code, "webhook_revoked");
@@ -155,7 +155,7 @@ async fn teams_refused_cards_are_payload_errors() {
         assert_eq!(
             err,
             WebhookError::PayloadRefused {
-                platform: Platform::Teams,
+                platform: Platform::TeamsWorkflow,
                 status: 400,
                 code: Some("TriggerInputSchemaMismatch".into())
             },
@@ -205,7 +205,7 @@ async fn teams_server_errors_are_unavailable() {
         assert_eq!(
             err,
             WebhookError::Unavailable {
-                platform: Platform::Teams,
+                platform: Platform::TeamsWorkflow,
                 status: Some(status)
             }
         );
@@ -253,7 +253,7 @@ async fn slack_codes_map_to_classes_and_api_errors() {
     for &(status, code, app_status, app_code) in cases {
         fake.inject(slack_hook(), Fault::slack(status, code), 1);
         let err = client.post_slack(&target, "hello").await.unwrap_err();
-        assert_eq!(err.platform(), Platform::Slack);
+        assert_eq!(err.platform(), Platform::SlackWebhook);
         let message = err.to_string();
         assert!(message.contains("Slack"), "{message}");
         if app_status == 502 {
@@ -280,7 +280,7 @@ async fn slack_unknown_or_wrong_hooks_are_revoked() {
     assert_eq!(
         client.post_slack(&wrong_secret, "x").await.unwrap_err(),
         WebhookError::Revoked {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: 403,
             code: Some("invalid_token".into())
         }
@@ -289,7 +289,7 @@ async fn slack_unknown_or_wrong_hooks_are_revoked() {
     assert_eq!(
         client.post_slack(&unknown, "x").await.unwrap_err(),
         WebhookError::Revoked {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: 404,
             code: Some("no_service".into())
         }
@@ -308,7 +308,7 @@ async fn slack_refuses_empty_text() {
     assert_eq!(
         err,
         WebhookError::PayloadRefused {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: 400,
             code: Some("no_text".into())
         }
@@ -370,7 +370,7 @@ async fn a_slow_webhook_times_out() {
     assert_eq!(
         err,
         WebhookError::Timeout {
-            platform: Platform::Slack
+            platform: Platform::SlackWebhook
         }
     );
     let app = AppError::from(err);
@@ -387,7 +387,7 @@ async fn a_closed_port_is_unavailable() {
     assert_eq!(
         err,
         WebhookError::Unavailable {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: None
         }
     );
@@ -418,7 +418,7 @@ async fn redirects_are_never_followed() {
         assert_eq!(
             err,
             WebhookError::Unexpected {
-                platform: Platform::Teams,
+                platform: Platform::TeamsWorkflow,
                 status,
                 code: None
             }

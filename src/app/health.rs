@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 
 use super::App;
 use crate::clock;
+use crate::domain::LoginOutcome;
 use crate::error::AppError;
-use crate::metrics::LoginOutcome;
 use crate::state::LoginRecord;
 
 /// The session's lifetime.

@@ -15,14 +15,15 @@ use tokio::sync::{Mutex, OnceCell};
 
 pub use health::{Health, SessionHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
-pub use send::{Delivered, DeliveryStatus, FileRequest, Outcome, SendRequest};
+pub use send::{FileRequest, Outcome, SendRequest};
 
 use crate::clock;
 use crate::config::Config;
+use crate::domain::LoginOutcome;
 use crate::domain::{Caller, ChannelNames, Channels, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::Ledger;
-use crate::metrics::{self, LoginOutcome};
+use crate::metrics;
 use crate::skype::{ConversationId, LoginGate, SkypeClient};
 use crate::state::{
     Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,

@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::future::join_all;
-use serde::{Deserialize, Serialize};
 
 use super::{App, Ready, conversation_of};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Content, Destination, Target};
+use crate::domain::{
+    Caller, ChannelNames, Content, Delivered, DeliveryStatus, Destination, Target,
+};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{Claim, Part, PostKey};
-use crate::metrics::{self, Platform};
+use crate::metrics;
 use crate::render;
 use crate::skype::{Attachment, OutgoingMessage, SkypeError};
 use crate::webhooks::Receipt;
@@ -41,30 +42,6 @@ pub struct FileRequest {
     pub caption: Option<Content>,
     /// The caller's de-duplication key, if any.
     pub idempotency_key: Option<String>,
-}
-
-/// How far a platform confirms a post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Posted: Skype gave it an id, Slack said `ok`.
-    #[default]
-    Posted,
-    /// Taken for later processing (Teams Workflows' 202): not a delivery.
-    Accepted,
-}
-
-/// A post one target took.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    /// Skype's message id (webhooks give none).
-    pub id: Option<String>,
-    /// The target's name: the conversation id, or the webhook's alias.
-    pub channel: String,
-    /// Skype's arrival time, Unix milliseconds.
-    pub arrival_time: Option<u64>,
-    /// Posted, or only accepted.
-    pub status: DeliveryStatus,
 }
 
 /// What happened at one target of a request.
@@ -175,11 +152,7 @@ impl App {
     }
 
     fn outcome(&self, target: &Target, result: Result<Took, AppError>) -> Outcome {
-        let platform = match target.destination {
-            Destination::Skype(_) => Platform::Skype,
-            Destination::TeamsWorkflow(_) => Platform::TeamsWorkflow,
-            Destination::SlackWebhook(_) => Platform::SlackWebhook,
-        };
+        let platform = target.destination.platform();
         let result = match result {
             Ok(Took::Now(delivered)) => {
                 self.note_post();

@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::skype::{ConversationId, InvalidConversationId};
-use crate::webhooks::WebhookUrl;
+use super::{ConversationId, InvalidConversationId, Platform, WebhookUrl};
 
 /// Most channels one request may name (after expanding aliases).
 pub const MAX_TARGETS: usize = 20;
@@ -37,13 +36,18 @@ impl Destination {
         }
     }
 
-    /// The platform's name, as callers and metrics see it.
-    pub fn kind(&self) -> &'static str {
+    /// Its platform.
+    pub fn platform(&self) -> Platform {
         match self {
-            Self::Skype(_) => "skype",
-            Self::TeamsWorkflow(_) => "teams-workflow",
-            Self::SlackWebhook(_) => "slack-webhook",
+            Self::Skype(_) => Platform::Skype,
+            Self::TeamsWorkflow(_) => Platform::TeamsWorkflow,
+            Self::SlackWebhook(_) => Platform::SlackWebhook,
         }
+    }
+
+    /// The platform's name, as callers write it in the registry.
+    pub fn kind(&self) -> &'static str {
+        self.platform().kind()
     }
 }
 

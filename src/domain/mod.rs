@@ -3,12 +3,20 @@
 
 mod api_key;
 mod channel;
+mod conversation;
+mod delivery;
 mod mention;
 mod message;
+mod platform;
+mod webhook_url;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry, KeyIdentity};
 pub use channel::{
     ChannelError, ChannelNames, ChannelSpec, Channels, Destination, MAX_TARGETS, Target,
 };
+pub use conversation::{ConversationId, InvalidConversationId};
+pub use delivery::{Delivered, DeliveryStatus, LoginOutcome};
 pub use mention::{MAX_MENTIONS, Mention, MentionProblem, Piece, split_inline};
 pub use message::{Content, Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
+pub use platform::Platform;
+pub use webhook_url::{InvalidWebhookUrl, WebhookUrl};

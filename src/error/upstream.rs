@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn errors_map_to_the_documented_codes() {
-        let platform = Platform::Slack;
+        let platform = Platform::SlackWebhook;
         let cases = [
             (
                 WebhookError::Revoked {

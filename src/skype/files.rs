@@ -7,11 +7,11 @@ use regex_lite::Regex;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::conversation::ConversationId;
 use super::error::SkypeError;
 use super::http::{Api, Auth, check, json_body};
 use super::markup::escape_attribute;
 use super::session::SkypeAuth;
+use crate::domain::ConversationId;
 
 static OBJECT_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9\-]{1,100}$").unwrap());

@@ -9,13 +9,13 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::conversation::ConversationId;
 use super::error::SkypeError;
 use super::http::{
     Api, Auth, MAX_ANSWER_BYTES, MAX_MESSAGE_PAGE_BYTES, check, json_body, read_body,
 };
 use super::markup;
 use super::session::Registration;
+use crate::domain::ConversationId;
 
 const CLIENT_INFO: &str = "os=Windows; osVer=10; proc=x86; lcid=en-US; deviceType=1; country=US; clientName=skype4life; clientVer=1418/9.99.0.999//skype4life";
 

@@ -11,7 +11,6 @@
 
 mod client;
 mod config;
-mod conversation;
 mod error;
 mod files;
 mod http;
@@ -22,9 +21,9 @@ mod messages;
 mod registration;
 mod session;
 
+pub use crate::domain::{ConversationId, InvalidConversationId};
 pub use client::{LoginGate, SkypeClient};
 pub use config::{ClientOptions, InvalidUrl, SkypeUrls};
-pub use conversation::{ConversationId, InvalidConversationId};
 pub use error::SkypeError;
 pub use files::{Attachment, AttachmentKind};
 pub use login::{Credentials, Profile};

@@ -11,7 +11,8 @@ use tokio::sync::Mutex;
 use super::token_store::{StoreError, TokenStore, Version};
 use super::vault::SessionVault;
 use crate::clock::unix_seconds as now;
-use crate::metrics::{self, LoginOutcome};
+use crate::domain::LoginOutcome;
+use crate::metrics;
 use crate::skype::{LoginGate, Session, SkypeError};
 
 /// Timing of the lease.

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{Delivered, DeliveryStatus, Outcome};
+use crate::app::Outcome;
+use crate::domain::{Delivered, DeliveryStatus};
 use crate::error::{AppError, ErrorCode};
 
 /// The results of one request, one per target.

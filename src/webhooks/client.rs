@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::answer::Answer;
 use super::error::{Platform, WebhookError};
-use super::url::WebhookUrl;
 use super::{Receipt, slack, teams};
+use crate::domain::WebhookUrl;
 
 /// How long a post may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Webhooks {
         card_body: Vec<Value>,
     ) -> Result<Receipt, WebhookError> {
         let answer = self
-            .post(Platform::Teams, url, &teams::envelope(card_body))
+            .post(Platform::TeamsWorkflow, url, &teams::envelope(card_body))
             .await?;
         teams::classify(&answer)
     }
@@ -79,7 +79,7 @@ impl Webhooks {
     /// Success is [`Receipt::Delivered`]: Slack answers `ok` once posted.
     pub async fn post_slack(&self, url: &WebhookUrl, text: &str) -> Result<Receipt, WebhookError> {
         let answer = self
-            .post(Platform::Slack, url, &slack::payload(text))
+            .post(Platform::SlackWebhook, url, &slack::payload(text))
             .await?;
         slack::classify(&answer)
     }

@@ -5,23 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The service behind a webhook, named in every error message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    /// A Teams Workflows "When a Teams webhook request is received" trigger.
-    Teams,
-    /// A Slack incoming webhook.
-    Slack,
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Platform::Teams => "Teams",
-            Platform::Slack => "Slack",
-        })
-    }
-}
+pub use crate::domain::Platform;
 
 /// A post that did not go through.
 ///
@@ -218,7 +202,7 @@ mod tests {
     #[test]
     fn messages_name_platform_and_code() {
         let err = WebhookError::DestinationRefused {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: 410,
             code: Some("channel_is_archived".into()),
         };
@@ -227,13 +211,13 @@ mod tests {
             "the Slack channel behind this webhook refuses messages (HTTP 410, channel_is_archived)"
         );
         let err = WebhookError::RateLimited {
-            platform: Platform::Teams,
+            platform: Platform::TeamsWorkflow,
             retry_after: Some(Duration::from_secs(30)),
         };
         assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
         assert!(err.to_string().contains("Teams") && err.to_string().contains("30 s"));
         let down = WebhookError::Unavailable {
-            platform: Platform::Slack,
+            platform: Platform::SlackWebhook,
             status: None,
         };
         assert_eq!(down.to_string(), "Slack is unavailable (no connection)");

@@ -4,9 +4,10 @@
 //! This is transport only: callers bring the rendered message (Adaptive Card
 //! body elements for Teams, mrkdwn for Slack) and a [`WebhookUrl`]; they get
 //! a [`Receipt`] or a [`WebhookError`] in a class they can act on, which
-//! converts into the function's [`AppError`].
+//! converts into the function's `AppError` (`src/error/upstream.rs`).
 //!
-//! - [`url`]: the URL, parsed once and never shown (it is the credential).
+//! - [`WebhookUrl`] (a domain value, `src/domain/webhook_url.rs`): the URL,
+//!   parsed once and never shown (it is the credential).
 //! - [`client`]: the shared HTTP client ([`Webhooks`]).
 //! - [`teams`], [`slack`]: each service's payload and answers.
 //! - [`error`]: the error classes.
@@ -16,11 +17,10 @@ pub mod client;
 pub mod error;
 pub mod slack;
 pub mod teams;
-pub mod url;
 
+pub use crate::domain::{InvalidWebhookUrl, WebhookUrl};
 pub use client::{ClientBuildError, WebhookTimeouts, Webhooks};
 pub use error::{Platform, WebhookError};
-pub use url::{InvalidWebhookUrl, WebhookUrl};
 
 /// What a successful post proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,7 +47,7 @@ const PAYLOAD: &[&str] = &[
 
 /// What an answer of Slack means.
 pub(crate) fn classify(answer: &Answer) -> Result<Receipt, WebhookError> {
-    let platform = Platform::Slack;
+    let platform = Platform::SlackWebhook;
     let status = answer.status;
     let code = safe_code(&answer.body);
     let known = |list: &[&str]| code.as_deref().is_some_and(|c| list.contains(&c));
@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn slack(status: u16, code: &str) -> (Platform, u16, Option<String>) {
-        (Platform::Slack, status, Some(code.to_string()))
+        (Platform::SlackWebhook, status, Some(code.to_string()))
     }
 
     #[test]
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(
             class(500, "rollup_error"),
             WebhookError::Unavailable {
-                platform: Platform::Slack,
+                platform: Platform::SlackWebhook,
                 status: Some(500)
             }
         );

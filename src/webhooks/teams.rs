@@ -38,7 +38,7 @@ pub fn envelope(card_body: Vec<Value>) -> Value {
 
 /// What an answer of the trigger means.
 pub(crate) fn classify(answer: &Answer) -> Result<Receipt, WebhookError> {
-    let platform = Platform::Teams;
+    let platform = Platform::TeamsWorkflow;
     let status = answer.status;
     let code = error_code(&answer.body);
     Err(match status {
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(
             classify(&answer(401, sig)),
             Err(WebhookError::Revoked {
-                platform: Platform::Teams,
+                platform: Platform::TeamsWorkflow,
                 status: 401,
                 code: Some("DirectApiInvalidAuthorizationSignature".into())
             })

@@ -4,9 +4,9 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
-use skype_sender::app::{App, Delivered, SendRequest};
+use skype_sender::app::{App, SendRequest};
 use skype_sender::config::Config;
-use skype_sender::domain::{Caller, ChannelNames, Content, Format, MessageText};
+use skype_sender::domain::{Caller, ChannelNames, Content, Delivered, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
 use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
