@@ -1,9 +1,9 @@
 //! Changing what was posted: edit or delete a Skype message the bot sent,
 //! named by its id or by the idempotency key that posted it.
 
-use super::{App, conversation_of};
+use super::{App, conversation_of, require};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, ChannelNames, Content, Target};
+use crate::domain::{Caller, Capability, ChannelNames, Content, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::render;
 use crate::skype::{ConversationId, MessageId, SkypeError};
@@ -80,7 +80,7 @@ impl App {
             channel,
             conversation,
             id,
-        } = self.locate(caller, request).await?;
+        } = self.locate(caller, request, Capability::Edit).await?;
         let message = render::skype(content);
         let ready = self.ready().await?;
         let edit_time = self
@@ -107,7 +107,7 @@ impl App {
             channel,
             conversation,
             id,
-        } = self.locate(caller, request).await?;
+        } = self.locate(caller, request, Capability::Delete).await?;
         let ready = self.ready().await?;
         self.skype_call(ready, deadline, changed, || {
             ready.skype.delete(&conversation, &id)
@@ -121,7 +121,12 @@ impl App {
     }
 
     /// The one conversation and the message id a request names.
-    async fn locate(&self, caller: &Caller, request: &MessageRequest) -> Result<Located, AppError> {
+    async fn locate(
+        &self,
+        caller: &Caller,
+        request: &MessageRequest,
+        change: Capability,
+    ) -> Result<Located, AppError> {
         let mut targets = self.targets(caller, &request.channel).await?;
         if targets.len() != 1 {
             return Err(AppError::new(
@@ -138,8 +143,13 @@ impl App {
             .first()
             .map_or(target.name.as_str(), |name| name.trim())
             .to_string();
-        let conversation =
-            conversation_of(&target, "its messages cannot be edited or deleted")?.clone();
+        require(
+            &target,
+            change,
+            ErrorCode::NotSupported,
+            "its messages cannot be edited or deleted",
+        )?;
+        let conversation = conversation_of(&target)?.clone();
         let id = match &request.message {
             MessageRef::Id(id) => {
                 self.check_owner(caller, &target, &shown, id).await?;

@@ -19,8 +19,7 @@ pub use send::{FileRequest, Outcome, SendRequest};
 
 use crate::clock;
 use crate::config::Config;
-use crate::domain::LoginOutcome;
-use crate::domain::{Caller, ChannelNames, Channels, Target};
+use crate::domain::{Caller, Capability, ChannelNames, Channels, LoginOutcome, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::Ledger;
 use crate::metrics;
@@ -263,17 +262,31 @@ impl App {
     }
 }
 
-/// The Skype conversation of `target`; a webhook channel is a 400 that
-/// says `what` it cannot do.
-fn conversation_of<'t>(target: &'t Target, what: &str) -> Result<&'t ConversationId, AppError> {
+/// Refuses, with `code`, what `target`'s platform cannot do (the table
+/// in `src/domain/platform.rs`): never a silent degrade. `what` says it
+/// for the caller ("its messages cannot be edited").
+fn require(
+    target: &Target,
+    capability: Capability,
+    code: ErrorCode,
+    what: &str,
+) -> Result<(), AppError> {
+    let platform = target.destination.platform();
+    if platform.can(capability) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        code,
+        format!("{} is a {} channel: {what}", target.name, platform.kind()),
+    ))
+}
+
+/// The Skype conversation of `target`, once its platform was found able.
+fn conversation_of(target: &Target) -> Result<&ConversationId, AppError> {
     target.destination.conversation().ok_or_else(|| {
         AppError::new(
             ErrorCode::NotSupported,
-            format!(
-                "{} is a {} channel: {what}",
-                target.name,
-                target.destination.kind()
-            ),
+            format!("{} is not a Skype conversation", target.name),
         )
     })
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::future::join_all;
 
-use super::{App, Ready, conversation_of};
+use super::{App, Ready, conversation_of, require};
 use crate::deadline::Deadline;
 use crate::domain::{
-    Caller, ChannelNames, Content, Delivered, DeliveryStatus, Destination, Target,
+    Caller, Capability, ChannelNames, Content, Delivered, DeliveryStatus, Destination, Target,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{Claim, Part, PostKey};
@@ -100,18 +100,13 @@ impl App {
         deadline: Deadline,
     ) -> Result<Vec<Outcome>, AppError> {
         let targets = self.targets(caller, &request.channels).await?;
-        if let Some(webhook) = targets
-            .iter()
-            .find(|t| t.destination.conversation().is_none())
-        {
-            return Err(AppError::new(
+        for target in &targets {
+            require(
+                target,
+                Capability::Files,
                 ErrorCode::FilesNotSupported,
-                format!(
-                    "{} is a {} channel: files can only be posted to Skype conversations",
-                    webhook.name,
-                    webhook.destination.kind()
-                ),
-            ));
+                "files can only be posted to Skype conversations",
+            )?;
         }
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async {
@@ -262,16 +257,13 @@ impl App {
         client_id: &str,
         deadline: Deadline,
     ) -> Result<Option<Delivered>, AppError> {
-        let Some(conversation) = target.destination.conversation() else {
-            return Err(AppError::new(
-                ErrorCode::EarlierOutcomeUnknown,
-                format!(
-                    "an earlier attempt with this idempotency key got no answer from {} ({}), so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
-                    target.name,
-                    target.destination.kind()
-                ),
-            ));
-        };
+        require(
+            target,
+            Capability::ReadBack,
+            ErrorCode::EarlierOutcomeUnknown,
+            "an earlier attempt with this idempotency key got no answer, so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
+        )?;
+        let conversation = conversation_of(target)?;
         let ready = self.ready().await?;
         let found = self
             .skype_call(ready, deadline, AppError::from, || {
@@ -381,7 +373,7 @@ impl App {
         client_id: Option<String>,
         deadline: Deadline,
     ) -> Result<Delivered, AppError> {
-        let conversation = conversation_of(target, "only Skype conversations support this")?;
+        let conversation = conversation_of(target)?;
         let ready = self.ready().await?;
         let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
         let sent = self

@@ -1,6 +1,8 @@
 //! The destinations' platforms, named once: the registry's `kind`, the
 //! metrics' `Platform` dimension and the service's name in messages are
-//! three spellings of one value.
+//! three spellings of one value; and what each can do, in one table the
+//! use cases ask ([`Platform::can`]), so a new platform is a new row, not
+//! new branches.
 
 use std::fmt;
 
@@ -53,6 +55,38 @@ impl Platform {
     }
 }
 
+/// Something a caller may ask of a platform beyond posting a message
+/// (which every platform does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// Replace a posted message's text.
+    Edit,
+    /// Delete a posted message.
+    Delete,
+    /// Post a file or a picture.
+    Files,
+    /// Find out whether a post arrived, after no answer came.
+    ReadBack,
+}
+
+impl Platform {
+    /// Whether this platform can do `capability`: the one table.
+    pub fn can(self, capability: Capability) -> bool {
+        use Capability::*;
+        // Exhaustive on purpose: a new platform or capability must be
+        // decided here.
+        match (self, capability) {
+            (Platform::Skype, Edit | Delete | Files | ReadBack) => true,
+            // Webhooks post, and that is all: no id to edit, delete or
+            // look for, no file upload.
+            (
+                Platform::TeamsWorkflow | Platform::SlackWebhook,
+                Edit | Delete | Files | ReadBack,
+            ) => false,
+        }
+    }
+}
+
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.service())
@@ -62,6 +96,20 @@ impl fmt::Display for Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_skype_changes_messages_takes_files_and_reads_back() {
+        for platform in Platform::ALL {
+            for change in [
+                Capability::Edit,
+                Capability::Delete,
+                Capability::Files,
+                Capability::ReadBack,
+            ] {
+                assert_eq!(platform.can(change), platform == Platform::Skype);
+            }
+        }
+    }
 
     #[test]
     fn each_spelling_is_unique() {
