@@ -294,6 +294,3 @@ fn conversation_of(target: &Target) -> Result<&ConversationId, AppError> {
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.
 const IDEMPOTENCY_CLAIM_TTL: Duration = Duration::from_secs(120);
-
-/// Shared between concurrent invocations.
-pub type SharedApp = Arc<App>;
