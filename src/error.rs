@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use code::ErrorCode;
 
-use crate::domain::{ChannelError, MessageError};
+use crate::domain::{AttachmentError, ChannelError, MessageError};
 use crate::state::{AccountError, StoreError};
 
 /// A request that could not be carried out.
@@ -140,6 +140,16 @@ impl From<MessageError> for AppError {
                 Self::new(ErrorCode::InvalidMentions, err.to_string())
             }
         }
+    }
+}
+
+impl From<AttachmentError> for AppError {
+    fn from(err: AttachmentError) -> Self {
+        let code = match err {
+            AttachmentError::Empty => ErrorCode::EmptyFile,
+            AttachmentError::TooLarge => ErrorCode::FileTooLarge,
+        };
+        Self::new(code, err.to_string())
     }
 }
 

@@ -2,6 +2,7 @@
 //! everywhere after: what to send, where, and who asks.
 
 mod api_key;
+mod attachment;
 mod channel;
 mod conversation;
 mod delivery;
@@ -11,6 +12,7 @@ mod platform;
 mod webhook_url;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry, KeyIdentity};
+pub use attachment::{Attachment, AttachmentError, AttachmentKind, MAX_FILE_BYTES};
 pub use channel::{
     ChannelError, ChannelNames, ChannelSpec, Channels, Destination, MAX_TARGETS, Target,
 };

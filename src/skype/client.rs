@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use super::config::{ClientOptions, SkypeUrls};
 use super::error::SkypeError;
-use super::files::Attachment;
 use super::http::{Api, unix_now};
 use super::login::{Credentials, Profile};
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage, find_listed};
 use super::session::{Freshness, Session, SkypeAuth};
+use crate::domain::Attachment;
 use crate::domain::ConversationId;
 
 /// How long logins stay off after Skype said 803 without a `Retry-After`,

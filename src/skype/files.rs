@@ -11,40 +11,10 @@ use super::error::SkypeError;
 use super::http::{Api, Auth, check, json_body};
 use super::markup::escape_attribute;
 use super::session::SkypeAuth;
-use crate::domain::ConversationId;
+use crate::domain::{Attachment, AttachmentKind, ConversationId};
 
 static OBJECT_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9\-]{1,100}$").unwrap());
-
-/// Whether an attachment is shown as a file or as a picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttachmentKind {
-    /// Any file, offered for download.
-    File,
-    /// An image, shown inline.
-    Image,
-}
-
-/// A file to share in a conversation.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Attachment {
-    /// File or picture.
-    pub kind: AttachmentKind,
-    /// The name shown (and offered when saving).
-    pub name: String,
-    /// The content.
-    pub bytes: Vec<u8>,
-}
-
-impl std::fmt::Debug for Attachment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attachment")
-            .field("kind", &self.kind)
-            .field("name", &self.name)
-            .field("size", &self.bytes.len())
-            .finish()
-    }
-}
 
 impl AttachmentKind {
     fn object_type(self) -> &'static str {

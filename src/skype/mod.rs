@@ -21,11 +21,10 @@ mod messages;
 mod registration;
 mod session;
 
-pub use crate::domain::{ConversationId, InvalidConversationId};
+pub use crate::domain::{Attachment, AttachmentKind, ConversationId, InvalidConversationId};
 pub use client::{LoginGate, SkypeClient};
 pub use config::{ClientOptions, InvalidUrl, SkypeUrls};
 pub use error::SkypeError;
-pub use files::{Attachment, AttachmentKind};
 pub use login::{Credentials, Profile};
 pub use messages::{MessageFormat, MessageId, OutgoingMessage, SentMessage};
 pub use registration::{EndpointLocation, parse_endpoint_location, parse_registration_token};

@@ -15,8 +15,9 @@ use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::{AppError, ErrorCode};
 use answer::Posted;
-pub use http::{MAX_BODY_BYTES, Shape};
+pub use http::Shape;
 use payload::Fields;
+pub use payload::MAX_BODY_BYTES;
 
 /// What invoked us, read from the event's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,6 +8,10 @@ use crate::domain::{ChannelNames, Content};
 use crate::error::{AppError, ErrorCode};
 use crate::skype::Attachment;
 
+/// Largest request body accepted (bytes, after base64 decoding), files
+/// aside: the send payload, however it arrives.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// Longest idempotency key we keep.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 

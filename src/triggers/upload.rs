@@ -16,26 +16,14 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use super::http::MAX_BODY_BYTES;
-use super::payload::Fields;
+use super::payload::{Fields, MAX_BODY_BYTES};
 use crate::domain::MAX_MESSAGE_CHARS;
+use crate::domain::{Attachment, AttachmentError, MAX_FILE_BYTES};
 use crate::error::{AppError, ErrorCode};
-use crate::skype::{Attachment, AttachmentKind};
-
-/// Largest file accepted, in decoded bytes. Lambda takes at most 6 MB per
-/// request and the file arrives base64-encoded (by API Gateway, or in the
-/// JSON form), which makes 4 MiB into about 5.6 MB.
-pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Largest upload body accepted: about Lambda's own request limit, so a
 /// body that got this far is never cut off unnoticed.
 pub const MAX_UPLOAD_BODY_BYTES: usize = 6 * 1024 * 1024;
-
-/// Longest file name shown, in characters (what file systems allow).
-const MAX_NAME_CHARS: usize = 255;
-
-/// Longest extension kept whole when a long name is shortened.
-const MAX_EXTENSION_CHARS: usize = 16;
 
 /// The text fields of an upload: the name they are kept under, and the
 /// names accepted for it.
@@ -107,7 +95,7 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                     .content_type()
                     .map(|mime| mime.essence_str().to_string());
                 let bytes = field.bytes().await.map_err(malformed)?;
-                form.file = Some(attachment(
+                form.file = Some(Attachment::parse(
                     file_name.as_deref(),
                     file_type.as_deref(),
                     bytes.into(),
@@ -179,12 +167,13 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
         )
     })?;
     let bytes = decode_base64(encoded)?;
-    attachment(
+    Attachment::parse(
         member_text(file, "name")?,
         member_text(file, "content_type")?,
         bytes,
     )
     .map(Some)
+    .map_err(AppError::from)
 }
 
 /// A whole JSON upload (a direct invocation's payload): the file is
@@ -398,93 +387,6 @@ fn decode_base64(encoded: &str) -> Result<Vec<u8>, AppError> {
     })
 }
 
-/// The checked file.
-fn attachment(
-    name: Option<&str>,
-    content_type: Option<&str>,
-    bytes: Vec<u8>,
-) -> Result<Attachment, AppError> {
-    if bytes.is_empty() {
-        return Err(AppError::new(ErrorCode::EmptyFile, "the file is empty"));
-    }
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(file_too_large());
-    }
-    let name = display_name(name.unwrap_or_default());
-    let kind = kind(content_type, &name, &bytes);
-    Ok(Attachment { kind, name, bytes })
-}
-
-/// A picture when the type says so, or, when the type says nothing, when
-/// the name's extension and the first bytes agree; otherwise a file.
-fn kind(content_type: Option<&str>, name: &str, bytes: &[u8]) -> AttachmentKind {
-    let essence = content_type
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let image = match essence.as_str() {
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => true,
-        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_image(name, bytes),
-        _ => false,
-    };
-    if image {
-        AttachmentKind::Image
-    } else {
-        AttachmentKind::File
-    }
-}
-
-/// Whether `bytes` start with the magic number of the picture format
-/// `name`'s extension names.
-fn looks_like_image(name: &str, bytes: &[u8]) -> bool {
-    let Some((_, extension)) = name.rsplit_once('.') else {
-        return false;
-    };
-    match extension.to_ascii_lowercase().as_str() {
-        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "jpg" | "jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
-        "webp" => bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]),
-        _ => false,
-    }
-}
-
-/// The name to show: no directories, no control or text-direction
-/// characters, at most 255 characters (keeping the extension), never empty.
-fn display_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let kept: String = last
-        .chars()
-        .filter(|&c| !c.is_control() && !is_direction_mark(c))
-        .collect();
-    let kept = kept.trim();
-    if kept.is_empty() || kept == "." || kept == ".." {
-        return "file".to_string();
-    }
-    if kept.chars().count() <= MAX_NAME_CHARS {
-        return kept.to_string();
-    }
-    match kept.rsplit_once('.') {
-        Some((stem, extension))
-            if !stem.is_empty() && extension.chars().count() <= MAX_EXTENSION_CHARS =>
-        {
-            let room = MAX_NAME_CHARS - 1 - extension.chars().count();
-            let stem: String = stem.chars().take(room).collect();
-            format!("{stem}.{extension}")
-        }
-        _ => kept.chars().take(MAX_NAME_CHARS).collect(),
-    }
-}
-
-/// Characters that reorder the text around them ("gpj.exe" shown as
-/// "exe.jpg"): never wanted in a file name.
-fn is_direction_mark(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
 /// A name from the request, safe to echo in a message.
 fn printable(name: &str) -> String {
     name.chars().filter(|c| !c.is_control()).take(64).collect()
@@ -509,12 +411,7 @@ fn missing_file() -> AppError {
 }
 
 fn file_too_large() -> AppError {
-    AppError::new(
-        ErrorCode::FileTooLarge,
-        format!(
-            "the file is larger than 4 MiB ({MAX_FILE_BYTES} bytes): Lambda takes 6 MB per request, and base64 makes 4 MiB into 5.6 MB"
-        ),
-    )
+    AttachmentError::TooLarge.into()
 }
 
 fn body_too_large() -> AppError {
@@ -537,6 +434,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::domain::AttachmentKind;
 
     /// As curl 8 writes it.
     const BOUNDARY: &str = "------------------------d74496d66958873e";
@@ -703,36 +601,6 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         .await
         .unwrap();
         assert_eq!(fake.attachment.kind, AttachmentKind::File);
-    }
-
-    #[test]
-    fn image_detection() {
-        use AttachmentKind::{File, Image};
-        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
-        let webp = b"RIFF\x24\0\0\0WEBPVP8 ";
-        let cases: [(Option<&str>, &str, &[u8], AttachmentKind); 14] = [
-            (Some("image/png"), "x.bin", b"anything", Image),
-            (Some("IMAGE/JPEG; charset=x"), "x", b"anything", Image),
-            (Some("image/gif"), "x", b"x", Image),
-            (Some("image/webp"), "x", b"x", Image),
-            (Some("image/svg+xml"), "x.png", PNG, File),
-            (Some("text/plain"), "x.png", PNG, File),
-            (None, "x.png", PNG, Image),
-            (Some(""), "x.jpeg", &jpeg, Image),
-            (None, "x.jpg", &jpeg, Image),
-            (None, "x.gif", b"GIF89a\x01\0", Image),
-            (Some("binary/octet-stream"), "x.webp", webp, Image),
-            (None, "x.png", &jpeg, File),
-            (None, "png", PNG, File),
-            (None, "x.webp", b"RIFF\x24\0\0\0WAVE", File),
-        ];
-        for (content_type, name, bytes, expected) in cases {
-            assert_eq!(
-                kind(content_type, name, bytes),
-                expected,
-                "{content_type:?} {name}"
-            );
-        }
     }
 
     #[tokio::test]
@@ -1034,30 +902,6 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         );
     }
 
-    #[test]
-    fn file_names_are_made_safe_to_show() {
-        let long = format!("{}.pdf", "a".repeat(300));
-        let shortened = display_name(&long);
-        assert_eq!(shortened.chars().count(), MAX_NAME_CHARS);
-        assert!(shortened.ends_with("a.pdf"));
-        let no_extension = "b".repeat(300);
-        assert_eq!(display_name(&no_extension), "b".repeat(MAX_NAME_CHARS));
-        for (raw, shown) in [
-            ("report.pdf", "report.pdf"),
-            ("C:\\Users\\me\\x.png", "x.png"),
-            ("../../etc/passwd", "passwd"),
-            ("dir/", "file"),
-            ("", "file"),
-            ("..", "file"),
-            ("a\0b\r\n\u{7f}.txt", "ab.txt"),
-            ("  spaced.txt  ", "spaced.txt"),
-            ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
-            ("été 2024.jpg", "été 2024.jpg"),
-        ] {
-            assert_eq!(display_name(raw), shown, "{raw:?}");
-        }
-    }
-
     #[tokio::test]
     async fn multipart_file_names_are_sanitized() {
         let upload = decode(&[part(
@@ -1093,12 +937,5 @@ Content-Disposition: form-data; name=\"data\"\r\n\
             }
         }
 
-        #[test]
-        fn shown_names_are_always_safe(raw in any::<String>()) {
-            let shown = display_name(&raw);
-            prop_assert!(!shown.is_empty() && shown.chars().count() <= MAX_NAME_CHARS);
-            prop_assert!(!shown.contains(['/', '\\']));
-            prop_assert!(!shown.chars().any(|c| c.is_control() || is_direction_mark(c)));
-        }
     }
 }

@@ -17,7 +17,6 @@ use super::answer::Answer;
 use crate::app::App;
 use crate::deadline::Deadline;
 use crate::error::{AppError, ErrorCode};
-pub use request::MAX_BODY_BYTES;
 use request::Query;
 
 /// Which response shape the caller expects.

@@ -6,10 +6,7 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 
 use crate::error::{AppError, ErrorCode};
-use crate::triggers::payload::Fields;
-
-/// Largest request body accepted (bytes, after base64 decoding), files aside.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+use crate::triggers::payload::{Fields, MAX_BODY_BYTES};
 
 /// The query string's parameters, read from the event itself (the event
 /// is stripped of its query before lambda_http sees it: it panics on some

@@ -1,0 +1,232 @@
+//! A file to post, checked once: not empty, not too large, a name safe to
+//! show, and whether it is shown as a picture. The rules are the domain's;
+//! how the bytes arrived (multipart, base64) is the trigger's business.
+
+/// Largest file accepted, in decoded bytes. Lambda takes at most 6 MB per
+/// request and the file arrives base64-encoded (by API Gateway, or in the
+/// JSON form), which makes 4 MiB into about 5.6 MB.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Longest file name shown, in characters (what file systems allow).
+const MAX_NAME_CHARS: usize = 255;
+
+/// Longest extension kept whole when a long name is shortened.
+const MAX_EXTENSION_CHARS: usize = 16;
+
+/// Whether an attachment is shown as a file or as a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// Any file, offered for download.
+    File,
+    /// An image, shown inline.
+    Image,
+}
+
+/// A file to share in a conversation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// File or picture.
+    pub kind: AttachmentKind,
+    /// The name shown (and offered when saving).
+    pub name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("size", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Why a file cannot be posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AttachmentError {
+    /// Zero bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// Over [`MAX_FILE_BYTES`].
+    #[error(
+        "the file is larger than 4 MiB ({MAX_FILE_BYTES} bytes): Lambda takes 6 MB per request, and base64 makes 4 MiB into 5.6 MB"
+    )]
+    TooLarge,
+}
+
+impl Attachment {
+    /// The checked file: `name` as the caller gave it (made safe to
+    /// show), `content_type` if one was sent.
+    pub fn parse(
+        name: Option<&str>,
+        content_type: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<Self, AttachmentError> {
+        if bytes.is_empty() {
+            return Err(AttachmentError::Empty);
+        }
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(AttachmentError::TooLarge);
+        }
+        let name = display_name(name.unwrap_or_default());
+        let kind = kind(content_type, &name, &bytes);
+        Ok(Self { kind, name, bytes })
+    }
+}
+
+/// A picture when the type says so, or, when the type says nothing, when
+/// the name's extension and the first bytes agree; otherwise a file.
+fn kind(content_type: Option<&str>, name: &str, bytes: &[u8]) -> AttachmentKind {
+    let essence = content_type
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let image = match essence.as_str() {
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => true,
+        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_image(name, bytes),
+        _ => false,
+    };
+    if image {
+        AttachmentKind::Image
+    } else {
+        AttachmentKind::File
+    }
+}
+
+/// Whether `bytes` start with the magic number of the picture format
+/// `name`'s extension names.
+fn looks_like_image(name: &str, bytes: &[u8]) -> bool {
+    let Some((_, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    match extension.to_ascii_lowercase().as_str() {
+        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "jpg" | "jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+        "webp" => bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]),
+        _ => false,
+    }
+}
+
+/// The name to show: no directories, no control or text-direction
+/// characters, at most 255 characters (keeping the extension), never empty.
+fn display_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let kept: String = last
+        .chars()
+        .filter(|&c| !c.is_control() && !is_direction_mark(c))
+        .collect();
+    let kept = kept.trim();
+    if kept.is_empty() || kept == "." || kept == ".." {
+        return "file".to_string();
+    }
+    if kept.chars().count() <= MAX_NAME_CHARS {
+        return kept.to_string();
+    }
+    match kept.rsplit_once('.') {
+        Some((stem, extension))
+            if !stem.is_empty() && extension.chars().count() <= MAX_EXTENSION_CHARS =>
+        {
+            let room = MAX_NAME_CHARS - 1 - extension.chars().count();
+            let stem: String = stem.chars().take(room).collect();
+            format!("{stem}.{extension}")
+        }
+        _ => kept.chars().take(MAX_NAME_CHARS).collect(),
+    }
+}
+
+/// Characters that reorder the text around them ("gpj.exe" shown as
+/// "exe.jpg"): never wanted in a file name.
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    #[test]
+    fn image_detection() {
+        use AttachmentKind::{File, Image};
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
+        let webp = b"RIFF\x24\0\0\0WEBPVP8 ";
+        let cases: [(Option<&str>, &str, &[u8], AttachmentKind); 14] = [
+            (Some("image/png"), "x.bin", b"anything", Image),
+            (Some("IMAGE/JPEG; charset=x"), "x", b"anything", Image),
+            (Some("image/gif"), "x", b"x", Image),
+            (Some("image/webp"), "x", b"x", Image),
+            (Some("image/svg+xml"), "x.png", PNG, File),
+            (Some("text/plain"), "x.png", PNG, File),
+            (None, "x.png", PNG, Image),
+            (Some(""), "x.jpeg", &jpeg, Image),
+            (None, "x.jpg", &jpeg, Image),
+            (None, "x.gif", b"GIF89a\x01\0", Image),
+            (Some("binary/octet-stream"), "x.webp", webp, Image),
+            (None, "x.png", &jpeg, File),
+            (None, "png", PNG, File),
+            (None, "x.webp", b"RIFF\x24\0\0\0WAVE", File),
+        ];
+        for (content_type, name, bytes, expected) in cases {
+            assert_eq!(
+                kind(content_type, name, bytes),
+                expected,
+                "{content_type:?} {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_names_are_made_safe_to_show() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        let shortened = display_name(&long);
+        assert_eq!(shortened.chars().count(), MAX_NAME_CHARS);
+        assert!(shortened.ends_with("a.pdf"));
+        let no_extension = "b".repeat(300);
+        assert_eq!(display_name(&no_extension), "b".repeat(MAX_NAME_CHARS));
+        for (raw, shown) in [
+            ("report.pdf", "report.pdf"),
+            ("C:\\Users\\me\\x.png", "x.png"),
+            ("../../etc/passwd", "passwd"),
+            ("dir/", "file"),
+            ("", "file"),
+            ("..", "file"),
+            ("a\0b\r\n\u{7f}.txt", "ab.txt"),
+            ("  spaced.txt  ", "spaced.txt"),
+            ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
+            ("été 2024.jpg", "été 2024.jpg"),
+        ] {
+            assert_eq!(display_name(raw), shown, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_oversized_files_are_refused() {
+        assert_eq!(
+            Attachment::parse(Some("a"), None, vec![]),
+            Err(AttachmentError::Empty)
+        );
+        assert_eq!(
+            Attachment::parse(Some("a"), None, vec![0; MAX_FILE_BYTES + 1]),
+            Err(AttachmentError::TooLarge)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn shown_names_are_always_safe(raw in any::<String>()) {
+            let shown = display_name(&raw);
+            prop_assert!(!shown.is_empty() && shown.chars().count() <= MAX_NAME_CHARS);
+            prop_assert!(!shown.contains(['/', '\\']));
+            prop_assert!(!shown.chars().any(|c| c.is_control() || is_direction_mark(c)));
+        }
+    }
+}
