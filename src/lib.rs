@@ -23,7 +23,7 @@
 //! - [`skype`]: the Skype web protocol client (login, registration,
 //!   LockAndKey, messages, files, the SkPy token file), as
 //!   `docs/skype-protocol.md` describes it. No Lambda, no AWS; uses only
-//!   `domain` (conversation ids).
+//!   `domain` (conversation ids, attachments) and `clock`.
 //! - [`webhooks`]: the Teams Workflows and Slack webhook clients. Uses
 //!   `domain` (webhook URLs, platforms).
 //! - [`state`]: credentials, API keys and the session, behind traits

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use super::config::{ClientOptions, SkypeUrls};
 use super::error::SkypeError;
-use super::http::{Api, unix_now};
+use super::http::Api;
 use super::login::{Credentials, Profile};
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage, find_listed};
 use super::session::{Freshness, Session, SkypeAuth};
+use crate::clock::unix_seconds;
 use crate::domain::Attachment;
 use crate::domain::ConversationId;
 
@@ -149,7 +150,7 @@ impl SkypeClient {
     /// the 803 throttle with the `Retry-After` that remains.
     pub fn login_blocked(&self) -> Option<SkypeError> {
         let (until, err) = self.read_state(|state| state.login_block.clone())?;
-        let now = unix_now();
+        let now = unix_seconds();
         if now >= until {
             return None;
         }
@@ -385,14 +386,14 @@ impl SkypeClient {
 
     async fn fresh_session(&self, margin: Duration) -> Result<Arc<Session>, SkypeError> {
         if let Some(session) = self.session()
-            && session.freshness(unix_now(), margin) == Freshness::Fresh
+            && session.freshness(unix_seconds(), margin) == Freshness::Fresh
         {
             return Ok(session);
         }
         let _renewing = self.renewal.lock().await;
         // Another caller may have renewed while we waited for the lock.
         let needed = match self.session() {
-            Some(session) => match session.freshness(unix_now(), margin) {
+            Some(session) => match session.freshness(unix_seconds(), margin) {
                 Freshness::Fresh => return Ok(session),
                 Freshness::NeedsRegistration => Some(session.auth.clone()),
                 Freshness::NeedsLogin => None,
@@ -458,7 +459,7 @@ impl SkypeClient {
             return self.password_login().await;
         };
         if let Some(session) = gate.before_login(refused).await?
-            && session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh
+            && session.freshness(unix_seconds(), self.api.options.renew_margin) == Freshness::Fresh
         {
             tracing::info!(
                 expires_at = session.expires_at(),
@@ -498,7 +499,7 @@ impl SkypeClient {
             }
         };
         let fresh =
-            session.freshness(unix_now(), self.api.options.renew_margin) == Freshness::Fresh;
+            session.freshness(unix_seconds(), self.api.options.renew_margin) == Freshness::Fresh;
         if !fresh || refused.is_some_and(|refused| refused.same_tokens(&session)) {
             return None;
         }
@@ -542,7 +543,7 @@ impl SkypeClient {
                     _ => None,
                 };
                 if let Some(block) = block {
-                    let until = unix_now() + block.as_secs();
+                    let until = unix_seconds() + block.as_secs();
                     self.write_state(|state| state.login_block = Some((until, err.clone())));
                 }
                 tracing::warn!(error = %err, "Skype login failed");

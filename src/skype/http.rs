@@ -1,6 +1,6 @@
 //! The one HTTP client, and how Skype's answers are turned into results.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
@@ -200,20 +200,6 @@ fn retry_after(response: &Response) -> Option<Duration> {
 pub(crate) async fn json_body(response: Response, what: &str) -> Result<Value, SkypeError> {
     let body = read_body(response, MAX_ANSWER_BYTES).await?;
     serde_json::from_slice(&body).map_err(|_| SkypeError::Protocol(format!("{what} is not JSON")))
-}
-
-/// Wall-clock Unix seconds.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Wall-clock Unix milliseconds.
-pub(crate) fn unix_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 
 use super::config::check_base_url;
 use super::error::SkypeError;
-use super::http::{Api, Auth, MAX_ANSWER_BYTES, check, classify, read_body, read_text, unix_now};
+use super::http::{Api, Auth, MAX_ANSWER_BYTES, check, classify, read_body, read_text};
 use super::lock_and_key;
 use super::session::{Registration, SkypeAuth};
+use crate::clock::unix_seconds;
 
 static LOCATION_PARTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(https?://[^/]+/v1)/users/ME/endpoints(?:/(%7B[a-zA-Z0-9\-]+%7D))?").unwrap()
@@ -42,7 +43,7 @@ impl Api {
             let response = self
                 .http
                 .post(format!("{host}/users/ME/endpoints"))
-                .header("LockAndKey", lock_and_key::header_value(unix_now()))
+                .header("LockAndKey", lock_and_key::header_value(unix_seconds()))
                 .header(
                     "Authentication",
                     format!("skypetoken={}", auth.token.expose_secret()),

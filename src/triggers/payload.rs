@@ -4,9 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::app::{FileRequest, MessageRef, MessageRequest, SendRequest};
+use crate::domain::Attachment;
 use crate::domain::{ChannelNames, Content};
 use crate::error::{AppError, ErrorCode};
-use crate::domain::Attachment;
 
 /// Largest request body accepted (bytes, after base64 decoding), files
 /// aside: the send payload, however it arrives.

@@ -8,8 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::error::SkypeError;
-use super::http::{Api, Auth, check, json_body, unix_now};
+use super::http::{Api, Auth, check, json_body};
 use super::session::SkypeAuth;
+use crate::clock::unix_seconds;
 
 /// The bot account's user name and password.
 #[derive(Clone)]
@@ -73,7 +74,7 @@ impl Api {
         } else {
             self.web_login(credentials).await?
         };
-        let started = unix_now();
+        let started = unix_seconds();
         let profile = self.profile(&issued.token).await?;
         let auth = SkypeAuth {
             user_id: profile.user_id.clone(),

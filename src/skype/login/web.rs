@@ -10,9 +10,10 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Credentials, IssuedToken};
+use crate::clock::unix_millis;
 use crate::skype::config::is_trusted;
 use crate::skype::error::SkypeError;
-use crate::skype::http::{Api, Auth, MAX_ANSWER_BYTES, check, read_text, unix_now_ms};
+use crate::skype::http::{Api, Auth, MAX_ANSWER_BYTES, check, read_text};
 
 const CLIENT_ID: &str = "578134";
 const REDIRECT_URI: &str = "https://web.skype.com";
@@ -113,7 +114,7 @@ impl Api {
             ));
         };
         let cookies =
-            |requ: &str, ok: &str| format!("MSPRequ={requ}; MSPOK={ok}; CkTst=G{}", unix_now_ms());
+            |requ: &str, ok: &str| format!("MSPRequ={requ}; MSPOK={ok}; CkTst=G{}", unix_millis());
 
         // Step 2: the credentials.
         let password = credentials.password.expose_secret();
