@@ -3,16 +3,16 @@
 //! events, which the local-mode environment of the end-to-end tests cannot
 //! express.
 
-use crate::local_app;
-use lambda_harness::events;
-
 use std::time::Duration;
 
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use lambda_harness::events;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use skype_sender::app::App;
 use skype_sender::triggers;
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";

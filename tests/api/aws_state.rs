@@ -4,19 +4,17 @@
 //! newer session, one login across many cold containers, key rotation, and
 //! outages answered quickly.
 
-use crate::aws_world;
-use lambda_harness::moto;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_world::{GROUP, KEY, now, secret, send_one, world};
 use fake_skype::{Fault, Op};
-use moto::RequestCounter;
+use lambda_harness::moto::{self, RequestCounter};
 use secrecy::ExposeSecret;
 use skype_sender::app::App;
 use skype_sender::skype::{parse_token_file, write_token_file};
+
+use crate::aws_world::{GROUP, KEY, now, secret, send_one, world};
 
 #[tokio::test]
 async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws() {

@@ -3,6 +3,8 @@
 //! "containers" (apps with their own clients) sharing them.
 
 use aws_sdk_s3::primitives::ByteStream;
+use fake_skype::{Account as FakeAccount, FakeSkype};
+use lambda_harness::moto::{self, Moto, RequestCounter};
 use serde_json::json;
 use skype_sender::app::{App, Delivered, SendRequest};
 use skype_sender::config::Config;
@@ -12,8 +14,6 @@ use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, Skyp
 use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
 
 use crate::local_app;
-use fake_skype::{Account as FakeAccount, FakeSkype};
-use lambda_harness::moto::{self, Moto, RequestCounter};
 
 pub const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 pub const KEY: &str = "skype/token";

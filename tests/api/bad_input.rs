@@ -3,13 +3,13 @@
 //! hostile channel ids, markup injection): never a 5xx, never a panic,
 //! always a JSON answer that says what was wrong.
 
-use crate::local_app;
-
 use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use serde_json::{Value, json};
 use skype_sender::app::App;
 use skype_sender::triggers;
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const KEY: &str = "corpus-key";

@@ -2,16 +2,15 @@
 //! aliases of Skype conversations, Teams Workflows and Slack webhooks, and
 //! fan-out to several with one result per target, retried per target.
 
-use crate::local_app;
-use lambda_harness::events;
-
-use events::{http_v2, send_message, status_and_body};
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use fake_webhooks::{FakeWebhooks, Fault, Hook};
+use lambda_harness::events::{http_v2, send_message, status_and_body};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use skype_sender::app::App;
 use skype_sender::triggers;
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";

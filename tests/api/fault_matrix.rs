@@ -4,18 +4,13 @@
 //! was told, or the invocation failed so Lambda retries it). Every log
 //! line is captured and searched for secrets.
 
-use crate::aws_world;
-use lambda_harness::events;
-use lambda_harness::moto;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_world::{GROUP, KEY, World, now, world};
-use events::{sample, send_message, status_and_body};
 use fake_skype::{Fault, Op};
-use moto::RequestCounter;
+use lambda_harness::events::{sample, send_message, status_and_body};
+use lambda_harness::moto::{self, RequestCounter};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use skype_sender::app::App;
@@ -27,6 +22,8 @@ use skype_sender::skype::{
     parse_token_file, write_token_file,
 };
 use skype_sender::triggers;
+
+use crate::aws_world::{GROUP, KEY, World, now, world};
 
 const API_KEY: &str = "matrix-key-7f3a9c2e";
 const PASSWORD: &str = "p&ss<w>rd";

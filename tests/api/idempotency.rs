@@ -2,8 +2,6 @@
 //! result, a concurrent repeat gets 409, a failure frees the key, and a
 //! sender that died between Skype and its record is not posted twice.
 
-use crate::local_app;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +15,8 @@ use skype_sender::skype::{
     ClientOptions, ConversationId, Credentials, OutgoingMessage, SkypeClient, SkypeUrls,
 };
 use skype_sender::triggers;
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 

@@ -3,13 +3,12 @@
 //! (`{"username", "password", "api_keys", "channels"}`: the README's
 //! Configuration).
 
+use fake_skype::FakeSkype;
 use serde_json::Value;
 use skype_sender::app::App;
 use skype_sender::config::Config;
 use skype_sender::skype::SkypeUrls;
 use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
-
-use fake_skype::FakeSkype;
 
 /// The client's base URLs for `fake`.
 pub fn skype_urls(fake: &FakeSkype) -> SkypeUrls {

@@ -3,15 +3,14 @@
 //! files (multipart as curl sends it, JSON, direct invocation), edits and
 //! deletes (by id and by idempotency key), and GET /health.
 
-use crate::local_app;
-use lambda_harness::events;
-
 use base64::Engine;
-use events::{http_v2, send_message, status_and_body};
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use lambda_harness::events::{http_v2, send_message, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
 use skype_sender::triggers;
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";

@@ -7,10 +7,6 @@
 //! headers are declared; and the spec's error codes are exactly the codes
 //! in `src/`.
 
-use crate::local_app;
-use crate::openapi_spec;
-use lambda_harness::events;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,12 +14,15 @@ use std::time::Duration;
 use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use fake_webhooks::{FakeWebhooks, Hook};
-use openapi_spec::{Spec, path_matches};
+use lambda_harness::events;
 use serde_json::{Map, Value, json};
 use sha2::Digest;
 use skype_sender::app::App;
 use skype_sender::deadline::Deadline;
 use skype_sender::triggers;
+
+use crate::local_app;
+use crate::openapi_spec::{Spec, path_matches};
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";

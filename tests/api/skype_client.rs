@@ -2,8 +2,6 @@
 //! loopback: every flow of `docs/skype-protocol.md`, every failure the real
 //! pages gave, and the renewal and recovery rules.
 
-use crate::local_app;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +11,8 @@ use skype_sender::skype::{
     OutgoingMessage, SentMessage, Session, SkypeClient, SkypeError, SkypeUrls, parse_token_file,
     write_token_file,
 };
+
+use crate::local_app;
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const EMAIL: &str = "fred.adams@example.com";

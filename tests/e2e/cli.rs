@@ -2,8 +2,6 @@
 //! against the strict fake Skype (local file and moto S3), token-info on
 //! what it wrote, and send against a tiny local API.
 
-use lambda_harness::moto;
-
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -14,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use fake_skype::{Account, FakeSkype, Fault, Op};
-use moto::{Moto, RequestCounter};
+use lambda_harness::moto::{self, Moto, RequestCounter};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use skype_sender::skype::{Session, parse_token_file, write_token_file};

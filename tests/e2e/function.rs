@@ -2,19 +2,16 @@
 //! emulator, talking to the strict fake Skype over loopback, fed with the
 //! sample events of `events/` and with every HTTP error case.
 
-use lambda_harness::events;
-use lambda_harness::moto;
-use lambda_harness::runtime_api;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use events::{http_v2, sample, status_and_body};
 use fake_skype::{Account, FakeSkype, Fault, Op};
-use runtime_api::RuntimeApi;
+use lambda_harness::events::{http_v2, sample, status_and_body};
+use lambda_harness::moto;
+use lambda_harness::runtime_api::{self, RuntimeApi};
 use serde_json::{Value, json};
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";

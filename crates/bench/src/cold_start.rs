@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use fake_skype::Op;
 use serde_json::json;
 
 use super::harness::{Container, World, conversation, direct, median, ms, percentile, posted};
 use super::report::{Facts, Figure};
 use super::{PhaseResult, Sizes};
-use fake_skype::Op;
 
 /// The figure of [`cold_start`].
 pub const COLD_IDS: &[&str] = &["cold_start"];

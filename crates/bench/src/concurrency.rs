@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fake_skype::{Fault, Op};
+use lambda_harness::runtime_api::RuntimeApi;
 use serde_json::json;
 
 use super::cold_start::summary;
@@ -14,8 +16,6 @@ use super::harness::{
 };
 use super::report::{Facts, Figure};
 use super::{PhaseResult, Sizes};
-use fake_skype::{Fault, Op};
-use lambda_harness::runtime_api::RuntimeApi;
 
 /// The figures of [`concurrency`].
 pub const IDS: &[&str] = &["concurrency", "concurrency_session"];

@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use serde_json::{Value, json};
-
-use super::Params;
-use super::proxy::CountingProxy;
 use fake_skype::{Account, FakeSkype, Op, RecordedRequest};
 use lambda_harness::events;
 use lambda_harness::moto::{self, Moto, RequestCounter};
 use lambda_harness::runtime_api::{Outcome, RuntimeApi, Timing};
+use serde_json::{Value, json};
+
+use super::Params;
+use super::proxy::CountingProxy;
 
 /// The conversation of the `standup` alias (seeding the session).
 pub const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";

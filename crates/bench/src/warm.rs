@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fake_skype::Op;
 use serde_json::json;
 
 use super::cold_start::summary;
 use super::harness::{Container, World, conversation, http, ms, percentile, posted};
 use super::report::{Facts, Figure};
 use super::{PhaseResult, Sizes};
-use fake_skype::Op;
 
 /// The figures of [`warm`].
 pub const IDS: &[&str] = &[
