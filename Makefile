@@ -26,28 +26,28 @@ export CARGO_TERM_COLOR ?= never
 
 ## test: install what the tests need, check style, run every test.
 test: $(VENV)/.installed
-	cargo fmt --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(MAKE) --no-print-directory template-lint
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
-	cargo test --all-targets --locked
+	cargo test --workspace --all-targets --locked
 
 ## lint: formatting and clippy only.
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 fmt:
-	cargo fmt
+	cargo fmt --all
 
-## emulator: the strict fake Skype server, on localhost:$(EMULATOR_PORT).
+## emulator: the strict fake Skype server (crates/fake-skype), on localhost:$(EMULATOR_PORT).
 emulator:
-	cargo run --locked --example skype-emulator -- --port $(EMULATOR_PORT)
+	cargo run --locked -p fake-skype --bin skype-emulator -- --port $(EMULATOR_PORT)
 
 ## run: the Skype emulator and the function (cargo lambda watch, local mode),
 ## then the curl that posts a message. Ctrl-C stops both.
 run: $(VENV)/.installed
-	cargo build --locked --example skype-emulator --bin skype-sender
+	cargo build --locked -p fake-skype --bin skype-emulator -p skype-sender --bin skype-sender
 	@mkdir -p target
 	@printf '%s\n' \
 	  SKYPE_LIVE_URL=$(EMULATOR)/live SKYPE_LOGIN_URL=$(EMULATOR)/skype-login \
@@ -56,7 +56,7 @@ run: $(VENV)/.installed
 	  SKYPE_USERNAME=bot@example.com SKYPE_PASSWORD=local-password API_KEYS=$(API_KEY) \
 	  "CHANNELS='{\"general\": \"$(CHANNEL)\"}'" TOKEN_FILE=$(CURDIR)/.tokens-app RUST_LOG=info > target/local.env
 	@set -m; \
-	target/debug/examples/skype-emulator --port $(EMULATOR_PORT) & emulator=$$!; \
+	target/debug/skype-emulator --port $(EMULATOR_PORT) & emulator=$$!; \
 	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT) --env-file target/local.env & watch=$$!; \
 	trap 'kill -- -$$emulator -$$watch 2>/dev/null; exit 0' INT TERM EXIT; \
 	for i in $$(seq 1 120); do \
@@ -146,9 +146,9 @@ $(CARGO_FUZZ):
 ## hello-world lambda_runtime binary, warm overhead, RSS, sizes, concurrency,
 ## cold containers, SQS batches) on the release binaries; prints the table
 ## and writes target/bench.json. A few minutes; not part of `make test`
-## (which runs a quick smoke version, tests/bench_smoke.rs).
+## (which runs a quick smoke version, crates/bench/tests/smoke.rs).
 .PHONY: bench
 bench: $(VENV)/.installed
-	cargo build --release --locked --bin skype-sender --example bench --example hello-lambda
-	target/release/examples/bench --function target/release/skype-sender \
-	  --hello target/release/examples/hello-lambda --json target/bench.json
+	cargo build --release --locked -p skype-sender --bin skype-sender -p bench --bin bench --bin hello-lambda
+	target/release/bench --function target/release/skype-sender \
+	  --hello target/release/hello-lambda --json target/bench.json

@@ -1,0 +1,68 @@
+//! An in-process `App` wired to a fake Skype and local files, with the
+//! account given as the secret JSON the function reads from Secrets Manager
+//! (`{"username", "password", "api_keys", "channels"}`: the README's
+//! Configuration).
+
+use fake_skype::FakeSkype;
+use serde_json::Value;
+use skype_sender::app::App;
+use skype_sender::config::Config;
+use skype_sender::skype::SkypeUrls;
+use skype_sender::state::{FileObjects, FileTokenStore, StaticAccount, Stores};
+
+/// The client's base URLs for `fake`.
+pub fn skype_urls(fake: &FakeSkype) -> SkypeUrls {
+    let urls = fake.urls();
+    SkypeUrls {
+        live: urls.live,
+        login: urls.login,
+        edge: urls.edge,
+        api: urls.api,
+        msgs: urls.msgs,
+        asm: urls.asm,
+    }
+}
+
+/// Configuration pointing at `fake`, plus `overrides` (environment names).
+pub fn config(fake: &FakeSkype, overrides: &[(&str, &str)]) -> Config {
+    let urls = skype_urls(fake);
+    Config::from_lookup(|name| {
+        if let Some((_, value)) = overrides.iter().find(|(key, _)| *key == name) {
+            return Some(value.to_string());
+        }
+        match name {
+            "SKYPE_LIVE_URL" => Some(urls.live.clone()),
+            "SKYPE_LOGIN_URL" => Some(urls.login.clone()),
+            "SKYPE_EDGE_URL" => Some(urls.edge.clone()),
+            "SKYPE_API_URL" => Some(urls.api.clone()),
+            "SKYPE_MSGS_URL" => Some(urls.msgs.clone()),
+            "SKYPE_ASM_URL" => Some(urls.asm.clone()),
+            _ => None,
+        }
+    })
+    .unwrap()
+}
+
+/// Local stores in a fresh temporary directory named after `name`.
+pub fn stores(secret: &Value, name: &str) -> Stores {
+    let dir = std::env::temp_dir().join(format!("skype-sender-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    stores_in(secret, &dir)
+}
+
+/// Local stores in `dir`, kept as they are (a second container of the
+/// same deployment).
+pub fn stores_in(secret: &Value, dir: &std::path::Path) -> Stores {
+    std::fs::create_dir_all(dir).unwrap();
+    Stores {
+        accounts: Box::new(StaticAccount::from_secret_json(secret.to_string())),
+        tokens: Box::new(FileTokenStore::new(dir.join("token"))),
+        lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
+        records: Box::new(FileObjects::new(dir.join("idempotency"))),
+    }
+}
+
+/// The app over a fake Skype and local stores.
+pub fn app(fake: &FakeSkype, secret: &Value, name: &str, overrides: &[(&str, &str)]) -> App {
+    App::new(config(fake, overrides), stores(secret, name))
+}
