@@ -1,19 +1,11 @@
-//! Unpredictable token values without a `rand` dependency: SHA-256 in
-//! counter mode over a per-process random seed.
+//! Random token values in the shapes the real service used.
 //!
 //! Tokens must be random so that a client cannot pass by hard-coding one, and
 //! they use the awkward characters the real ones had (`+`, `/`, `=`, `!`,
 //! `*`, `$`) so that a client which forgets to URL-encode them fails.
 
-use std::hash::{BuildHasher, Hasher};
-
-use sha2::{Digest, Sha256};
-
-/// A deterministic generator seeded from the OS-randomised hasher keys.
-pub(crate) struct Rng {
-    seed: [u8; 32],
-    counter: u64,
-}
+/// A generator (fastrand, seeded by the OS) with the token shapes.
+pub(crate) struct Rng(fastrand::Rng);
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -21,43 +13,18 @@ const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl Rng {
     pub fn new() -> Rng {
-        let mut hasher = std::hash::RandomState::new().build_hasher();
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        hasher.write_u32(std::process::id());
-        let mut seed_hasher = Sha256::new();
-        seed_hasher.update(hasher.finish().to_le_bytes());
-        let other = std::hash::RandomState::new().build_hasher().finish();
-        seed_hasher.update(other.to_le_bytes());
-        Rng {
-            seed: seed_hasher.finalize().into(),
-            counter: 0,
-        }
+        Rng(fastrand::Rng::new())
     }
 
     /// `n` random bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(n + 32);
-        while out.len() < n {
-            self.counter += 1;
-            let mut block = Sha256::new();
-            block.update(self.seed);
-            block.update(self.counter.to_le_bytes());
-            out.extend_from_slice(&block.finalize());
-        }
-        out.truncate(n);
-        out
+        std::iter::repeat_with(|| self.0.u8(..)).take(n).collect()
     }
 
-    /// `n` characters drawn from `alphabet` (at most 256 symbols).
+    /// `n` characters drawn from `alphabet`.
     fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        self.bytes(n)
-            .into_iter()
-            .map(|b| alphabet[b as usize % alphabet.len()] as char)
+        std::iter::repeat_with(|| alphabet[self.0.usize(..alphabet.len())] as char)
+            .take(n)
             .collect()
     }
 
