@@ -54,15 +54,6 @@ pub struct Outcome {
 }
 
 impl App {
-    /// Sends `request` for `caller` within the default deadline.
-    pub async fn send(
-        &self,
-        caller: &Caller,
-        request: &SendRequest,
-    ) -> Result<Vec<Outcome>, AppError> {
-        self.send_within(caller, request, Deadline::default()).await
-    }
-
     /// Sends `request` to each of its targets, answering before `deadline`.
     /// `Err`: nothing was attempted (bad channel, not allowed, config).
     pub async fn send_within(

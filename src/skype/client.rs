@@ -186,16 +186,6 @@ impl SkypeClient {
             .await
     }
 
-    /// Sends a text message.
-    pub async fn send(
-        &self,
-        conversation: &ConversationId,
-        message: &OutgoingMessage,
-    ) -> Result<SentMessage, SkypeError> {
-        self.send_as(conversation, message, &self.next_client_message_id())
-            .await
-    }
-
     /// Sends with a given `clientmessageid`, the one [`Self::find_sent`]
     /// looks for. When the post left but no answer came back, the answer
     /// is [`SkypeError::OutcomeUnknown`]: look before sending again.
@@ -316,16 +306,6 @@ impl SkypeClient {
             }
             None => result,
         }
-    }
-
-    /// Uploads a file or picture and posts it.
-    pub async fn send_file(
-        &self,
-        conversation: &ConversationId,
-        attachment: &Attachment,
-    ) -> Result<SentMessage, SkypeError> {
-        self.send_file_as(conversation, attachment, &self.next_client_message_id())
-            .await
     }
 
     /// Uploads and posts with a given `clientmessageid` (see [`Self::send_as`]).

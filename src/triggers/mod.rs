@@ -81,11 +81,6 @@ pub fn classify(event: &Value) -> Trigger {
     }
 }
 
-/// Handles any event within the default deadline (tests, tools).
-pub async fn handle(app: &App, event: Value) -> Result<Value, FunctionError> {
-    handle_within(app, event, Deadline::default()).await
-}
-
 /// Handles any event, answering before `deadline` (Lambda's).
 pub async fn handle_within(
     app: &App,

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use crate::SendFresh;
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use lambda_harness::events;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use skype_sender::app::App;
-use skype_sender::triggers;
 
 use crate::local_app;
 
@@ -38,7 +38,7 @@ fn post(key: &str, channel: &str) -> Value {
 }
 
 async fn status(app: &App, event: Value) -> (u16, Value) {
-    events::status_and_body(&triggers::handle(app, event).await.unwrap())
+    events::status_and_body(&crate::handle(app, event).await.unwrap())
 }
 
 #[tokio::test]
@@ -87,11 +87,11 @@ async fn a_slow_skype_is_a_504_and_unknown_events_are_named() {
         json!("text"),
         json!(null),
     ] {
-        let err = triggers::handle(&app, event.clone()).await.unwrap_err();
+        let err = crate::handle(&app, event.clone()).await.unwrap_err();
         assert_eq!(err.0.code, "unknown_event", "{event}");
         assert!(err.0.message.contains("expected"));
     }
-    let err = triggers::handle(&app, json!({"action": "reboot"}))
+    let err = crate::handle(&app, json!({"action": "reboot"}))
         .await
         .unwrap_err();
     assert_eq!(err.0.code, "unknown_action");
@@ -283,7 +283,7 @@ async fn no_key_shares_the_scope_of_the_aws_triggers() {
         "eventSource": "aws:sqs",
         "body": json!({"msg": "from the queue", "channel": "standup"}).to_string(),
     }]});
-    let answer = triggers::handle(&app, record).await.unwrap();
+    let answer = crate::handle(&app, record).await.unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     // A key named "aws" reuses the SQS message id as its idempotency key.
     let (code, body) = status(
@@ -414,7 +414,7 @@ async fn a_session_refused_twice_is_retryable() {
     );
     assert!(body["retry_after"].is_u64(), "{body}");
     // Async triggers retry it (a function error), and the retry posts.
-    let err = triggers::handle(&app, json!({"msg": "direct", "channel": "standup"})).await;
+    let err = crate::handle(&app, json!({"msg": "direct", "channel": "standup"})).await;
     assert!(err.is_ok(), "the fault is spent: {err:?}");
 }
 
@@ -464,7 +464,7 @@ async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
         (502, Some("skype_login_needs_browser")),
         "{body}"
     );
-    let refresh = triggers::handle(&app, json!({"action": "refresh"})).await;
+    let refresh = crate::handle(&app, json!({"action": "refresh"})).await;
     assert_eq!(
         refresh.map_err(|err| err.0.code.as_str()),
         Err("skype_login_needs_browser"),
@@ -496,7 +496,7 @@ async fn a_session_uploaded_after_a_login_wall_is_used_at_once() {
     let (code, body) = status(&app, post("admin-key", "standup")).await;
     assert_eq!(code, 200, "the uploaded session is used: {body}");
     assert_eq!(fake.logins(), logins, "without a login of its own");
-    let refresh = triggers::handle(&app, json!({"action": "refresh"}))
+    let refresh = crate::handle(&app, json!({"action": "refresh"}))
         .await
         .unwrap();
     assert_eq!(refresh["ok"], true, "{refresh}");

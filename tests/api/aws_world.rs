@@ -8,6 +8,7 @@ use lambda_harness::moto::{self, Moto, RequestCounter};
 use serde_json::json;
 use skype_sender::app::{App, SendRequest};
 use skype_sender::config::Config;
+use skype_sender::deadline::Deadline;
 use skype_sender::domain::{Caller, ChannelNames, Content, Delivered, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
@@ -161,7 +162,9 @@ impl World {
 
 /// Sends `text` to "standup" as a trusted caller: that one target's result.
 pub async fn send_one(app: &App, text: &str) -> Result<Delivered, AppError> {
-    let mut outcomes = app.send(&Caller::Trusted, &request(text)).await?;
+    let mut outcomes = app
+        .send_within(&Caller::Trusted, &request(text), Deadline::default())
+        .await?;
     outcomes.remove(0).result
 }
 

@@ -7,7 +7,6 @@ use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use serde_json::{Value, json};
 use skype_sender::app::App;
-use skype_sender::triggers;
 
 use crate::local_app;
 
@@ -345,7 +344,7 @@ async fn no_bad_input_gets_a_5xx_or_a_panic() {
 
     for (name, event) in corpus {
         let is_http = event.pointer("/requestContext/http/method").is_some();
-        match triggers::handle(&app, event).await {
+        match crate::handle(&app, event).await {
             Ok(answer) if is_http => {
                 let status = answer["statusCode"].as_u64().unwrap_or(0);
                 assert!(

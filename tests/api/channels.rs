@@ -48,7 +48,7 @@ async fn world(name: &str) -> World {
 
 impl World {
     async fn post(&self, key: &str, body: Value) -> (u16, Value) {
-        let response = triggers::handle(&self.app, send_message(key, body))
+        let response = crate::handle(&self.app, send_message(key, body))
             .await
             .unwrap();
         status_and_body(&response)
@@ -252,7 +252,7 @@ async fn files_go_to_skype_conversations_only() {
         json!({"content-type": "application/json", "x-api-key": ADMIN}),
         &body.to_string(),
     );
-    let (status, body) = status_and_body(&triggers::handle(&w.app, event).await.unwrap());
+    let (status, body) = status_and_body(&crate::handle(&w.app, event).await.unwrap());
     assert_eq!(
         (status, &body["error"]),
         (400, &json!("files_not_supported"))
@@ -273,13 +273,13 @@ async fn an_sqs_fan_out_retries_only_the_failed_target() {
         "eventSource": "aws:sqs",
         "body": json!({"msg": "queued", "channel": "everyone"}).to_string(),
     }]});
-    let answer = triggers::handle(&w.app, batch.clone()).await.unwrap();
+    let answer = crate::handle(&w.app, batch.clone()).await.unwrap();
     assert_eq!(
         answer["batchItemFailures"],
         json!([{"itemIdentifier": "m-1"}])
     );
     // SQS redelivers the record: the message id is the idempotency key.
-    let answer = triggers::handle(&w.app, batch).await.unwrap();
+    let answer = crate::handle(&w.app, batch).await.unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]));
     assert_eq!(w.skype.messages(GROUP).len(), 1);
     assert_eq!(w.slack_texts().len(), 1);
@@ -342,11 +342,7 @@ async fn an_unanswered_webhook_post_is_never_posted_twice_without_being_asked() 
     );
     assert_eq!(world.slack_texts().len(), landed, "not posted again");
 
-    let (status, _) = status_and_body(
-        &triggers::handle(&world.app, request("hook-2"))
-            .await
-            .unwrap(),
-    );
+    let (status, _) = status_and_body(&crate::handle(&world.app, request("hook-2")).await.unwrap());
     assert_eq!(status, 200, "a new key posts");
     assert_eq!(world.slack_texts().len(), landed + 1);
 }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use serde_json::{Value, json};
 use skype_sender::app::{App, SendRequest};
+use skype_sender::deadline::Deadline;
 use skype_sender::domain::{Caller, ChannelNames, Content, Delivered, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::idempotency;
 use skype_sender::skype::{
     ClientOptions, ConversationId, Credentials, OutgoingMessage, SkypeClient, SkypeUrls,
 };
-use skype_sender::triggers;
 
 use crate::local_app;
 
@@ -33,7 +33,9 @@ async fn setup(name: &str) -> (FakeSkype, Arc<App>) {
 
 /// Sends to "standup" as a trusted caller: that one target's result.
 async fn send(app: &App, text: &str, key: Option<&str>) -> Result<Delivered, AppError> {
-    let mut outcomes = app.send(&Caller::Trusted, &request(text, key)).await?;
+    let mut outcomes = app
+        .send_within(&Caller::Trusted, &request(text, key), Deadline::default())
+        .await?;
     outcomes.remove(0).result
 }
 
@@ -156,10 +158,10 @@ async fn redelivered_eventbridge_and_sqs_events_post_once() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     };
     for _ in 0..3 {
-        triggers::handle(&app, sample("eventbridge-event"))
+        crate::handle(&app, sample("eventbridge-event"))
             .await
             .unwrap();
-        triggers::handle(&app, sample("sqs-batch")).await.unwrap();
+        crate::handle(&app, sample("sqs-batch")).await.unwrap();
     }
     let contents: Vec<String> = fake
         .messages(GROUP)

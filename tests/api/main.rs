@@ -24,3 +24,49 @@ mod skpy_reference;
 mod skype_client;
 mod template;
 mod webhooks;
+
+/// Handles any event as the Lambda entry point does, within API Gateway's
+/// 30 s.
+pub async fn handle(
+    app: &skype_sender::app::App,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, skype_sender::triggers::FunctionError> {
+    skype_sender::triggers::handle_within(app, event, skype_sender::deadline::Deadline::default())
+        .await
+}
+
+/// The Skype client's sends with a fresh `clientmessageid` each, as the
+/// function makes them for a post without an idempotency key.
+pub(crate) trait SendFresh {
+    async fn send(
+        &self,
+        conversation: &skype_sender::skype::ConversationId,
+        message: &skype_sender::skype::OutgoingMessage,
+    ) -> Result<skype_sender::skype::SentMessage, skype_sender::skype::SkypeError>;
+
+    async fn send_file(
+        &self,
+        conversation: &skype_sender::skype::ConversationId,
+        attachment: &skype_sender::skype::Attachment,
+    ) -> Result<skype_sender::skype::SentMessage, skype_sender::skype::SkypeError>;
+}
+
+impl SendFresh for skype_sender::skype::SkypeClient {
+    async fn send(
+        &self,
+        conversation: &skype_sender::skype::ConversationId,
+        message: &skype_sender::skype::OutgoingMessage,
+    ) -> Result<skype_sender::skype::SentMessage, skype_sender::skype::SkypeError> {
+        self.send_as(conversation, message, &self.new_client_message_id())
+            .await
+    }
+
+    async fn send_file(
+        &self,
+        conversation: &skype_sender::skype::ConversationId,
+        attachment: &skype_sender::skype::Attachment,
+    ) -> Result<skype_sender::skype::SentMessage, skype_sender::skype::SkypeError> {
+        self.send_file_as(conversation, attachment, &self.new_client_message_id())
+            .await
+    }
+}

@@ -8,7 +8,6 @@ use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
 use lambda_harness::events::{http_v2, send_message, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
-use skype_sender::triggers;
 
 use crate::local_app;
 
@@ -31,7 +30,7 @@ async fn world(name: &str) -> (FakeSkype, App) {
 }
 
 async fn call(app: &App, event: Value) -> (u16, Value) {
-    status_and_body(&triggers::handle(app, event).await.unwrap())
+    status_and_body(&crate::handle(app, event).await.unwrap())
 }
 
 async fn post(app: &App, body: Value) -> (u16, Value) {
@@ -170,7 +169,7 @@ async fn a_json_file_works_over_http_and_by_direct_invocation() {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    let direct = triggers::handle(&app, json!({"channel": GROUP, "file": file}))
+    let direct = crate::handle(&app, json!({"channel": GROUP, "file": file}))
         .await
         .unwrap();
     assert_eq!(direct["ok"], true, "{direct}");
@@ -315,7 +314,7 @@ async fn edits_answer_clearly_when_they_cannot_be_made() {
             "method_not_allowed",
         ),
     ] {
-        let response = triggers::handle(&app, request(method, path, body))
+        let response = crate::handle(&app, request(method, path, body))
             .await
             .unwrap();
         let (got, answer) = status_and_body(&response);

@@ -790,7 +790,7 @@ async fn concurrent_duplicate(
     let first = {
         let app = app.clone();
         let event = event.clone();
-        tokio::spawn(async move { triggers::handle(&app, event).await.unwrap() })
+        tokio::spawn(async move { crate::handle(&app, event).await.unwrap() })
     };
     tokio::time::sleep(Duration::from_millis(250)).await;
     run.expect(app, spec_path, event.clone(), 409).await;
@@ -926,7 +926,7 @@ async fn post(app: &App, text: &str, key: Option<&str>) -> String {
     if let Some(key) = key {
         event = with_header(event, "idempotency-key", key);
     }
-    let response = triggers::handle(app, event).await.unwrap();
+    let response = crate::handle(app, event).await.unwrap();
     let (status, body) = events::status_and_body(&response);
     assert_eq!(status, 200, "{body}");
     body["id"].as_str().unwrap().to_string()

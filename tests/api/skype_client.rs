@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::SendFresh;
 use fake_skype::{Account, FakeSkype, Fault, Op};
 use skype_sender::skype::{
     Attachment, AttachmentKind, ClientOptions, ConversationId, Credentials, LoginGate, MessageId,

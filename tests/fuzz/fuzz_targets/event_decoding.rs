@@ -9,6 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use skype_sender::app::App;
 use skype_sender::config::Config;
 use skype_sender::state::{FileObjects, FileTokenStore, Stores};
+use skype_sender::deadline::Deadline;
 use skype_sender::triggers;
 
 struct Harness {
@@ -57,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
         || event.get("httpMethod").is_some();
     let answer = harness
         .runtime
-        .block_on(triggers::handle(&harness.app, event));
+        .block_on(triggers::handle_within(&harness.app, event, Deadline::default()));
     if let (true, Ok(answer)) = (is_http, answer) {
         let status = answer["statusCode"].as_u64().unwrap_or(0);
         // 502/503/504 mean Skype was needed and is unreachable here.
