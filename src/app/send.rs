@@ -109,8 +109,13 @@ impl App {
                     key,
                     deadline,
                     async |client_id| {
-                        self.post_file(target, &request.attachment, client_id, deadline)
-                            .await
+                        self.post_to_conversation(
+                            target,
+                            SkypePost::File(&request.attachment),
+                            client_id,
+                            deadline,
+                        )
+                        .await
                     },
                 )
                 .await;
@@ -124,7 +129,13 @@ impl App {
                         deadline,
                         async |client_id| {
                             let message = render::skype(caption);
-                            self.post_skype(target, &message, client_id, deadline).await
+                            self.post_to_conversation(
+                                target,
+                                SkypePost::Message(&message),
+                                client_id,
+                                deadline,
+                            )
+                            .await
                         },
                     )
                     .await
@@ -306,52 +317,25 @@ impl App {
         match &target.destination {
             Destination::Skype(_) => {
                 let message = render::skype(&request.content);
-                fits(
-                    message.text.chars().count(),
-                    SKYPE_MAX_CHARS,
-                    "characters",
-                    "Skype",
-                )?;
-                self.post_skype(target, &message, client_id, deadline).await
+                fits(target, &message.text)?;
+                self.post_to_conversation(target, SkypePost::Message(&message), client_id, deadline)
+                    .await
             }
             Destination::TeamsWorkflow(url) => {
                 let card = render::teams(&request.content);
-                let size = serde_json::to_string(&card).map_or(0, |text| text.len());
-                fits(size, TEAMS_MAX_CARD_BYTES, "bytes", "Teams")?;
+                fits(target, &serde_json::to_string(&card).unwrap_or_default())?;
                 within(deadline, self.webhooks()?.post_teams(url, card))
                     .await
                     .map(posted)
             }
             Destination::SlackWebhook(url) => {
                 let text = render::slack(&request.content);
-                fits(text.chars().count(), SLACK_MAX_CHARS, "characters", "Slack")?;
+                fits(target, &text)?;
                 within(deadline, self.webhooks()?.post_slack(url, &text))
                     .await
                     .map(posted)
             }
         }
-    }
-
-    async fn post_skype(
-        &self,
-        target: &Target,
-        message: &OutgoingMessage,
-        client_id: Option<String>,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
-        self.post_to_conversation(target, SkypePost::Message(message), client_id, deadline)
-            .await
-    }
-
-    async fn post_file(
-        &self,
-        target: &Target,
-        attachment: &Attachment,
-        client_id: Option<String>,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
-        self.post_to_conversation(target, SkypePost::File(attachment), client_id, deadline)
-            .await
     }
 
     /// One post to a Skype conversation, with the same `clientmessageid`
@@ -451,24 +435,22 @@ async fn within<T, E: Into<AppError>>(
     }
 }
 
-/// Skype's limit on a message's content, as sent (markup included).
-const SKYPE_MAX_CHARS: usize = 28_000;
-/// Slack's limit on a message's text.
-const SLACK_MAX_CHARS: usize = 40_000;
-/// Teams' limit on a message (an Adaptive Card's JSON), about 28 KB.
-const TEAMS_MAX_CARD_BYTES: usize = 28 * 1024;
-
 /// Refuses what the platform would refuse: markdown, escaping and
 /// mentions can make a message that was short enough as written too long
 /// as sent, and the platform's own refusal would fail every retry.
-fn fits(size: usize, limit: usize, unit: &str, platform: &str) -> Result<(), AppError> {
-    if size <= limit {
+fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
+    let platform = target.destination.platform();
+    let limit = platform.size_limit();
+    let size = limit.measure(rendered);
+    if size <= limit.max {
         return Ok(());
     }
     Err(AppError::new(
         ErrorCode::MessageTooLong,
         format!(
-            "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {limit}"
+            "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {max}",
+            unit = limit.unit.as_str(),
+            max = limit.max,
         ),
     ))
 }

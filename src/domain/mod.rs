@@ -20,5 +20,5 @@ pub use conversation::{ConversationId, InvalidConversationId};
 pub use delivery::{Delivered, DeliveryStatus, LoginOutcome};
 pub use mention::{MAX_MENTIONS, Mention, MentionProblem, Piece, split_inline};
 pub use message::{Content, Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
-pub use platform::{Capability, Platform};
+pub use platform::{Capability, Platform, SizeLimit};
 pub use webhook_url::{InvalidWebhookUrl, WebhookUrl};

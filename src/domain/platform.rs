@@ -87,6 +87,66 @@ impl Platform {
     }
 }
 
+/// How long one message may be, as the platform counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimit {
+    /// The most it takes.
+    pub max: usize,
+    /// What it counts.
+    pub unit: SizeUnit,
+}
+
+/// What a platform counts when it limits a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeUnit {
+    /// Unicode scalar values.
+    Characters,
+    /// UTF-8 bytes.
+    Bytes,
+}
+
+impl SizeUnit {
+    /// Its name in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeUnit::Characters => "characters",
+            SizeUnit::Bytes => "bytes",
+        }
+    }
+}
+
+impl SizeLimit {
+    /// The size of `rendered` in this limit's unit.
+    pub fn measure(self, rendered: &str) -> usize {
+        match self.unit {
+            SizeUnit::Bytes => rendered.len(),
+            SizeUnit::Characters => rendered.chars().count(),
+        }
+    }
+}
+
+impl Platform {
+    /// The most one message may be once rendered for this platform
+    /// (markup included): Skype's content, Slack's text, a Teams card's
+    /// JSON (about 28 KB).
+    pub fn size_limit(self) -> SizeLimit {
+        match self {
+            Platform::Skype => SizeLimit {
+                max: 28_000,
+                unit: SizeUnit::Characters,
+            },
+            Platform::SlackWebhook => SizeLimit {
+                max: 40_000,
+                unit: SizeUnit::Characters,
+            },
+            Platform::TeamsWorkflow => SizeLimit {
+                max: 28 * 1024,
+                unit: SizeUnit::Bytes,
+            },
+        }
+    }
+}
+
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.service())
