@@ -87,6 +87,16 @@ impl Function {
     fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
     }
+
+    /// The Embedded Metric Format documents among the logs: CloudWatch
+    /// reads metrics from the log stream, one document per line.
+    fn emf(&self) -> Vec<Value> {
+        self.logs()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|doc| doc.get("_aws").is_some())
+            .collect()
+    }
 }
 
 async fn fake() -> FakeSkype {
@@ -222,28 +232,19 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
     }
     assert_eq!(seen.len(), 12, "every sample event is used: {seen:?}");
 
-    // CloudWatch reads metrics from the log stream: one EMF document per
-    // line. The log readers trail the answers by a moment: wait for them.
-    let emf_lines = || -> Vec<Value> {
-        function
-            .logs()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|doc| doc.get("_aws").is_some())
-            .collect()
-    };
+    // The log readers trail the answers by a moment: wait for them.
     let sent_count = |emf: &[Value]| {
         emf.iter()
             .filter(|doc| doc["MessagesSent"] == 1 && doc["Platform"] == "Skype")
             .count()
     };
-    let mut emf = emf_lines();
+    let mut emf = function.emf();
     for _ in 0..50 {
         if sent_count(&emf) >= expected_messages - 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        emf = emf_lines();
+        emf = function.emf();
     }
     let sent = sent_count(&emf);
     assert_eq!(
@@ -876,14 +877,7 @@ async fn no_log_level_prints_a_key_and_a_repeat_counts_as_deduplicated() {
         );
 
         // The log readers trail the answers: wait for the last metric line.
-        let emf = || -> Vec<Value> {
-            function
-                .logs()
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .filter(|doc| doc.get("_aws").is_some())
-                .collect()
-        };
+        let emf = || function.emf();
         for _ in 0..100 {
             if emf().iter().filter(|doc| doc["MessagesSent"] == 1).count() >= 3 {
                 break;
