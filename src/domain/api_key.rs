@@ -15,6 +15,8 @@ pub struct KeyEntry {
     /// A name for logs ("ci", or "key-2" for a bare string key).
     pub name: String,
     digest: [u8; 32],
+    /// Derived once, when the secret is read: not on every request.
+    identity: KeyIdentity,
     /// `None`: every channel. Otherwise aliases or conversation ids.
     pub channels: Option<Vec<String>>,
 }
@@ -34,13 +36,22 @@ impl std::fmt::Debug for KeyEntry {
 pub struct BadKeyDigest(pub String);
 
 impl KeyEntry {
-    /// A key given in clear (full access unless `channels` says otherwise).
-    pub fn from_key(name: impl Into<String>, key: &str, channels: Option<Vec<String>>) -> Self {
+    fn new(name: String, digest: [u8; 32], channels: Option<Vec<String>>) -> Self {
         Self {
-            name: name.into(),
-            digest: Sha256::digest(key.trim().as_bytes()).into(),
+            name,
+            identity: KeyIdentity::of(&digest),
+            digest,
             channels,
         }
+    }
+
+    /// A key given in clear (full access unless `channels` says otherwise).
+    pub fn from_key(name: impl Into<String>, key: &str, channels: Option<Vec<String>>) -> Self {
+        Self::new(
+            name.into(),
+            Sha256::digest(key.trim().as_bytes()).into(),
+            channels,
+        )
     }
 
     /// A key given as the hex SHA-256 of the key.
@@ -53,11 +64,7 @@ impl KeyEntry {
         let mut digest = [0u8; 32];
         hex::decode_to_slice(sha256_hex.trim().to_ascii_lowercase(), &mut digest)
             .map_err(|_| BadKeyDigest(name.clone()))?;
-        Ok(Self {
-            name,
-            digest,
-            channels,
-        })
+        Ok(Self::new(name, digest, channels))
     }
 }
 
@@ -128,7 +135,7 @@ impl ApiKeys {
         }
         found.map(|entry| Caller::Key {
             name: entry.name.clone(),
-            identity: KeyIdentity::of(&entry.digest),
+            identity: entry.identity.clone(),
             channels: entry.channels.clone(),
         })
     }

@@ -11,8 +11,7 @@ use super::login::{Credentials, Profile};
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage, find_listed};
 use super::session::{Freshness, Session, SkypeAuth};
 use crate::clock::unix_seconds;
-use crate::domain::Attachment;
-use crate::domain::ConversationId;
+use crate::domain::{Attachment, ConversationId};
 
 /// How long logins stay off after Skype said 803 without a `Retry-After`,
 /// or after a login only a person can unblock.
@@ -44,9 +43,8 @@ pub trait LoginGate: Send + Sync {
     /// [`ClientOptions::stored_session_interval`]; the default has none.
     async fn stored_session(
         &self,
-        refused: Option<&Session>,
+        _refused: Option<&Session>,
     ) -> Result<Option<Session>, SkypeError> {
-        let _ = refused;
         Ok(None)
     }
 }

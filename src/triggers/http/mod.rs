@@ -106,13 +106,14 @@ fn headers_fit(event: &Value) -> bool {
         };
         for (name, value) in headers {
             let values = match value {
-                Value::Array(values) => values.iter().collect(),
-                value => vec![value],
+                Value::Array(values) => values.as_slice(),
+                value => std::slice::from_ref(value),
             };
-            for value in values {
-                count += 1;
-                bytes += name.len() + value.as_str().map_or(0, str::len);
-            }
+            count += values.len();
+            bytes += values
+                .iter()
+                .map(|value| name.len() + value.as_str().map_or(0, str::len))
+                .sum::<usize>();
             if count > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
                 return false;
             }
