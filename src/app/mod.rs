@@ -3,6 +3,7 @@
 //! report health, renew the session. Holds what a warm container keeps:
 //! the account, the Skype client and its session, the webhook client.
 
+mod deliver;
 mod health;
 mod manage;
 mod send;
@@ -271,15 +272,20 @@ fn require(
     code: ErrorCode,
     what: &str,
 ) -> Result<(), AppError> {
-    let platform = target.destination.platform();
-    if platform.can(capability) {
-        return Ok(());
+    match target.destination.platform().can(capability) {
+        true => Ok(()),
+        false => Err(unable(target, code, what)),
     }
-    Err(AppError::new(
-        code,
-        format!("{} is a {} channel: {what}", target.name, platform.kind()),
-    ))
 }
+
+/// The refusal of [`require`].
+fn unable(target: &Target, code: ErrorCode, what: &str) -> AppError {
+    let kind = target.destination.platform().kind();
+    AppError::new(code, format!("{} is a {kind} channel: {what}", target.name))
+}
+
+/// Why a file cannot go to a target without [`Capability::Files`].
+const NO_FILES: &str = "files can only be posted to Skype conversations";
 
 /// The Skype conversation of `target`, once its platform was found able.
 fn conversation_of(target: &Target) -> Result<&ConversationId, AppError> {

@@ -2,23 +2,15 @@
 //! once, each with its own result, each at most once per idempotency key
 //! (so a retry after a partial failure posts only where it failed).
 
-use std::future::Future;
-use std::time::Duration;
-
-use backon::{ExponentialBuilder, Retryable};
 use futures_util::future::join_all;
 
-use super::{App, Ready, conversation_of, require};
+use super::deliver::Outgoing;
+use super::{App, NO_FILES, require};
 use crate::deadline::Deadline;
-use crate::domain::{
-    Caller, Capability, ChannelNames, Content, Delivered, DeliveryStatus, Destination, Target,
-};
+use crate::domain::{Attachment, Caller, Capability, ChannelNames, Content, Delivered, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{Claim, Part, PostKey};
 use crate::metrics;
-use crate::render;
-use crate::skype::{Attachment, OutgoingMessage, SkypeError};
-use crate::webhooks::Receipt;
 
 /// A message to send, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +65,8 @@ impl App {
                     key,
                     deadline,
                     async |client_id| {
-                        self.post_message(target, request, client_id, deadline)
-                            .await
+                        let message = Outgoing::Message(&request.content);
+                        self.deliver(target, message, client_id, deadline).await
                     },
                 )
                 .await;
@@ -96,7 +88,7 @@ impl App {
                 target,
                 Capability::Files,
                 ErrorCode::FilesNotSupported,
-                "files can only be posted to Skype conversations",
+                NO_FILES,
             )?;
         }
         let key = request.idempotency_key.as_deref();
@@ -109,13 +101,8 @@ impl App {
                     key,
                     deadline,
                     async |client_id| {
-                        self.post_to_conversation(
-                            target,
-                            SkypePost::File(&request.attachment),
-                            client_id,
-                            deadline,
-                        )
-                        .await
+                        let file = Outgoing::File(&request.attachment);
+                        self.deliver(target, file, client_id, deadline).await
                     },
                 )
                 .await;
@@ -128,14 +115,8 @@ impl App {
                         key,
                         deadline,
                         async |client_id| {
-                            let message = render::skype(caption);
-                            self.post_to_conversation(
-                                target,
-                                SkypePost::Message(&message),
-                                client_id,
-                                deadline,
-                            )
-                            .await
+                            let caption = Outgoing::Message(caption);
+                            self.deliver(target, caption, client_id, deadline).await
                         },
                     )
                     .await
@@ -248,38 +229,6 @@ impl App {
         }
     }
 
-    /// Whether an attempt whose outcome is unknown was posted after all.
-    /// Skype can be asked: its recent messages are searched for our
-    /// `clientmessageid`. A webhook cannot: the answer is `earlier_outcome_unknown`
-    /// until the caller picks a new idempotency key, so a retry never
-    /// posts twice without being asked to.
-    async fn earlier_post(
-        &self,
-        target: &Target,
-        client_id: &str,
-        deadline: Deadline,
-    ) -> Result<Option<Delivered>, AppError> {
-        require(
-            target,
-            Capability::ReadBack,
-            ErrorCode::EarlierOutcomeUnknown,
-            "an earlier attempt with this idempotency key got no answer, so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
-        )?;
-        let conversation = conversation_of(target)?;
-        let ready = self.ready().await?;
-        let found = self
-            .skype_call(ready, deadline, AppError::from, || {
-                ready.skype.find_sent(conversation, client_id)
-            })
-            .await?;
-        Ok(found.map(|sent| Delivered {
-            id: Some(sent.id),
-            channel: target.name.clone(),
-            arrival_time: sent.arrival_time,
-            status: DeliveryStatus::Posted,
-        }))
-    }
-
     /// The result a key's first post to `target` recorded, if any.
     pub(super) async fn recorded(
         &self,
@@ -297,162 +246,6 @@ impl App {
         };
         Ok(self.ledger.lookup(&post_key).await?)
     }
-
-    async fn post_message(
-        &self,
-        target: &Target,
-        request: &SendRequest,
-        client_id: Option<String>,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
-        let posted = |receipt: Receipt| Delivered {
-            id: None,
-            channel: target.name.clone(),
-            arrival_time: None,
-            status: match receipt {
-                Receipt::Delivered => DeliveryStatus::Posted,
-                Receipt::Accepted => DeliveryStatus::Accepted,
-            },
-        };
-        match &target.destination {
-            Destination::Skype(_) => {
-                let message = render::skype(&request.content);
-                fits(target, &message.text)?;
-                self.post_to_conversation(target, SkypePost::Message(&message), client_id, deadline)
-                    .await
-            }
-            Destination::TeamsWorkflow(url) => {
-                let card = render::teams(&request.content);
-                fits(target, &serde_json::to_string(&card).unwrap_or_default())?;
-                within(deadline, self.webhooks()?.post_teams(url, card))
-                    .await
-                    .map(posted)
-            }
-            Destination::SlackWebhook(url) => {
-                let text = render::slack(&request.content);
-                fits(target, &text)?;
-                within(deadline, self.webhooks()?.post_slack(url, &text))
-                    .await
-                    .map(posted)
-            }
-        }
-    }
-
-    /// One post to a Skype conversation, with the same `clientmessageid`
-    /// on every attempt: how a retry finds an earlier attempt that Skype
-    /// took (see [`App::earlier_post`]).
-    async fn post_to_conversation(
-        &self,
-        target: &Target,
-        post: SkypePost<'_>,
-        client_id: Option<String>,
-        deadline: Deadline,
-    ) -> Result<Delivered, AppError> {
-        let conversation = conversation_of(target)?;
-        let ready = self.ready().await?;
-        let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
-        let sent = self
-            .skype_call(ready, deadline, AppError::from, || async {
-                match post {
-                    SkypePost::Message(message) => {
-                        ready.skype.send_as(conversation, message, &client_id).await
-                    }
-                    SkypePost::File(attachment) => {
-                        ready
-                            .skype
-                            .send_file_as(conversation, attachment, &client_id)
-                            .await
-                    }
-                }
-            })
-            .await
-            // Cut off by the deadline: the post may have been taken.
-            .map_err(|err| match err.code {
-                ErrorCode::DeadlineExceeded => err.as_uncertain(),
-                _ => err,
-            })?;
-        Ok(Delivered {
-            id: Some(sent.id),
-            channel: target.name.clone(),
-            arrival_time: sent.arrival_time,
-            status: DeliveryStatus::Posted,
-        })
-    }
-
-    /// One Skype call: paced when Skype throttles (backoff with jitter,
-    /// honouring `Retry-After`), cut off at the deadline; saves the session
-    /// if it was renewed on the way, even when the call failed.
-    pub(super) async fn skype_call<T, F, Fut>(
-        &self,
-        ready: &Ready,
-        deadline: Deadline,
-        translate: fn(SkypeError) -> AppError,
-        call: F,
-    ) -> Result<T, AppError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, SkypeError>>,
-    {
-        let paced = call
-            .retry(PACING)
-            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
-            .adjust(|err, backoff| {
-                let wait = err.retry_after().or(backoff)?;
-                // Past the budget, the caller (or Lambda) retries later.
-                (wait < deadline.budget()).then_some(wait)
-            })
-            .notify(|_, wait| {
-                tracing::info!(
-                    wait_ms = wait.as_millis() as u64,
-                    "Skype is pacing us; waiting"
-                )
-            });
-        let result = match tokio::time::timeout(deadline.budget(), paced).await {
-            Ok(result) => result.map_err(translate),
-            Err(_) => Err(AppError::deadline()),
-        };
-        self.save_session(ready).await;
-        result
-    }
-}
-
-/// What goes to a Skype conversation.
-#[derive(Clone, Copy)]
-enum SkypePost<'a> {
-    Message(&'a OutgoingMessage),
-    File(&'a Attachment),
-}
-
-/// Webhook calls end at the deadline too; a post cut off there may have
-/// been taken.
-async fn within<T, E: Into<AppError>>(
-    deadline: Deadline,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, AppError> {
-    match tokio::time::timeout(deadline.budget(), call).await {
-        Ok(result) => result.map_err(Into::into),
-        Err(_) => Err(AppError::deadline().as_uncertain()),
-    }
-}
-
-/// Refuses what the platform would refuse: markdown, escaping and
-/// mentions can make a message that was short enough as written too long
-/// as sent, and the platform's own refusal would fail every retry.
-fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
-    let platform = target.destination.platform();
-    let limit = platform.size_limit();
-    let size = limit.measure(rendered);
-    if size <= limit.max {
-        return Ok(());
-    }
-    Err(AppError::new(
-        ErrorCode::MessageTooLong,
-        format!(
-            "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {max}",
-            unit = limit.unit.as_str(),
-            max = limit.max,
-        ),
-    ))
 }
 
 /// How a target's result came about.
@@ -462,11 +255,3 @@ enum Took {
     /// Posted by an earlier request with the same idempotency key.
     Before(Delivered),
 }
-
-/// Retries after Skype's rate limit (errorCode 800): short and jittered,
-/// so a burst of senders spreads out; the deadline bounds the total.
-const PACING: ExponentialBuilder = ExponentialBuilder::new()
-    .with_min_delay(Duration::from_millis(250))
-    .with_max_delay(Duration::from_secs(4))
-    .with_max_times(6)
-    .with_jitter();

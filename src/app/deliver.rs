@@ -1,0 +1,246 @@
+//! Where a post meets its platform: the one `match` on the destination.
+//! Everything above (fan-out, idempotency, owners, answers) is the same for
+//! every platform; everything here is what differs: the dialect a message
+//! is rendered in, its size limit, the client that carries it, and whether
+//! an earlier attempt can be found again.
+//!
+//! A new destination is a `Destination` variant and a `Platform` row
+//! (`src/domain/`), an adapter with its own client and errors (like
+//! `src/webhooks/`), and an arm in [`App::deliver`] and
+//! [`App::earlier_post`]: `docs/architecture.md` walks through it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+
+use super::{App, NO_FILES, Ready, require, unable};
+use crate::deadline::Deadline;
+use crate::domain::{
+    Attachment, Capability, Content, ConversationId, Delivered, DeliveryStatus, Destination, Target,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::render;
+use crate::skype::{OutgoingMessage, SkypeError};
+use crate::webhooks::Receipt;
+
+/// What one post carries to one target.
+#[derive(Clone, Copy)]
+pub(super) enum Outgoing<'a> {
+    /// A message, rendered here in the target's dialect.
+    Message(&'a Content),
+    /// A file (platforms with [`Capability::Files`]).
+    File(&'a Attachment),
+}
+
+impl App {
+    /// Posts `outgoing` to `target` on its platform. `client_id` (Skype's
+    /// `clientmessageid`) is the same on every attempt of one idempotency
+    /// key: how [`App::earlier_post`] finds an attempt Skype took.
+    pub(super) async fn deliver(
+        &self,
+        target: &Target,
+        outgoing: Outgoing<'_>,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
+        let sent = |receipt: Receipt| Delivered {
+            id: None,
+            channel: target.name.clone(),
+            arrival_time: None,
+            status: match receipt {
+                Receipt::Delivered => DeliveryStatus::Posted,
+                Receipt::Accepted => DeliveryStatus::Accepted,
+            },
+        };
+        match (&target.destination, outgoing) {
+            (Destination::Skype(conversation), Outgoing::Message(content)) => {
+                let message = render::skype(content);
+                fits(target, &message.text)?;
+                let post = SkypePost::Message(&message);
+                self.post_to_conversation(target, conversation, post, client_id, deadline)
+                    .await
+            }
+            (Destination::Skype(conversation), Outgoing::File(attachment)) => {
+                let post = SkypePost::File(attachment);
+                self.post_to_conversation(target, conversation, post, client_id, deadline)
+                    .await
+            }
+            (Destination::TeamsWorkflow(url), Outgoing::Message(content)) => {
+                let card = render::teams(content);
+                fits(target, &serde_json::to_string(&card).unwrap_or_default())?;
+                within(deadline, self.webhooks()?.post_teams(url, card))
+                    .await
+                    .map(sent)
+            }
+            (Destination::SlackWebhook(url), Outgoing::Message(content)) => {
+                let text = render::slack(content);
+                fits(target, &text)?;
+                within(deadline, self.webhooks()?.post_slack(url, &text))
+                    .await
+                    .map(sent)
+            }
+            // Refused before anything is posted (`send_file_within`).
+            (Destination::TeamsWorkflow(_) | Destination::SlackWebhook(_), Outgoing::File(_)) => {
+                Err(unable(target, ErrorCode::FilesNotSupported, NO_FILES))
+            }
+        }
+    }
+
+    /// Whether an attempt whose outcome is unknown was posted after all.
+    /// Skype can be asked: its recent messages are searched for our
+    /// `clientmessageid`. A webhook cannot: the answer is `earlier_outcome_unknown`
+    /// until the caller picks a new idempotency key, so a retry never
+    /// posts twice without being asked to.
+    pub(super) async fn earlier_post(
+        &self,
+        target: &Target,
+        client_id: &str,
+        deadline: Deadline,
+    ) -> Result<Option<Delivered>, AppError> {
+        require(
+            target,
+            Capability::ReadBack,
+            ErrorCode::EarlierOutcomeUnknown,
+            "an earlier attempt with this idempotency key got no answer, so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
+        )?;
+        let Destination::Skype(conversation) = &target.destination else {
+            return Ok(None);
+        };
+        let ready = self.ready().await?;
+        let found = self
+            .skype_call(ready, deadline, AppError::from, || {
+                ready.skype.find_sent(conversation, client_id)
+            })
+            .await?;
+        Ok(found.map(|sent| Delivered {
+            id: Some(sent.id),
+            channel: target.name.clone(),
+            arrival_time: sent.arrival_time,
+            status: DeliveryStatus::Posted,
+        }))
+    }
+
+    /// One post to a Skype conversation, with the same `clientmessageid`
+    /// on every attempt.
+    async fn post_to_conversation(
+        &self,
+        target: &Target,
+        conversation: &ConversationId,
+        post: SkypePost<'_>,
+        client_id: Option<String>,
+        deadline: Deadline,
+    ) -> Result<Delivered, AppError> {
+        let ready = self.ready().await?;
+        let client_id = client_id.unwrap_or_else(|| ready.skype.new_client_message_id());
+        let sent = self
+            .skype_call(ready, deadline, AppError::from, || async {
+                match post {
+                    SkypePost::Message(message) => {
+                        ready.skype.send_as(conversation, message, &client_id).await
+                    }
+                    SkypePost::File(attachment) => {
+                        ready
+                            .skype
+                            .send_file_as(conversation, attachment, &client_id)
+                            .await
+                    }
+                }
+            })
+            .await
+            // Cut off by the deadline: the post may have been taken.
+            .map_err(|err| match err.code {
+                ErrorCode::DeadlineExceeded => err.as_uncertain(),
+                _ => err,
+            })?;
+        Ok(Delivered {
+            id: Some(sent.id),
+            channel: target.name.clone(),
+            arrival_time: sent.arrival_time,
+            status: DeliveryStatus::Posted,
+        })
+    }
+
+    /// One Skype call: paced when Skype throttles (backoff with jitter,
+    /// honouring `Retry-After`), cut off at the deadline; saves the session
+    /// if it was renewed on the way, even when the call failed.
+    pub(super) async fn skype_call<T, F, Fut>(
+        &self,
+        ready: &Ready,
+        deadline: Deadline,
+        translate: fn(SkypeError) -> AppError,
+        call: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SkypeError>>,
+    {
+        let paced = call
+            .retry(PACING)
+            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
+            .adjust(|err, backoff| {
+                let wait = err.retry_after().or(backoff)?;
+                // Past the budget, the caller (or Lambda) retries later.
+                (wait < deadline.budget()).then_some(wait)
+            })
+            .notify(|_, wait| {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "Skype is pacing us; waiting"
+                )
+            });
+        let result = match tokio::time::timeout(deadline.budget(), paced).await {
+            Ok(result) => result.map_err(translate),
+            Err(_) => Err(AppError::deadline()),
+        };
+        self.save_session(ready).await;
+        result
+    }
+}
+
+/// What goes to a Skype conversation.
+#[derive(Clone, Copy)]
+enum SkypePost<'a> {
+    Message(&'a OutgoingMessage),
+    File(&'a Attachment),
+}
+
+/// Webhook calls end at the deadline too; a post cut off there may have
+/// been taken.
+async fn within<T, E: Into<AppError>>(
+    deadline: Deadline,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, AppError> {
+    match tokio::time::timeout(deadline.budget(), call).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(AppError::deadline().as_uncertain()),
+    }
+}
+
+/// Refuses what the platform would refuse: markdown, escaping and
+/// mentions can make a message that was short enough as written too long
+/// as sent, and the platform's own refusal would fail every retry.
+fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
+    let platform = target.destination.platform();
+    let limit = platform.size_limit();
+    let size = limit.measure(rendered);
+    if size <= limit.max {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorCode::MessageTooLong,
+        format!(
+            "the message is {size} {unit} once rendered for {platform} (markup, escaping and mentions included); {platform} takes at most {max}",
+            unit = limit.unit.as_str(),
+            max = limit.max,
+        ),
+    ))
+}
+
+/// Retries after Skype's rate limit (errorCode 800): short and jittered,
+/// so a burst of senders spreads out; the deadline bounds the total.
+const PACING: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(250))
+    .with_max_delay(Duration::from_secs(4))
+    .with_max_times(6)
+    .with_jitter();
