@@ -1,4 +1,4 @@
-//! Python dict literals as SQS bodies.
+//! Python dict literals as bodies (SQS records, direct and EventBridge).
 //!
 //! The original ecosystem's producers queued `str(payload)` of a Python
 //! dict, not JSON: `{'msg': "it's done", 'channel': 'ops', 'n': 3, 'x': None}`.
