@@ -57,13 +57,9 @@ pub enum AttachmentError {
 }
 
 impl Attachment {
-    /// The checked file: `name` as the caller gave it (made safe to
-    /// show), `content_type` if one was sent.
-    pub fn parse(
-        name: Option<&str>,
-        content_type: Option<&str>,
-        bytes: Vec<u8>,
-    ) -> Result<Self, AttachmentError> {
+    /// The checked file: `name` as the caller gave it, made safe to show.
+    /// Whether it is a picture is read from `bytes` alone (`kind`).
+    pub fn parse(name: Option<&str>, bytes: Vec<u8>) -> Result<Self, AttachmentError> {
         if bytes.is_empty() {
             return Err(AttachmentError::Empty);
         }
@@ -71,45 +67,34 @@ impl Attachment {
             return Err(AttachmentError::TooLarge);
         }
         let name = display_name(name.unwrap_or_default());
-        let kind = kind(content_type, &name, &bytes);
+        let kind = kind(&bytes);
         Ok(Self { kind, name, bytes })
     }
 }
 
-/// A picture when the type says so, or, when the type says nothing, when
-/// the name's extension and the first bytes agree; otherwise a file.
-fn kind(content_type: Option<&str>, name: &str, bytes: &[u8]) -> AttachmentKind {
-    let essence = content_type
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let image = match essence.as_str() {
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => true,
-        "" | "application/octet-stream" | "binary/octet-stream" => looks_like_image(name, bytes),
-        _ => false,
-    };
-    if image {
+/// A picture when the content is one of the formats Skype shows inline
+/// (PNG, JPEG, GIF, WebP), told by the signature every file of these
+/// formats starts with; anything else is a file, offered for download.
+///
+/// The content decides both ways, and the name's extension and the
+/// declared type never do. They are what callers get wrong: a PNG arrives
+/// as `application/octet-stream` or `application/octet`, or named
+/// `chart.bin`, and is still a picture. And they cannot make a picture of
+/// content that is none: without its signature no file is a PNG, JPEG, GIF
+/// or WebP, whatever its name or type say (text in `x.png` declared
+/// `image/png`), and posted as a picture it would show as a broken image
+/// instead of being offered as the file it is. Other image formats (BMP,
+/// TIFF, SVG, HEIC) are files too: not among those shown inline.
+fn kind(bytes: &[u8]) -> AttachmentKind {
+    let picture = bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"GIF87a")
+        || bytes.starts_with(b"GIF89a")
+        || (bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]));
+    if picture {
         AttachmentKind::Image
     } else {
         AttachmentKind::File
-    }
-}
-
-/// Whether `bytes` start with the magic number of the picture format
-/// `name`'s extension names.
-fn looks_like_image(name: &str, bytes: &[u8]) -> bool {
-    let Some((_, extension)) = name.rsplit_once('.') else {
-        return false;
-    };
-    match extension.to_ascii_lowercase().as_str() {
-        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "jpg" | "jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
-        "webp" => bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]),
-        _ => false,
     }
 }
 
@@ -155,31 +140,54 @@ mod tests {
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
     #[test]
-    fn image_detection() {
+    fn pictures_are_told_by_their_content() {
         use AttachmentKind::{File, Image};
-        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
-        let webp = b"RIFF\x24\0\0\0WEBPVP8 ";
-        let cases: [(Option<&str>, &str, &[u8], AttachmentKind); 14] = [
-            (Some("image/png"), "x.bin", b"anything", Image),
-            (Some("IMAGE/JPEG; charset=x"), "x", b"anything", Image),
-            (Some("image/gif"), "x", b"x", Image),
-            (Some("image/webp"), "x", b"x", Image),
-            (Some("image/svg+xml"), "x.png", PNG, File),
-            (Some("text/plain"), "x.png", PNG, File),
-            (None, "x.png", PNG, Image),
-            (Some(""), "x.jpeg", &jpeg, Image),
-            (None, "x.jpg", &jpeg, Image),
-            (None, "x.gif", b"GIF89a\x01\0", Image),
-            (Some("binary/octet-stream"), "x.webp", webp, Image),
-            (None, "x.png", &jpeg, File),
-            (None, "png", PNG, File),
-            (None, "x.webp", b"RIFF\x24\0\0\0WAVE", File),
+        let jpeg: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+        let cases: [(&[u8], AttachmentKind); 16] = [
+            (PNG, Image),
+            (jpeg, Image),
+            (b"GIF87a\x01\0\x01\0", Image),
+            (b"GIF89a\x01\0\x01\0", Image),
+            (b"RIFF\x24\0\0\0WEBPVP8 ", Image),
+            // Other image formats: not shown inline.
+            (b"BM\x3a\0\0\0\0\0\0\0\x36\0", File),
+            (b"II*\0\x08\0\0\0", File),
+            (b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>", File),
+            (b"\0\0\0\x18ftypheic", File),
+            // A RIFF that is no WebP, and signatures cut short.
+            (b"RIFF\x24\0\0\0WAVEfmt ", File),
+            (b"RIFF\x24\0\0\0WEB", File),
+            (b"\x89PNG\r\n\x1a", File),
+            (&[0xFF, 0xD8], File),
+            (b"GIF8", File),
+            (b"%PDF-1.4", File),
+            (b"", File),
         ];
-        for (content_type, name, bytes, expected) in cases {
+        for (bytes, expected) in cases {
+            assert_eq!(kind(bytes), expected, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn the_content_wins_over_the_name_and_the_declared_type() {
+        use AttachmentKind::{File, Image};
+        // (name, bytes, kind); the declared type is not even asked for.
+        let cases: [(&str, &[u8], AttachmentKind); 6] = [
+            // The original callers' PNG, declared `application/octet`.
+            ("chart.png", PNG, Image),
+            ("chart.bin", PNG, Image),
+            ("chart", PNG, Image),
+            ("photo.png", &[0xFF, 0xD8, 0xFF, 0xDB], Image),
+            // Text is a file whatever it is called or declared as (`image/png`):
+            // posted as a picture it would show as a broken image.
+            ("x.png", b"hello, not a picture", File),
+            ("x.jpg", b"<html>", File),
+        ];
+        for (name, bytes, expected) in cases {
+            let attachment = Attachment::parse(Some(name), bytes.to_vec()).unwrap();
             assert_eq!(
-                kind(content_type, name, bytes),
-                expected,
-                "{content_type:?} {name}"
+                (attachment.kind, attachment.name.as_str()),
+                (expected, name)
             );
         }
     }
@@ -211,11 +219,11 @@ mod tests {
     #[test]
     fn empty_and_oversized_files_are_refused() {
         assert_eq!(
-            Attachment::parse(Some("a"), None, vec![]),
+            Attachment::parse(Some("a"), vec![]),
             Err(AttachmentError::Empty)
         );
         assert_eq!(
-            Attachment::parse(Some("a"), None, vec![0; MAX_FILE_BYTES + 1]),
+            Attachment::parse(Some("a"), vec![0; MAX_FILE_BYTES + 1]),
             Err(AttachmentError::TooLarge)
         );
     }

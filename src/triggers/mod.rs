@@ -5,6 +5,8 @@
 mod answer;
 mod http;
 mod payload;
+#[allow(dead_code)] // Until the SQS, direct and EventBridge bodies use it.
+mod python_literal;
 pub(crate) mod upload;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
