@@ -57,9 +57,13 @@ pub enum AttachmentError {
 }
 
 impl Attachment {
-    /// The checked file: `name` as the caller gave it, made safe to show.
-    /// Whether it is a picture is read from `bytes` alone (`kind`).
-    pub fn parse(name: Option<&str>, bytes: Vec<u8>) -> Result<Self, AttachmentError> {
+    /// The checked file: `name` as the caller gave it (made safe to
+    /// show), `content_type` if one was declared.
+    pub fn parse(
+        name: Option<&str>,
+        content_type: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<Self, AttachmentError> {
         if bytes.is_empty() {
             return Err(AttachmentError::Empty);
         }
@@ -67,35 +71,54 @@ impl Attachment {
             return Err(AttachmentError::TooLarge);
         }
         let name = display_name(name.unwrap_or_default());
-        let kind = kind(&bytes);
+        let kind = kind(&bytes, &name, content_type);
         Ok(Self { kind, name, bytes })
     }
 }
 
-/// A picture when the content is one of the formats Skype shows inline
-/// (PNG, JPEG, GIF, WebP), told by the signature every file of these
-/// formats starts with; anything else is a file, offered for download.
-///
-/// The content decides both ways, and the name's extension and the
-/// declared type never do. They are what callers get wrong: a PNG arrives
-/// as `application/octet-stream` or `application/octet`, or named
-/// `chart.bin`, and is still a picture. And they cannot make a picture of
-/// content that is none: without its signature no file is a PNG, JPEG, GIF
-/// or WebP, whatever its name or type say (text in `x.png` declared
-/// `image/png`), and posted as a picture it would show as a broken image
-/// instead of being offered as the file it is. Other image formats (BMP,
-/// TIFF, SVG, HEIC) are files too: not among those shown inline.
-fn kind(bytes: &[u8]) -> AttachmentKind {
-    let picture = bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        || bytes.starts_with(b"GIF87a")
-        || bytes.starts_with(b"GIF89a")
-        || (bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]));
-    if picture {
+/// The formats Skype shows inline: (extension, MIME type).
+const PICTURES: [(&[&str], &str); 4] = [
+    (&["png"], "image/png"),
+    (&["jpg", "jpeg"], "image/jpeg"),
+    (&["gif"], "image/gif"),
+    (&["webp"], "image/webp"),
+];
+
+/// A picture (shown inline) or a file (offered for download), asked in
+/// the order of how far each witness can be trusted: the content's
+/// signature, then the name's extension, then the declared type. Callers
+/// get the last two wrong more often than not (a PNG declared
+/// `application/octet`, or named `chart.bin`), so the content decides
+/// whenever it is one of the formats; the others only when it is not.
+fn kind(bytes: &[u8], name: &str, content_type: Option<&str>) -> AttachmentKind {
+    let by_extension = || {
+        name.rsplit_once('.').is_some_and(|(_, extension)| {
+            let extension = extension.to_ascii_lowercase();
+            PICTURES
+                .iter()
+                .any(|(names, _)| names.contains(&extension.as_str()))
+        })
+    };
+    let by_type = || {
+        let essence = content_type.unwrap_or_default().split(';').next();
+        let essence = essence.unwrap_or_default().trim().to_ascii_lowercase();
+        PICTURES.iter().any(|(_, mime)| *mime == essence)
+    };
+    if signature_is_picture(bytes) || by_extension() || by_type() {
         AttachmentKind::Image
     } else {
         AttachmentKind::File
     }
+}
+
+/// Whether `bytes` start with the signature every PNG, JPEG, GIF or WebP
+/// file starts with.
+fn signature_is_picture(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"GIF87a")
+        || bytes.starts_with(b"GIF89a")
+        || (bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]))
 }
 
 /// The name to show: no directories, no control or text-direction
@@ -164,30 +187,46 @@ mod tests {
             (b"", File),
         ];
         for (bytes, expected) in cases {
-            assert_eq!(kind(bytes), expected, "{bytes:?}");
+            assert_eq!(signature_is_picture(bytes), expected == Image, "{bytes:?}");
         }
     }
 
     #[test]
-    fn the_content_wins_over_the_name_and_the_declared_type() {
+    fn the_content_first_then_the_extension_then_the_declared_type() {
         use AttachmentKind::{File, Image};
-        // (name, bytes, kind); the declared type is not even asked for.
-        let cases: [(&str, &[u8], AttachmentKind); 6] = [
+        let jpeg: &[u8] = &[0xFF, 0xD8, 0xFF, 0xDB];
+        let cases: [(Option<&str>, &str, &[u8], AttachmentKind); 15] = [
             // The original callers' PNG, declared `application/octet`.
-            ("chart.png", PNG, Image),
-            ("chart.bin", PNG, Image),
-            ("chart", PNG, Image),
-            ("photo.png", &[0xFF, 0xD8, 0xFF, 0xDB], Image),
-            // Text is a file whatever it is called or declared as (`image/png`):
-            // posted as a picture it would show as a broken image.
-            ("x.png", b"hello, not a picture", File),
-            ("x.jpg", b"<html>", File),
+            (Some("application/octet"), "chart.png", PNG, Image),
+            // The content wins over the name and the type.
+            (Some("application/octet-stream"), "chart.bin", PNG, Image),
+            (None, "chart", PNG, Image),
+            (Some("text/plain"), "x.png", PNG, Image),
+            (Some("image/svg+xml"), "x.txt", jpeg, Image),
+            // Content that is none of the formats: the extension...
+            (None, "photo.JPEG", b"not a signature", Image),
+            (
+                Some("application/pdf"),
+                "x.webp",
+                b"RIFF\x24\0\0\0WAVE",
+                Image,
+            ),
+            // ...then the declared type.
+            (Some("image/png"), "x.bin", b"anything", Image),
+            (Some("IMAGE/JPEG; charset=x"), "x", b"anything", Image),
+            (Some("image/gif"), "x", b"x", Image),
+            (Some("image/webp"), "x", b"x", Image),
+            // Neither: a file.
+            (Some("image/svg+xml"), "x.svg", b"<svg/>", File),
+            (Some("application/pdf"), "report.pdf", b"%PDF-1.4", File),
+            (None, "png", b"no extension, only a name", File),
+            (None, "notes.txt", b"hello", File),
         ];
-        for (name, bytes, expected) in cases {
-            let attachment = Attachment::parse(Some(name), bytes.to_vec()).unwrap();
+        for (content_type, name, bytes, expected) in cases {
+            let attachment = Attachment::parse(Some(name), content_type, bytes.to_vec()).unwrap();
             assert_eq!(
-                (attachment.kind, attachment.name.as_str()),
-                (expected, name)
+                attachment.kind, expected,
+                "{content_type:?} {name} {bytes:?}"
             );
         }
     }
@@ -219,11 +258,11 @@ mod tests {
     #[test]
     fn empty_and_oversized_files_are_refused() {
         assert_eq!(
-            Attachment::parse(Some("a"), vec![]),
+            Attachment::parse(Some("a"), None, vec![]),
             Err(AttachmentError::Empty)
         );
         assert_eq!(
-            Attachment::parse(Some("a"), vec![0; MAX_FILE_BYTES + 1]),
+            Attachment::parse(Some("a"), None, vec![0; MAX_FILE_BYTES + 1]),
             Err(AttachmentError::TooLarge)
         );
     }

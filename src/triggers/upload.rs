@@ -91,8 +91,15 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                     ));
                 }
                 let file_name = field.file_name().map(str::to_string);
+                let file_type = field
+                    .content_type()
+                    .map(|mime| mime.essence_str().to_string());
                 let bytes = field.bytes().await.map_err(malformed)?;
-                form.file = Some(Attachment::parse(file_name.as_deref(), bytes.into())?);
+                form.file = Some(Attachment::parse(
+                    file_name.as_deref(),
+                    file_type.as_deref(),
+                    bytes.into(),
+                )?);
             }
             Part::Data => {
                 let bytes = field.bytes().await.map_err(malformed)?;
@@ -160,11 +167,13 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
         )
     })?;
     let bytes = decode_base64(encoded)?;
-    // Still refused when not text; the content tells a picture, not the type.
-    member_text(file, "content_type")?;
-    Attachment::parse(member_text(file, "name")?, bytes)
-        .map(Some)
-        .map_err(AppError::from)
+    Attachment::parse(
+        member_text(file, "name")?,
+        member_text(file, "content_type")?,
+        bytes,
+    )
+    .map(Some)
+    .map_err(AppError::from)
 }
 
 /// A whole JSON upload (a direct invocation's payload): the file is
@@ -575,23 +584,24 @@ Content-Disposition: form-data; name=\"data\"\r\n\
     }
 
     #[tokio::test]
-    async fn a_picture_by_its_content_whatever_its_name_and_type() {
-        let png = decode(&[part(
+    async fn a_picture_by_its_content_first() {
+        for (name, declared) in [
+            ("shot.bin", "application/octet"),
+            ("shot.png", "application/octet"),
+        ] {
+            let png = decode(&[part("document", Some((name, declared)), PNG)])
+                .await
+                .unwrap();
+            assert_eq!(png.attachment.kind, AttachmentKind::Image, "{name}");
+        }
+        let text = decode(&[part(
             "document",
-            Some(("shot.bin", "application/octet")),
-            PNG,
-        )])
-        .await
-        .unwrap();
-        assert_eq!(png.attachment.kind, AttachmentKind::Image);
-        let fake = decode(&[part(
-            "document",
-            Some(("shot.png", "image/png")),
+            Some(("notes.txt", "application/octet-stream")),
             b"not a picture",
         )])
         .await
         .unwrap();
-        assert_eq!(fake.attachment.kind, AttachmentKind::File);
+        assert_eq!(text.attachment.kind, AttachmentKind::File);
     }
 
     #[tokio::test]
