@@ -5,7 +5,6 @@
 mod answer;
 mod http;
 mod payload;
-#[allow(dead_code)] // Until the SQS, direct and EventBridge bodies use it.
 mod python_literal;
 pub(crate) mod upload;
 
@@ -18,8 +17,8 @@ use crate::domain::Caller;
 use crate::error::{AppError, ErrorCode};
 use answer::Posted;
 pub use http::Shape;
-use payload::Fields;
 pub use payload::MAX_BODY_BYTES;
+use payload::Payload;
 
 /// What invoked us, read from the event's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +75,12 @@ pub fn classify(event: &Value) -> Trigger {
         Trigger::EventBridge
     } else if event.get("action").is_some() {
         Trigger::Refresh
-    } else if Fields::looks_like_send(event) {
+    } else if Payload::looks_like_send(event)
+        || event
+            .as_str()
+            .and_then(payload::parse_text)
+            .is_some_and(|payload| Payload::looks_like_send(&payload))
+    {
         Trigger::Direct
     } else {
         Trigger::Unknown
@@ -109,16 +113,25 @@ async fn send_payload(
     key: Option<&str>,
     deadline: Deadline,
 ) -> Result<Value, AppError> {
-    let fields = Fields::from_json(payload)?;
-    if fields.member("file").is_some() {
-        let upload = upload::upload_from_json(&fields)?;
+    let payload = match payload {
+        Value::String(text) => payload::parse_text(&text).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidJson,
+                "the payload is a string holding neither a JSON object nor a Python dict",
+            )
+        })?,
+        payload => payload,
+    };
+    let payload = Payload::from_json(payload)?;
+    if payload.file.is_some() {
+        let upload = upload::upload_from_json(&payload)?;
         let request = upload.fields.file_request(upload.attachment, key)?;
         let outcomes = app
             .send_file_within(&Caller::Trusted, &request, deadline)
             .await?;
         return Posted::new(outcomes, "Posted file").direct();
     }
-    let request = fields.send_request(key)?;
+    let request = payload.send_request(key)?;
     let outcomes = app
         .send_within(&Caller::Trusted, &request, deadline)
         .await?;
@@ -163,13 +176,13 @@ async fn sqs(app: &App, event: &Value, deadline: Deadline) -> Value {
             .get("body")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let outcome = match serde_json::from_str::<Value>(body) {
-            Ok(payload) => send_payload(app, payload, Some(&message_id), deadline)
+        let outcome = match payload::parse_text(body) {
+            Some(payload) => send_payload(app, payload, Some(&message_id), deadline)
                 .await
                 .map(|_| ()),
-            Err(_) => Err(AppError::new(
+            None => Err(AppError::new(
                 ErrorCode::InvalidJson,
-                "the SQS message body is not JSON",
+                "the SQS message body is neither JSON nor a Python dict literal",
             )),
         };
         if let Err(err) = outcome {

@@ -1,5 +1,6 @@
-//! The send payload every trigger carries, in JSON or form fields:
-//! `msg` (or `text`), `channel`, `format`, `API_KEY`, `idempotency_key`.
+//! The send payload every trigger carries, in JSON, form fields or
+//! multipart parts: `msg` (or `text`), `channel`, `format`, `mentions`,
+//! `caption`, `API_KEY`, `idempotency_key`, `file`.
 
 use serde_json::{Map, Value};
 
@@ -15,15 +16,63 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Longest idempotency key we keep.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// The payload's fields, before they are checked.
-#[derive(Debug, Clone, Default)]
-pub struct Fields(Map<String, Value>);
+/// A payload that arrived as text (an SQS body; a direct invocation or an
+/// EventBridge detail that is a string): JSON, or the Python dict literal
+/// the original service's producers queued with `str(dict)`
+/// (`src/triggers/python_literal.rs`).
+pub fn parse_text(text: &str) -> Option<Value> {
+    serde_json::from_str(text)
+        .ok()
+        .or_else(|| super::python_literal::parse(text))
+}
 
-impl Fields {
-    /// Fields from a JSON object; anything else is refused.
+/// The payload as callers write it, read once from whatever carried it
+/// (a JSON object, form fields, multipart parts): each field's type
+/// checked and its aliases resolved, nothing else. What the values mean
+/// (channels, formats, mentions) is checked by the requests built from
+/// it, after the caller is authenticated.
+#[derive(Clone, Default)]
+pub struct Payload {
+    /// `msg`, else `text`.
+    pub msg: Option<String>,
+    /// `channel`: a name or a list of names, as given; `None` when absent,
+    /// null or blank (then the request misses a parameter).
+    pub channel: Option<Value>,
+    /// `format`.
+    pub format: Option<String>,
+    /// `mentions`, as given.
+    pub mentions: Option<Value>,
+    /// `caption` (of a file).
+    pub caption: Option<String>,
+    /// `API_KEY` (as the original service took it), else `api_key`.
+    pub api_key: Option<String>,
+    /// `idempotency_key`.
+    pub idempotency_key: Option<String>,
+    /// The JSON upload's `file` object, as given.
+    pub file: Option<Value>,
+    /// The name to show for an uploaded file (the original `/send-image`
+    /// callers' field; else the file part's own name).
+    pub img_name: Option<String>,
+}
+
+/// Leaves out the key.
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payload")
+            .field("msg", &self.msg)
+            .field("channel", &self.channel)
+            .field("format", &self.format)
+            .field("caption", &self.caption)
+            .field("idempotency_key", &self.idempotency_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Payload {
+    /// The payload of a JSON object; anything else is refused.
     pub fn from_json(value: Value) -> Result<Self, AppError> {
         match value {
-            Value::Object(map) => Ok(Self(map)),
+            Value::Object(map) => Self::from_map(map),
             _ => Err(AppError::new(
                 ErrorCode::InvalidJson,
                 "the body must be a JSON object like {\"msg\": \"...\", \"channel\": \"...\"}",
@@ -31,45 +80,40 @@ impl Fields {
         }
     }
 
-    /// Fields from `application/x-www-form-urlencoded` pairs.
-    pub fn from_form(pairs: Vec<(String, String)>) -> Self {
-        Self(
+    /// The payload of `application/x-www-form-urlencoded` pairs (a later
+    /// pair wins over an earlier one of the same name).
+    pub fn from_form(pairs: Vec<(String, String)>) -> Result<Self, AppError> {
+        Self::from_map(
             pairs
                 .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
+                .map(|(name, value)| (name, Value::String(value)))
                 .collect(),
         )
     }
 
-    /// These fields, with `other`'s where these have none.
-    pub fn or(mut self, other: Fields) -> Self {
-        for (name, value) in other.0 {
-            self.0.entry(name).or_insert(value);
-        }
-        self
-    }
-
-    /// A string field under any of `names`; a non-string value is an error.
-    pub fn text(&self, names: &[&'static str]) -> Result<Option<&str>, AppError> {
-        for name in names {
-            match self.0.get(*name) {
-                None | Some(Value::Null) => continue,
-                Some(Value::String(text)) => return Ok(Some(text)),
-                Some(_) => {
-                    return Err(AppError::new(
-                        ErrorCode::InvalidField,
-                        format!("{name} must be a string"),
-                    ));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// A member as it was given (`None` when absent), for the fields that
-    /// are not plain text (the `file` object of a JSON upload).
-    pub fn member(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+    fn from_map(mut map: Map<String, Value>) -> Result<Self, AppError> {
+        let mut take = |name: &str| match map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value),
+        };
+        Ok(Self {
+            msg: match text("msg", take("msg"))? {
+                Some(msg) => Some(msg),
+                None => text("text", take("text"))?,
+            },
+            channel: take("channel")
+                .filter(|channel| !channel.as_str().is_some_and(|name| name.trim().is_empty())),
+            format: text("format", take("format"))?,
+            mentions: take("mentions"),
+            caption: text("caption", take("caption"))?,
+            api_key: match text("API_KEY", take("API_KEY"))? {
+                Some(key) => Some(key),
+                None => text("api_key", take("api_key"))?,
+            },
+            idempotency_key: text("idempotency_key", take("idempotency_key"))?,
+            file: take("file"),
+            img_name: text("img_name", take("img_name"))?,
+        })
     }
 
     /// Whether a JSON payload names anything we would send (read in
@@ -86,7 +130,7 @@ impl Fields {
     /// idempotency key (header, event id, message id), used when the
     /// payload has none.
     pub fn send_request(&self, fallback_key: Option<&str>) -> Result<SendRequest, AppError> {
-        let msg = self.text(&["msg", "text"])?;
+        let msg = self.msg.as_deref();
         let channels = self.channels();
         let (Some(msg), Some(channels)) = (msg, channels) else {
             return Err(AppError::missing_parameters());
@@ -109,7 +153,7 @@ impl Fields {
         fallback_key: Option<&str>,
     ) -> Result<FileRequest, AppError> {
         let channels = self.channels().ok_or_else(AppError::missing_parameters)??;
-        let caption = match self.text(&["caption"])? {
+        let caption = match self.caption.as_deref() {
             Some(caption) if !caption.trim().is_empty() => Some(self.content(caption)?),
             _ => None,
         };
@@ -135,35 +179,33 @@ impl Fields {
     /// The new text of an edit.
     pub fn edit_content(&self) -> Result<Content, AppError> {
         let msg = self
-            .text(&["msg", "text"])?
+            .msg
+            .as_deref()
             .filter(|msg| !msg.trim().is_empty())
             .ok_or_else(AppError::missing_parameters)?;
         self.content(msg)
     }
 
-    /// `channel`: `None` when absent or blank (then the request misses a
-    /// parameter), else a name or a list of names.
+    /// `channel` parsed: `None` when it was not given.
     pub fn channels(&self) -> Option<Result<ChannelNames, AppError>> {
-        match self.0.get("channel") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(name)) if name.trim().is_empty() => None,
-            Some(value) => Some(ChannelNames::parse(value).map_err(AppError::from)),
-        }
+        let channel = self.channel.as_ref()?;
+        Some(ChannelNames::parse(channel).map_err(AppError::from))
     }
 
     /// `msg` read with the payload's `format` and `mentions`.
     fn content(&self, msg: &str) -> Result<Content, AppError> {
         Ok(Content::parse(
             msg,
-            self.text(&["format"])?,
-            self.0.get("mentions"),
+            self.format.as_deref(),
+            self.mentions.as_ref(),
         )?)
     }
 
     /// The payload's key, else the trigger's.
     pub fn idempotency_key(&self, fallback_key: Option<&str>) -> Result<Option<String>, AppError> {
         let key = self
-            .text(&["idempotency_key"])?
+            .idempotency_key
+            .as_deref()
             .or(fallback_key)
             .map(str::trim)
             .filter(|key| !key.is_empty())
@@ -181,14 +223,26 @@ impl Fields {
     }
 }
 
+/// A field that must be a string, when given.
+fn text(name: &str, value: Option<Value>) -> Result<Option<String>, AppError> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(AppError::new(
+            ErrorCode::InvalidField,
+            format!("{name} must be a string"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
 
-    fn fields(value: Value) -> Fields {
-        Fields::from_json(value).unwrap()
+    fn fields(value: Value) -> Payload {
+        Payload::from_json(value).unwrap()
     }
 
     #[test]
@@ -212,14 +266,13 @@ mod tests {
 
     #[test]
     fn wrong_types_are_named() {
-        let err = fields(json!({"msg": 5, "channel": "8:fred.2"}))
-            .send_request(None)
-            .unwrap_err();
+        // Types are checked as the payload is read, before anything else.
+        let err = Payload::from_json(json!({"msg": 5, "channel": "8:fred.2"})).unwrap_err();
         assert_eq!(
             (err.code.as_str(), err.message.as_str()),
             ("invalid_field", "msg must be a string")
         );
-        assert!(Fields::from_json(json!([1, 2])).is_err());
+        assert!(Payload::from_json(json!([1, 2])).is_err());
     }
 
     #[test]

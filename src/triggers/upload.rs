@@ -16,7 +16,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use super::payload::{Fields, MAX_BODY_BYTES};
+use super::payload::{MAX_BODY_BYTES, Payload};
 use crate::domain::MAX_MESSAGE_CHARS;
 use crate::domain::{Attachment, AttachmentError, MAX_FILE_BYTES};
 use crate::error::{AppError, ErrorCode};
@@ -27,11 +27,13 @@ pub const MAX_UPLOAD_BODY_BYTES: usize = 6 * 1024 * 1024;
 
 /// The text fields of an upload: the name they are kept under, and the
 /// names accepted for it.
-const TEXT_FIELDS: [(&str, &[&str]); 4] = [
+const TEXT_FIELDS: [(&str, &[&str]); 5] = [
     ("channel", &["channel"]),
     ("caption", &["caption"]),
     ("API_KEY", &["API_KEY", "api_key"]),
     ("idempotency_key", &["idempotency_key"]),
+    // The name to show, as the original `/send-image` callers gave it.
+    ("img_name", &["img_name"]),
 ];
 
 /// The members of the JSON form's `file` object.
@@ -45,11 +47,11 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// A decoded upload, ready to authenticate and send.
 pub struct Upload {
-    /// Only the text fields, as strings, each present if it was given:
-    /// `channel`, `caption` (checked: at most 28000 characters),
-    /// `API_KEY` (also read from `api_key`) and `idempotency_key`. The
-    /// channel's presence is for the caller to check.
-    pub fields: Fields,
+    /// Only the text fields, each present if it was given: `channel`,
+    /// `caption` (checked: at most 28000 characters), `API_KEY` (also read
+    /// from `api_key`) and `idempotency_key`. The channel's presence is for
+    /// the caller to check.
+    pub fields: Payload,
     /// The file: at most [`MAX_FILE_BYTES`], not empty, its name safe to
     /// show, its kind decided.
     pub attachment: Attachment,
@@ -90,16 +92,16 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                         "send exactly one file: this body has more than one document (or file) part",
                     ));
                 }
-                let file_name = field.file_name().map(str::to_string);
-                let file_type = field
+                let name = field.file_name().map(str::to_string);
+                let declared_type = field
                     .content_type()
                     .map(|mime| mime.essence_str().to_string());
-                let bytes = field.bytes().await.map_err(malformed)?;
-                form.file = Some(Attachment::parse(
-                    file_name.as_deref(),
-                    file_type.as_deref(),
-                    bytes.into(),
-                )?);
+                let bytes = field.bytes().await.map_err(malformed)?.into();
+                form.file = Some(FilePart {
+                    name,
+                    declared_type,
+                    bytes,
+                });
             }
             Part::Data => {
                 let bytes = field.bytes().await.map_err(malformed)?;
@@ -113,7 +115,7 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                         format!("{name} is not valid UTF-8"),
                     )
                 })?;
-                form.add_text(kept, Value::String(value))?;
+                form.add(Payload::from_form(vec![(kept.to_string(), value)])?)?;
             }
             Part::Unknown => {
                 let shown = if name.is_empty() {
@@ -124,7 +126,7 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
                 return Err(AppError::new(
                     ErrorCode::InvalidField,
                     format!(
-                        "unknown part {shown}: the parts are document (or file), data, channel, caption, API_KEY and idempotency_key"
+                        "unknown part {shown}: the parts are document (or file), data, channel, caption, API_KEY, idempotency_key and img_name"
                     ),
                 ));
             }
@@ -136,10 +138,10 @@ pub async fn from_multipart(content_type: &str, body: Vec<u8>) -> Result<Upload,
 /// The file of a JSON payload's `file` member
 /// (`{"name", "content_base64", "content_type"}`), `None` when there is
 /// none. Also checks the caption, as [`from_multipart`] does.
-pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
-    check_caption(fields)?;
-    let file = match fields.member("file") {
-        None | Some(Value::Null) => return Ok(None),
+pub fn from_json(payload: &Payload) -> Result<Option<Attachment>, AppError> {
+    check_caption(payload)?;
+    let file = match &payload.file {
+        None => return Ok(None),
         Some(Value::Object(file)) => file,
         Some(_) => {
             return Err(AppError::new(
@@ -178,10 +180,10 @@ pub fn from_json(fields: &Fields) -> Result<Option<Attachment>, AppError> {
 
 /// A whole JSON upload (a direct invocation's payload): the file is
 /// required, and the fields keep only the text ones (not the base64).
-pub fn upload_from_json(fields: &Fields) -> Result<Upload, AppError> {
-    let attachment = from_json(fields)?.ok_or_else(missing_file)?;
+pub fn upload_from_json(payload: &Payload) -> Result<Upload, AppError> {
+    let attachment = from_json(payload)?.ok_or_else(missing_file)?;
     Ok(Upload {
-        fields: text_fields(fields)?,
+        fields: text_fields(payload),
         attachment,
     })
 }
@@ -199,7 +201,7 @@ pub fn from_json_body(body: &[u8]) -> Result<Upload, AppError> {
             "the body must be a JSON object like {\"channel\": \"...\", \"file\": {\"name\": \"report.pdf\", \"content_base64\": \"...\"}}",
         ));
     }
-    upload_from_json(&Fields::from_json(value)?)
+    upload_from_json(&Payload::from_json(value)?)
 }
 
 /// What a multipart part is, by its name.
@@ -230,20 +232,33 @@ impl Part {
 /// The multipart parts read so far.
 #[derive(Default)]
 struct Form {
-    texts: Vec<(String, Value)>,
-    file: Option<Attachment>,
+    fields: Payload,
+    file: Option<FilePart>,
+}
+
+/// The file part as sent; checked once the form is read, since a `data`
+/// part after it may name it (`img_name`).
+struct FilePart {
+    name: Option<String>,
+    declared_type: Option<String>,
+    bytes: Vec<u8>,
 }
 
 impl Form {
-    fn add_text(&mut self, name: &str, value: Value) -> Result<(), AppError> {
-        if self.texts.iter().any(|(have, _)| have == name) {
-            return Err(AppError::new(
-                ErrorCode::InvalidField,
-                format!("{name} is given twice (in two parts, or in data and in a part)"),
-            ));
-        }
-        self.texts.push((name.to_string(), value));
-        Ok(())
+    /// Takes the text fields of one part (or of the `data` part); a field
+    /// given twice is refused rather than one of them silently kept.
+    fn add(&mut self, part: Payload) -> Result<(), AppError> {
+        let part = text_fields(&part);
+        let fields = &mut self.fields;
+        put("channel", &mut fields.channel, part.channel)?;
+        put("caption", &mut fields.caption, part.caption)?;
+        put("API_KEY", &mut fields.api_key, part.api_key)?;
+        put(
+            "idempotency_key",
+            &mut fields.idempotency_key,
+            part.idempotency_key,
+        )?;
+        put("img_name", &mut fields.img_name, part.img_name)
     }
 
     /// The `data` part: a JSON object whose text fields are taken (other
@@ -257,17 +272,33 @@ impl Form {
                 "the data part must be a JSON object like {\"channel\": \"general\", \"caption\": \"...\"}",
             ));
         }
-        for (name, value) in text_pairs(&Fields::from_json(value)?)? {
-            self.add_text(name, value)?;
-        }
-        Ok(())
+        self.add(Payload::from_json(value)?)
     }
 
     fn finish(self) -> Result<Upload, AppError> {
-        let attachment = self.file.ok_or_else(missing_file)?;
-        let fields = Fields::from_json(Value::Object(self.texts.into_iter().collect()))?;
-        check_caption(&fields)?;
-        Ok(Upload { fields, attachment })
+        let file = self.file.ok_or_else(missing_file)?;
+        let name = self.fields.img_name.as_deref().or(file.name.as_deref());
+        let attachment = Attachment::parse(name, file.declared_type.as_deref(), file.bytes)?;
+        check_caption(&self.fields)?;
+        Ok(Upload {
+            fields: self.fields,
+            attachment,
+        })
+    }
+}
+
+/// Sets a field of the form once.
+fn put<T>(name: &str, kept: &mut Option<T>, given: Option<T>) -> Result<(), AppError> {
+    match (kept.is_some(), given) {
+        (_, None) => Ok(()),
+        (true, Some(_)) => Err(AppError::new(
+            ErrorCode::InvalidField,
+            format!("{name} is given twice (in two parts, or in data and in a part)"),
+        )),
+        (false, given) => {
+            *kept = given;
+            Ok(())
+        }
     }
 }
 
@@ -317,35 +348,22 @@ fn malformed(err: multer::Error) -> AppError {
     }
 }
 
-/// The text fields of `fields`, under the names they are kept under;
-/// `channel` as given (a name, or a list of names: checked later, as for
-/// `/send-message`).
-fn text_pairs(fields: &Fields) -> Result<Vec<(&'static str, Value)>, AppError> {
-    let mut pairs = Vec::new();
-    for (kept, names) in TEXT_FIELDS {
-        if kept == "channel" {
-            if let Some(channel) = fields.member("channel").filter(|v| !v.is_null()) {
-                pairs.push((kept, channel.clone()));
-            }
-        } else if let Some(value) = fields.text(names)? {
-            pairs.push((kept, Value::String(value.to_string())));
-        }
+/// Only the text fields of an upload: not the base64, not the rest.
+fn text_fields(payload: &Payload) -> Payload {
+    Payload {
+        channel: payload.channel.clone(),
+        caption: payload.caption.clone(),
+        api_key: payload.api_key.clone(),
+        idempotency_key: payload.idempotency_key.clone(),
+        img_name: payload.img_name.clone(),
+        ..Payload::default()
     }
-    Ok(pairs)
 }
 
-/// Only the text fields of `fields`.
-fn text_fields(fields: &Fields) -> Result<Fields, AppError> {
-    let pairs = text_pairs(fields)?
-        .into_iter()
-        .map(|(name, value)| (name.to_string(), value))
-        .collect();
-    Fields::from_json(Value::Object(pairs))
-}
-
-fn check_caption(fields: &Fields) -> Result<(), AppError> {
-    let chars = fields
-        .text(&["caption"])?
+fn check_caption(payload: &Payload) -> Result<(), AppError> {
+    let chars = payload
+        .caption
+        .as_deref()
         .map_or(0, |caption| caption.chars().count());
     if chars > MAX_MESSAGE_CHARS {
         return Err(AppError::new(
@@ -470,11 +488,27 @@ mod tests {
     }
 
     fn text<'a>(upload: &'a Upload, name: &'static str) -> Option<&'a str> {
-        upload.fields.text(&[name]).unwrap()
+        let fields = &upload.fields;
+        match name {
+            "channel" => fields.channel.as_ref().and_then(Value::as_str),
+            "caption" => fields.caption.as_deref(),
+            "API_KEY" => fields.api_key.as_deref(),
+            "idempotency_key" => fields.idempotency_key.as_deref(),
+            _ => unreachable!("not an upload field: {name}"),
+        }
     }
 
-    fn json_fields(value: Value) -> Fields {
-        Fields::from_json(value).unwrap()
+    /// Nothing but the text fields was kept.
+    fn only_text_fields(upload: &Upload) -> bool {
+        let fields = &upload.fields;
+        fields.msg.is_none()
+            && fields.format.is_none()
+            && fields.mentions.is_none()
+            && fields.file.is_none()
+    }
+
+    fn json_fields(value: Value) -> Payload {
+        Payload::from_json(value).unwrap()
     }
 
     fn b64(bytes: &[u8]) -> String {
@@ -537,7 +571,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         ] {
             assert_eq!(text(&upload, name), Some(value));
         }
-        assert!(upload.fields.member("extra").is_none());
+        assert!(only_text_fields(&upload));
     }
 
     #[tokio::test]
@@ -886,8 +920,7 @@ Content-Disposition: form-data; name=\"data\"\r\n\
         assert_eq!(text(&upload, "channel"), Some("general"));
         assert_eq!(text(&upload, "API_KEY"), Some("k-1"));
         // Only the text fields are kept: not the base64, not the rest.
-        assert!(upload.fields.member("file").is_none());
-        assert!(upload.fields.member("format").is_none());
+        assert!(only_text_fields(&upload));
         let shown = format!("{upload:?}");
         assert!(
             !shown.contains("k-1") && !shown.contains("aGVsbG8"),

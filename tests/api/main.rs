@@ -16,6 +16,7 @@ mod app_in_process;
 mod aws_state;
 mod bad_input;
 mod channels;
+mod ecosystem;
 mod fault_matrix;
 mod idempotency;
 mod messages_api;

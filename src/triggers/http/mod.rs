@@ -232,7 +232,8 @@ impl Route {
         let last = segments.next()?;
         match (segments.next(), last) {
             (_, "send-message") => Some(Self::SendMessage),
-            (_, "send-file") => Some(Self::SendFile),
+            // The original service's name for it, kept for its callers.
+            (_, "send-file" | "send-image") => Some(Self::SendFile),
             (_, "health") => Some(Self::Health),
             (Some("messages"), id) if !id.is_empty() => Some(Self::Message(id.to_string())),
             _ => None,
@@ -265,7 +266,7 @@ async fn route(
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!(
-                "no route for {}; the routes are POST /send-message, POST /send-file, PATCH or DELETE /messages/{{id}} and GET /health",
+                "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}} and GET /health",
                 printable(&path)
             ),
         ));

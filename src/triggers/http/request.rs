@@ -6,7 +6,7 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 
 use crate::error::{AppError, ErrorCode};
-use crate::triggers::payload::{Fields, MAX_BODY_BYTES};
+use crate::triggers::payload::{MAX_BODY_BYTES, Payload};
 
 /// The query string's parameters, read from the event itself (the event
 /// is stripped of its query before lambda_http sees it: it panics on some
@@ -29,20 +29,12 @@ impl Query {
         Self(pairs)
     }
 
-    /// Only the parameters named `names`.
-    pub fn only(&self, names: &[&str]) -> Self {
-        Self(
-            self.0
-                .iter()
-                .filter(|(name, _)| names.contains(&name.as_str()))
-                .cloned()
-                .collect(),
-        )
-    }
-
-    /// The parameters as fields (for a DELETE without a body).
-    pub fn into_fields(self) -> Fields {
-        Fields::from_form(self.0)
+    /// The parameter `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(have, _)| have == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -58,7 +50,7 @@ pub fn body_bytes(request: &Request) -> &[u8] {
 
 /// The payload, from JSON (whatever the content type claims, as curl
 /// users often forget `-H 'Content-Type: application/json'`) or a form.
-pub fn fields(request: &Request) -> Result<Fields, AppError> {
+pub fn payload(request: &Request) -> Result<Payload, AppError> {
     let bytes = body_bytes(request);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(AppError::new(
@@ -75,7 +67,7 @@ pub fn fields(request: &Request) -> Result<Fields, AppError> {
     let content_type = content_type(request);
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
-        return Ok(Fields::default());
+        return Ok(Payload::default());
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
         let value: Value = serde_json::from_str(text).map_err(|e| {
@@ -88,13 +80,13 @@ pub fn fields(request: &Request) -> Result<Fields, AppError> {
                 ),
             )
         })?;
-        return Fields::from_json(value);
+        return Payload::from_json(value);
     }
     if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs = serde_urlencoded::from_str(text).map_err(|_| {
             AppError::new(ErrorCode::InvalidBody, "the form body cannot be decoded")
         })?;
-        return Ok(Fields::from_form(pairs));
+        return Payload::from_form(pairs);
     }
     Err(AppError::new(
         ErrorCode::UnsupportedMediaType,
@@ -111,12 +103,12 @@ pub fn content_type(request: &Request) -> String {
 
 /// The API key: the body's `API_KEY` (as the original service took it),
 /// else `x-api-key`, else `Authorization: Bearer`.
-pub fn presented_key(request: &Request, fields: &Fields) -> Result<Option<String>, AppError> {
-    Ok(fields
-        .text(&["API_KEY", "api_key"])?
-        .map(str::to_string)
+pub fn presented_key(request: &Request, payload: &Payload) -> Option<String> {
+    payload
+        .api_key
+        .clone()
         .or_else(|| header(request.headers(), "x-api-key"))
-        .or_else(|| bearer(request.headers())))
+        .or_else(|| bearer(request.headers()))
 }
 
 /// A header's value, trimmed; `None` when absent or blank.

@@ -5,13 +5,13 @@ use lambda_http::Request;
 use serde_json::json;
 
 use super::Reply;
-use super::request::{Query, body_bytes, content_type, fields, header, presented_key};
+use super::request::{Query, body_bytes, content_type, header, payload, presented_key};
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::{AppError, ErrorCode};
 use crate::triggers::answer::Posted;
-use crate::triggers::payload::Fields;
+use crate::triggers::payload::Payload;
 use crate::triggers::upload;
 
 /// `POST /send-message`.
@@ -20,10 +20,10 @@ pub async fn send_message(
     request: &Request,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let fields = fields(request)?;
-    let caller = authenticate(app, request, &fields).await?;
+    let payload = payload(request)?;
+    let caller = authenticate(app, request, &payload).await?;
     let idempotency_key = header(request.headers(), "idempotency-key");
-    let send = fields.send_request(idempotency_key.as_deref())?;
+    let send = payload.send_request(idempotency_key.as_deref())?;
     let outcomes = app.send_within(&caller, &send, deadline).await?;
     Ok(Posted::new(outcomes, "Posted message").http()?.into())
 }
@@ -63,10 +63,10 @@ pub async fn edit_message(
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let fields = fields(request)?;
-    let caller = authenticate(app, request, &fields).await?;
-    let target = fields.message_request(message_ref(id)?)?;
-    let content = fields.edit_content()?;
+    let payload = payload(request)?;
+    let caller = authenticate(app, request, &payload).await?;
+    let target = payload.message_request(message_ref(id)?)?;
+    let content = payload.edit_content()?;
     let edited = app
         .edit_within(&caller, &target, &content, deadline)
         .await?;
@@ -86,13 +86,16 @@ pub async fn delete_message(
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let mut fields = fields(request)?;
-    if fields.channels().is_none() {
+    let mut payload = payload(request)?;
+    if payload.channel.is_none() {
         // Only the channel: a key in a query string ends up in access logs.
-        fields = fields.or(query.only(&["channel"]).into_fields());
+        payload.channel = query
+            .get("channel")
+            .filter(|name| !name.trim().is_empty())
+            .map(|name| name.into());
     }
-    let caller = authenticate(app, request, &fields).await?;
-    let target = fields.message_request(message_ref(id)?)?;
+    let caller = authenticate(app, request, &payload).await?;
+    let target = payload.message_request(message_ref(id)?)?;
     let deleted = app.delete_within(&caller, &target, deadline).await?;
     Ok(Reply::ok(json!({
         "msg": "Deleted message",
@@ -105,7 +108,7 @@ pub async fn delete_message(
 /// details (session expiries, the last post and login times), which say
 /// something about everyone's traffic.
 pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
-    let caller = authenticate(app, request, &Fields::default()).await?;
+    let caller = authenticate(app, request, &Payload::default()).await?;
     let health = app.health().await?;
     let healthy = health.healthy();
     let status = if healthy { 200 } else { 503 };
@@ -144,9 +147,9 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
     Ok(reply)
 }
 
-async fn authenticate(app: &App, request: &Request, fields: &Fields) -> Result<Caller, AppError> {
-    let presented = presented_key(request, fields)?;
-    app.authenticate(presented.as_deref()).await
+async fn authenticate(app: &App, request: &Request, payload: &Payload) -> Result<Caller, AppError> {
+    app.authenticate(presented_key(request, payload).as_deref())
+        .await
 }
 
 /// The `Content-Type` as sent (multipart boundaries are case-sensitive).
