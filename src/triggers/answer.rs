@@ -1,6 +1,8 @@
 //! The answer to a post, whatever the trigger: one target answers as the
 //! original service did; several answer with one result per target.
 
+use http::HeaderName;
+use http::header::RETRY_AFTER;
 use serde_json::{Value, json};
 
 use crate::app::Outcome;
@@ -14,14 +16,52 @@ pub struct Posted {
     what: &'static str,
 }
 
-/// An answer before it is put into a trigger's shape.
-pub struct Answer {
+/// An HTTP answer before it is put into its event shape (REST v1 or
+/// HTTP v2).
+#[derive(Debug)]
+pub struct Reply {
     /// The HTTP status.
     pub status: u16,
     /// The JSON body.
     pub body: Value,
-    /// Seconds before a retry may help.
-    pub retry_after: Option<u64>,
+    /// Headers beside `Content-Type: application/json`.
+    pub headers: Vec<(HeaderName, String)>,
+}
+
+impl Reply {
+    /// 200 with `body`.
+    pub fn ok(body: Value) -> Self {
+        Self::new(200, body)
+    }
+
+    /// `status` with `body`.
+    pub fn new(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    /// With `Retry-After` when a wait is known.
+    fn retry_after(mut self, seconds: Option<u64>) -> Self {
+        if let Some(seconds) = seconds {
+            self.headers.push((RETRY_AFTER, seconds.to_string()));
+        }
+        self
+    }
+}
+
+/// An error's answer: `{"msg", "error"}`, with its wait in the body and in
+/// `Retry-After`.
+impl From<AppError> for Reply {
+    fn from(err: AppError) -> Self {
+        let mut body = json!({"msg": err.message, "error": err.code});
+        if let Some(after) = err.retry_after {
+            body["retry_after"] = json!(after);
+        }
+        Reply::new(err.status, body).retry_after(err.retry_after)
+    }
 }
 
 impl Posted {
@@ -33,7 +73,7 @@ impl Posted {
     /// The HTTP answer. One target: its result (an error answers as any
     /// error). Several: 200 when all took it, 207 when some did, else the
     /// failures' common status (502 when they differ).
-    pub fn http(self) -> Result<Answer, AppError> {
+    pub fn http(self) -> Result<Reply, AppError> {
         if let [single] = self.outcomes.as_slice() {
             let delivered = single.result.clone()?;
             let accepted = delivered.status == DeliveryStatus::Accepted;
@@ -43,11 +83,7 @@ impl Posted {
             } else {
                 self.what
             });
-            return Ok(Answer {
-                status: if accepted { 202 } else { 200 },
-                body,
-                retry_after: None,
-            });
+            return Ok(Reply::new(if accepted { 202 } else { 200 }, body));
         }
         let failed: Vec<&AppError> = self
             .outcomes
@@ -91,11 +127,7 @@ impl Posted {
             // single-channel error does.
             body["retry_after"] = json!(after);
         }
-        Ok(Answer {
-            status,
-            body,
-            retry_after,
-        })
+        Ok(Reply::new(status, body).retry_after(retry_after))
     }
 
     /// The answer to a direct invocation (and EventBridge, SQS): every
@@ -256,8 +288,8 @@ mod tests {
             .unwrap();
         assert_eq!(none.status, 429, "their common status");
         assert_eq!(
-            (none.retry_after, &none.body["retry_after"]),
-            (Some(30), &json!(30))
+            (&none.headers, &none.body["retry_after"]),
+            (&vec![(RETRY_AFTER, "30".to_string())], &json!(30))
         );
         let mixed = Posted::new(
             vec![failed("8:a", 429), failed("8:b", 503)],

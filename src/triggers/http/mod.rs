@@ -9,11 +9,11 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body as ResponseBody;
 use base64::Engine;
 use http::Method;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderMap, HeaderValue};
 use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
-use super::answer::Answer;
+use super::answer::Reply;
 use crate::app::App;
 use crate::deadline::Deadline;
 use crate::error::{AppError, ErrorCode};
@@ -26,53 +26,6 @@ pub enum Shape {
     RestV1,
     /// HTTP API (2.0) and Function URLs.
     HttpV2,
-}
-
-/// An HTTP answer before it is put into its shape.
-struct Reply {
-    status: u16,
-    body: Value,
-    headers: Vec<(http::HeaderName, String)>,
-}
-
-impl Reply {
-    fn ok(body: Value) -> Self {
-        Self {
-            status: 200,
-            body,
-            headers: Vec::new(),
-        }
-    }
-}
-
-impl From<Answer> for Reply {
-    fn from(answer: Answer) -> Self {
-        let mut headers = Vec::new();
-        if let Some(after) = answer.retry_after {
-            headers.push((RETRY_AFTER, after.to_string()));
-        }
-        Self {
-            status: answer.status,
-            body: answer.body,
-            headers,
-        }
-    }
-}
-
-impl From<AppError> for Reply {
-    fn from(err: AppError) -> Self {
-        let mut body = json!({"msg": err.message, "error": err.code});
-        let mut headers = Vec::new();
-        if let Some(after) = err.retry_after {
-            body["retry_after"] = json!(after);
-            headers.push((RETRY_AFTER, after.to_string()));
-        }
-        Self {
-            status: err.status,
-            body,
-            headers,
-        }
-    }
 }
 
 /// Handles one HTTP event and answers in its shape.

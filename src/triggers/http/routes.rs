@@ -4,13 +4,12 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use super::Reply;
 use super::request::{Query, body_bytes, content_type, header, payload, presented_key};
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
 use crate::error::{AppError, ErrorCode};
-use crate::triggers::answer::Posted;
+use crate::triggers::answer::{Posted, Reply};
 use crate::triggers::payload::Payload;
 use crate::triggers::upload;
 
@@ -25,7 +24,7 @@ pub async fn send_message(
     let idempotency_key = header(request.headers(), "idempotency-key");
     let send = payload.send_request(idempotency_key.as_deref())?;
     let outcomes = app.send_within(&caller, &send, deadline).await?;
-    Ok(Posted::new(outcomes, "Posted message").http()?.into())
+    Posted::new(outcomes, "Posted message").http()
 }
 
 /// `POST /send-file`: multipart (`document` + `data`, as the original
@@ -53,7 +52,7 @@ pub async fn send_file(
         .fields
         .file_request(upload.attachment, idempotency_key.as_deref())?;
     let outcomes = app.send_file_within(&caller, &file, deadline).await?;
-    Ok(Posted::new(outcomes, "Posted file").http()?.into())
+    Posted::new(outcomes, "Posted file").http()
 }
 
 /// `PATCH /messages/{id}`: new text for a message the bot posted.
@@ -118,9 +117,7 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
         } else {
             "a person must log the bot in"
         };
-        let mut reply = Reply::ok(json!({ "ok": healthy, "msg": msg }));
-        reply.status = status;
-        return Ok(reply);
+        return Ok(Reply::new(status, json!({ "ok": healthy, "msg": msg })));
     }
     let msg = if healthy {
         "healthy"
@@ -142,9 +139,7 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
         })),
         "now": health.now,
     });
-    let mut reply = Reply::ok(body);
-    reply.status = status;
-    Ok(reply)
+    Ok(Reply::new(status, body))
 }
 
 async fn authenticate(app: &App, request: &Request, payload: &Payload) -> Result<Caller, AppError> {
