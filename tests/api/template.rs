@@ -1103,4 +1103,9 @@ fn the_dashboards_url_is_an_output() {
         at(&resource("Dashboard"), 4, "Type"),
         "AWS::CloudWatch::Dashboard"
     );
+    // The README tells operators where to find it, and the access logs.
+    let readme = include_str!("../../README.md");
+    for output in ["DashboardUrl", "ApiAccessLogGroupName"] {
+        assert!(readme.contains(&format!("out {output}")), "{output}");
+    }
 }
