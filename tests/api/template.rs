@@ -1033,6 +1033,27 @@ fn the_dashboard_reads_exactly_what_the_function_and_aws_publish() {
 }
 
 #[test]
+fn the_session_widget_marks_where_renewal_starts() {
+    let (dashboard, _) = dashboard();
+    let widget = dashboard["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|widget| widget["properties"]["title"] == "Skype session (hours)")
+        .unwrap();
+    let hours = widget["properties"]["annotations"]["horizontal"][0]["value"]
+        .as_u64()
+        .unwrap();
+    let window: u64 = unquote(&value(
+        &resource("SkypeSenderFunction"),
+        "REFRESH_WINDOW_MINUTES",
+    ))
+    .parse()
+    .unwrap();
+    assert_eq!(hours * 60, window);
+}
+
+#[test]
 fn the_dashboards_log_queries_read_fields_the_lines_have() {
     let (dashboard, _) = dashboard();
     let queries: Vec<&str> = dashboard["widgets"]
@@ -1089,7 +1110,7 @@ fn the_dashboards_log_queries_read_fields_the_lines_have() {
         "{warnings}"
     );
     assert!(
-        warnings.contains("not ispresent(_aws.Timestamp)"),
+        warnings.contains("not ispresent(`_aws.Timestamp`)"),
         "{warnings}"
     );
 }
