@@ -163,7 +163,8 @@ fn line_level(configured: Option<&str>) -> &'static str {
     else {
         return "FATAL";
     };
-    LAMBDA_LEVELS[rank.max(2)]
+    let info = LAMBDA_LEVELS.iter().position(|level| *level == "INFO");
+    LAMBDA_LEVELS[rank.max(info.unwrap_or(rank))]
 }
 
 /// The process's settings, read on the first metric.
