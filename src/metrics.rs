@@ -8,6 +8,12 @@
 //! `METRICS=off` silences them; `METRICS_NAMESPACE` overrides the namespace;
 //! the `Function` dimension is `AWS_LAMBDA_FUNCTION_NAME` (`local` outside
 //! Lambda), so alarms can select one deployment's function.
+//!
+//! Each line also carries a `level` and an RFC 3339 `timestamp`, so that
+//! Lambda's log-level filter (`ApplicationLogLevel`) keeps it: a line at
+//! INFO, or at the configured level when that is higher
+//! (`AWS_LAMBDA_LOG_LEVEL`), is never dropped (docs/architecture.md,
+//! "Logs and metrics").
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -48,6 +54,13 @@ pub const SESSION_EXPIRES_IN: &str = "SessionExpiresIn";
 
 /// The `Function` value outside Lambda.
 const LOCAL_FUNCTION: &str = "local";
+/// The member Lambda's log-level filter reads on every line.
+pub const LEVEL: &str = "level";
+/// The member Lambda reads the line's time from (RFC 3339); without a
+/// valid one it ignores the `level` too.
+pub const TIMESTAMP: &str = "timestamp";
+/// Lambda's application log levels, most detailed first.
+const LAMBDA_LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 /// The `Reason` value when the caller passed none.
 const UNKNOWN_REASON: &str = "unknown";
 /// EMF: a dimension value longer than this is rejected.
@@ -93,11 +106,14 @@ struct Settings {
     namespace: String,
     function: String,
     enabled: bool,
+    /// The `level` of every metric line (see [`line_level`]).
+    level: &'static str,
 }
 
 impl Settings {
-    /// Reads `METRICS`, `METRICS_NAMESPACE` and `AWS_LAMBDA_FUNCTION_NAME`
-    /// through `var`, so tests need not touch the process environment.
+    /// Reads `METRICS`, `METRICS_NAMESPACE`, `AWS_LAMBDA_FUNCTION_NAME` and
+    /// `AWS_LAMBDA_LOG_LEVEL` through `var`, so tests need not touch the
+    /// process environment.
     fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
         let enabled = var("METRICS").is_none_or(|value| {
             !matches!(
@@ -124,8 +140,31 @@ impl Settings {
             namespace,
             function,
             enabled,
+            level: line_level(var("AWS_LAMBDA_LOG_LEVEL").as_deref()),
         }
     }
+}
+
+/// The `level` of the metric lines under Lambda's `ApplicationLogLevel`
+/// (`AWS_LAMBDA_LOG_LEVEL`). Lambda drops every JSON line below that level,
+/// and reads a line without a level as INFO: at WARN or above, unlabelled
+/// metric lines would never reach CloudWatch, and the alarms built on them
+/// would stay silent. So a line is INFO, or the configured level when that
+/// is higher (it passes the filter by being at its level); FATAL, which no
+/// setting drops, for a value Lambda does not define. Why, and what
+/// Lambda documents: docs/architecture.md, "Logs and metrics".
+fn line_level(configured: Option<&str>) -> &'static str {
+    let Some(configured) = configured.map(str::trim).filter(|value| !value.is_empty()) else {
+        return "INFO";
+    };
+    let Some(rank) = LAMBDA_LEVELS
+        .iter()
+        .position(|level| level.eq_ignore_ascii_case(configured))
+    else {
+        return "FATAL";
+    };
+    let info = LAMBDA_LEVELS.iter().position(|level| *level == "INFO");
+    LAMBDA_LEVELS[rank.max(info.unwrap_or(rank))]
 }
 
 /// The process's settings, read on the first metric.
@@ -238,6 +277,75 @@ impl Event<'_> {
     }
 }
 
+/// One metric as the function publishes it: what dashboards and alarms may
+/// select.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The metric's name (`MessagesSent`, ...).
+    pub name: &'static str,
+    /// The dimension sets it is published under, each a list of dimension
+    /// names; CloudWatch knows the metric under each set, and only those.
+    pub dimension_sets: Vec<Vec<&'static str>>,
+    /// The other members of its lines (`Platform` on a failure, the login
+    /// `Outcome`): not dimensions, but there for CloudWatch Logs Insights.
+    pub members: Vec<&'static str>,
+}
+
+/// Every metric the function publishes (in the namespace `METRICS_NAMESPACE`
+/// names, [`DEFAULT_NAMESPACE`] unless set), read from the same shapes the
+/// lines are written from, so a dashboard can be checked against it.
+pub fn published() -> Vec<Published> {
+    let mut found: Vec<Published> = Vec::new();
+    for event in Event::every_kind() {
+        let shape = event.shape();
+        let dimensions: Vec<&'static str> = shape.dimensions.iter().flatten().copied().collect();
+        let members: Vec<&'static str> = shape
+            .members
+            .iter()
+            .map(|(key, _)| *key)
+            .filter(|key| !dimensions.contains(key))
+            .collect();
+        for (name, _, _) in &shape.metrics {
+            match found.iter_mut().find(|metric| metric.name == *name) {
+                Some(metric) => {
+                    for set in &shape.dimensions {
+                        if !metric.dimension_sets.contains(set) {
+                            metric.dimension_sets.push(set.clone());
+                        }
+                    }
+                    for member in &members {
+                        if !metric.members.contains(member) {
+                            metric.members.push(member);
+                        }
+                    }
+                }
+                None => found.push(Published {
+                    name,
+                    dimension_sets: shape.dimensions.clone(),
+                    members: members.clone(),
+                }),
+            }
+        }
+    }
+    found
+}
+
+impl Event<'static> {
+    /// One event of every kind, with every platform and login outcome.
+    fn every_kind() -> Vec<Event<'static>> {
+        let mut events = Vec::new();
+        for platform in Platform::ALL {
+            events.push(Event::MessageSent(platform));
+            events.push(Event::MessageDeduplicated(platform));
+            events.push(Event::MessageFailed(platform, "skype_rate_limited"));
+        }
+        events.extend(LoginOutcome::ALL.map(Event::Login));
+        events.push(Event::TokenAge(0));
+        events.push(Event::TokenExpiresIn(0));
+        events
+    }
+}
+
 /// The EMF document of `event` at `timestamp_ms` (milliseconds since the
 /// Unix epoch).
 fn document(settings: &Settings, event: &Event<'_>, timestamp_ms: u64) -> Value {
@@ -258,6 +366,13 @@ fn document(settings: &Settings, event: &Event<'_>, timestamp_ms: u64) -> Value 
                 "Metrics": definitions,
             }],
         }),
+    );
+    // Read by Lambda's log-level filter, not by CloudWatch's metric
+    // extraction (a member no directive names is only logged).
+    root.insert(LEVEL.to_string(), Value::from(settings.level));
+    root.insert(
+        TIMESTAMP.to_string(),
+        Value::from(crate::telemetry::rfc3339(timestamp_ms)),
     );
     root.insert(
         FUNCTION.to_string(),
@@ -366,6 +481,11 @@ mod tests {
         assert_eq!(keys, BTreeSet::from(["CloudWatchMetrics", "Timestamp"]));
         let timestamp = aws["Timestamp"].as_u64().expect("Timestamp is ms");
         assert!(timestamp.abs_diff(now_ms()) < 60_000, "{timestamp}");
+        // What Lambda's JSON log format reads: a level it knows, and the
+        // same instant as RFC 3339 (without it, the level is ignored).
+        let level = root[LEVEL].as_str().expect("a level");
+        assert!(LAMBDA_LEVELS.contains(&level), "{level}");
+        assert_eq!(root[TIMESTAMP], crate::telemetry::rfc3339(timestamp));
 
         let directives = aws["CloudWatchMetrics"].as_array().unwrap();
         assert_eq!(directives.len(), 1);
@@ -550,6 +670,7 @@ mod tests {
                 namespace: "SkypeSender".to_string(),
                 function: "local".to_string(),
                 enabled: true,
+                level: "INFO",
             }
         );
 
@@ -629,5 +750,109 @@ mod tests {
         let settings = Settings::from_lookup(lookup(&[]));
         let doc = document(&settings, &Event::TokenAge(1), now_ms());
         write_line(&mut Broken, &doc);
+    }
+
+    #[test]
+    fn metric_lines_pass_lambdas_log_level_filter_at_every_setting() {
+        // Lambda keeps a line whose level is at or above ApplicationLogLevel.
+        let kept = |line: &str, setting: &str| {
+            let rank = |level: &str| LAMBDA_LEVELS.iter().position(|l| *l == level).unwrap();
+            rank(line) >= rank(setting)
+        };
+        for setting in LAMBDA_LEVELS {
+            for spelled in [setting.to_string(), setting.to_ascii_lowercase()] {
+                let level = line_level(Some(&spelled));
+                assert!(kept(level, setting), "{setting}: {level}");
+                // Never above INFO unless the setting asks for it.
+                assert!(kept(level, "INFO") && (level == "INFO" || level == setting));
+            }
+        }
+        assert_eq!(line_level(Some("WARN")), "WARN");
+        assert_eq!(line_level(Some("debug")), "INFO");
+        // Unset (text logs, or outside Lambda): INFO, what Lambda assumes.
+        assert_eq!(line_level(None), "INFO");
+        assert_eq!(line_level(Some(" ")), "INFO");
+        // A setting Lambda does not define: the level no setting drops.
+        assert_eq!(line_level(Some("verbose")), "FATAL");
+
+        let settings = Settings::from_lookup(lookup(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR")]));
+        let doc = document(
+            &settings,
+            &Event::Login(LoginOutcome::LoginWall),
+            1_700_000_000_000,
+        );
+        assert_eq!(doc[LEVEL], "ERROR");
+        assert_eq!(doc[TIMESTAMP], "2023-11-14T22:13:20.000Z");
+        assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000_u64);
+    }
+
+    #[test]
+    fn every_kind_of_event_is_in_the_catalogue() {
+        let mut seen = [false; 6];
+        for event in Event::every_kind() {
+            // Exhaustive: a new kind of event must be added to every_kind.
+            let kind = match event {
+                Event::MessageSent(_) => 0,
+                Event::MessageDeduplicated(_) => 1,
+                Event::MessageFailed(..) => 2,
+                Event::Login(_) => 3,
+                Event::TokenAge(_) => 4,
+                Event::TokenExpiresIn(_) => 5,
+            };
+            seen[kind] = true;
+        }
+        assert!(seen.iter().all(|seen| *seen), "{seen:?}");
+    }
+
+    #[test]
+    fn the_catalogue_lists_each_metric_with_its_dimension_sets() {
+        let published = published();
+        let names: BTreeSet<&str> = published.iter().map(|metric| metric.name).collect();
+        assert_eq!(
+            names,
+            BTreeSet::from([
+                MESSAGES_SENT,
+                MESSAGES_DEDUPLICATED,
+                MESSAGES_FAILED,
+                LOGINS,
+                LOGIN_WALLS,
+                LOGIN_FAILURES,
+                SESSION_TOKEN_AGE,
+                SESSION_EXPIRES_IN,
+            ])
+        );
+        assert_eq!(names.len(), published.len(), "each metric once");
+        let metric = |name: &str| published.iter().find(|m| m.name == name).unwrap().clone();
+        let sent = metric(MESSAGES_SENT);
+        assert_eq!(
+            sent.dimension_sets,
+            [vec![FUNCTION, PLATFORM], vec![FUNCTION]]
+        );
+        assert!(sent.members.is_empty());
+        let failed = metric(MESSAGES_FAILED);
+        assert_eq!(
+            failed.dimension_sets,
+            [vec![FUNCTION, REASON], vec![FUNCTION]]
+        );
+        assert_eq!(failed.members, [PLATFORM]);
+        let walls = metric(LOGIN_WALLS);
+        assert_eq!(walls.dimension_sets, [vec![FUNCTION]]);
+        assert_eq!(walls.members, ["Outcome"]);
+
+        // And it agrees with the lines themselves.
+        for event in Event::every_kind() {
+            let doc = document(&Settings::from_lookup(lookup(&[])), &event, now_ms());
+            let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+            for definition in directive["Metrics"].as_array().unwrap() {
+                let listed = metric(definition["Name"].as_str().unwrap());
+                assert_eq!(
+                    directive["Dimensions"],
+                    serde_json::json!(listed.dimension_sets)
+                );
+                for member in listed.members {
+                    assert!(doc[member].is_string(), "{member} in {doc}");
+                }
+            }
+        }
     }
 }

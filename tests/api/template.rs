@@ -2,14 +2,19 @@
 //! lose without `cfn-lint` noticing, because they are valid CloudFormation
 //! either way: the runtime and build method, the environment the function
 //! reads, partial batch failures, where failed events end up, least-privilege
-//! IAM, the bucket's protections, and the outputs the README points at.
+//! IAM, the bucket's and the secret's protections, the outputs the README
+//! points at, access logs that never hold a key, and a dashboard that reads
+//! exactly the metrics `src/metrics.rs` publishes.
 //!
 //! The template uses CloudFormation's short-form tags (`!Ref`, `!Sub`), which
 //! plain YAML parsers reject, so it is read as text: each check looks inside
 //! one resource's block (its lines up to the next line indented as little),
 //! with comment lines removed so a comment never satisfies an assertion.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
+use skype_sender::domain::Platform;
 use skype_sender::metrics;
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
@@ -17,6 +22,8 @@ const TEMPLATE: &str = include_str!("../../template.yaml");
 const CONFIG_RS: &str = include_str!("../../src/config.rs");
 /// Where the function writes its metrics (and reads their namespace).
 const METRICS_RS: &str = include_str!("../../src/metrics.rs");
+/// The HTTP routes (`GET /health` among them).
+const ROUTES_RS: &str = include_str!("../../src/triggers/http/routes.rs");
 
 /// The template without its comment lines.
 fn template() -> String {
@@ -561,4 +568,565 @@ fn function_errors_and_undelivered_messages_raise_alarms() {
         value(&undelivered, "ComparisonOperator"),
         "GreaterThanThreshold"
     );
+}
+
+/// The comment lines just above the `key:` line indented by `indent`.
+fn comment_above(indent: usize, key: &str) -> String {
+    let lines: Vec<&str> = TEMPLATE.lines().collect();
+    let head = format!("{}{key}:", " ".repeat(indent));
+    let at = lines
+        .iter()
+        .position(|line| line.trim_end() == head)
+        .unwrap_or_else(|| panic!("no `{key}:` at indent {indent}"));
+    let mut comment: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .take_while(|line| line.trim_start().starts_with('#'))
+        .map(|line| line.trim_start().trim_start_matches('#').trim())
+        .collect();
+    comment.reverse();
+    comment.join(" ")
+}
+
+/// The names of the resources of type `kind`.
+fn resources_of_type(kind: &str) -> Vec<String> {
+    let resources = block(&template(), 0, "Resources");
+    resources
+        .lines()
+        .filter_map(|line| {
+            let name = line.strip_prefix("  ")?.strip_suffix(':')?;
+            (!name.starts_with(' ') && at(&resource(name), 4, "Type") == kind)
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// A block scalar (`key: >-` or `key: !Sub |`): its lines without their
+/// indentation, and the header's tail (`>-`, `!Sub |`).
+fn scalar_block(text: &str, indent: usize, key: &str) -> (String, Vec<String>) {
+    let block = block(text, indent, key);
+    let mut lines = block.lines();
+    let head = lines.next().unwrap().trim_start()[key.len() + 1..]
+        .trim()
+        .to_string();
+    let body: Vec<String> = lines.map(|line| line.trim().to_string()).collect();
+    (head, body)
+}
+
+/// `text` as `!Sub` makes it: each `${Name}` replaced by its value in
+/// `vars` (a name not there fails the test) and `${!Literal}` kept as
+/// `${Literal}`.
+fn substitute(text: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find('}').expect("an unclosed ${");
+        let name = &rest[start + 2..end];
+        match name.strip_prefix('!') {
+            Some(literal) => out.push_str(&format!("${{{literal}}}")),
+            None => {
+                let (_, value) = vars
+                    .iter()
+                    .find(|(var, _)| *var == name)
+                    .unwrap_or_else(|| panic!("!Sub names an unexpected ${{{name}}}"));
+                out.push_str(value);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_secret_outlives_the_stack_like_the_bucket() {
+    for name in ["SkypeSecret", "TokenBucket"] {
+        let resource = resource(name);
+        assert_eq!(at(&resource, 4, "DeletionPolicy"), "Retain", "{name}");
+        assert_eq!(at(&resource, 4, "UpdateReplacePolicy"), "Retain", "{name}");
+    }
+}
+
+#[test]
+fn the_health_route_comment_says_what_it_requires() {
+    // GET /health authenticates its caller like every route ...
+    let health = ROUTES_RS
+        .split("pub async fn health(")
+        .nth(1)
+        .expect("routes.rs has a health route");
+    let body = &health[..health.find("\n}\n").unwrap()];
+    assert!(body.contains("authenticate("), "{body}");
+    // ... and the template says so.
+    let comment = comment_above(8, "Health");
+    assert!(comment.contains("API key"), "{comment}");
+    for wrong in ["No API key", "no key", "without a key"] {
+        assert!(!comment.contains(wrong), "{comment}");
+    }
+}
+
+#[test]
+fn the_function_is_traced_with_x_ray() {
+    let function = resource("SkypeSenderFunction");
+    assert_eq!(at(&function, 6, "Tracing"), "Active");
+}
+
+#[test]
+fn the_log_level_is_one_lambda_knows_and_its_comment_points_at_the_docs() {
+    let function = resource("SkypeSenderFunction");
+    let level = value(&function, "ApplicationLogLevel");
+    assert!(
+        ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"].contains(&level.as_str()),
+        "{level}"
+    );
+    // Its comments (inside the block) explain why raising it keeps metrics.
+    let comment = block(TEMPLATE, 6, "LoggingConfig");
+    assert!(
+        comment.contains("docs/architecture.md"),
+        "say where the metric lines' level is explained: {comment}"
+    );
+}
+
+/// The `$context` variables the access log may hold: API Gateway's own
+/// facts about the request, none of them read from a header, the query
+/// string or the body (where the API key travels).
+const SAFE_ACCESS_LOG_VARIABLES: [&str; 13] = [
+    "$context.requestId",
+    "$context.requestTime",
+    "$context.identity.sourceIp",
+    "$context.protocol",
+    "$context.httpMethod",
+    "$context.path",
+    "$context.routeKey",
+    "$context.status",
+    "$context.responseLength",
+    "$context.responseLatency",
+    "$context.integrationLatency",
+    "$context.integrationStatus",
+    "$context.error.message",
+];
+
+/// What would let a request's headers, query string or body into the log.
+const UNSAFE_FRAGMENTS: [&str; 9] = [
+    "header",
+    "query",
+    "body",
+    "authorizer",
+    "useragent",
+    "$request.",
+    "$input",
+    "$stagevariables",
+    "$util",
+];
+
+#[test]
+fn api_access_logs_are_one_json_line_without_headers_query_or_body() {
+    for safe in SAFE_ACCESS_LOG_VARIABLES {
+        for fragment in UNSAFE_FRAGMENTS {
+            assert!(!safe.to_ascii_lowercase().contains(fragment), "{safe}");
+        }
+    }
+
+    let settings = block(&resource("HttpApi"), 6, "AccessLogSettings");
+    assert_eq!(
+        value(&settings, "DestinationArn"),
+        "!GetAtt ApiAccessLogGroup.Arn"
+    );
+    // Folded: API Gateway takes the format as one line.
+    let (head, lines) = scalar_block(&settings, 8, "Format");
+    assert_eq!(head, ">-");
+    let format = lines.join(" ");
+    let lowered = format.to_ascii_lowercase();
+    for fragment in UNSAFE_FRAGMENTS {
+        assert!(!lowered.contains(fragment), "{fragment} in {format}");
+    }
+    let fields: Value = serde_json::from_str(&format).expect("the format is JSON");
+    let fields = fields.as_object().unwrap();
+    let mut variables = BTreeSet::new();
+    for (name, variable) in fields {
+        // Each value one variable, quoted ("-" is not a JSON number).
+        let variable = variable.as_str().unwrap_or_else(|| panic!("{name}"));
+        assert!(
+            SAFE_ACCESS_LOG_VARIABLES.contains(&variable),
+            "{name}: {variable} is not known to be safe to log"
+        );
+        variables.insert(variable);
+    }
+    // No variable outside the values (in a key, say).
+    assert_eq!(format.matches('$').count(), fields.len(), "{format}");
+    for required in [
+        "$context.requestId",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.integrationLatency",
+        "$context.routeKey",
+        "$context.httpMethod",
+        "$context.path",
+    ] {
+        assert!(variables.contains(required), "{required} is not logged");
+    }
+
+    let group = resource("ApiAccessLogGroup");
+    assert_eq!(at(&group, 4, "Type"), "AWS::Logs::LogGroup");
+    assert_eq!(value(&group, "RetentionInDays"), "!Ref LogRetentionDays");
+    let outputs = block(&template(), 0, "Outputs");
+    assert_eq!(
+        value(&block(&outputs, 2, "ApiAccessLogGroupName"), "Value"),
+        "!Ref ApiAccessLogGroup"
+    );
+}
+
+/// Stand-ins for what `!Sub` puts into the dashboard.
+const REGION: &str = "eu-west-1";
+const FUNCTION_NAME: &str = "stack-SkypeSenderFunction-AbC123";
+const FUNCTION_LOG_GROUP: &str = "/aws/lambda/stack-skype-sender";
+const API_ID: &str = "a1b2c3d4e5";
+
+/// The dashboard body as CloudFormation would hand it to CloudWatch, and
+/// the queue names it stands in for each queue resource.
+fn dashboard() -> (Value, Vec<(String, String)>) {
+    let (head, lines) = scalar_block(&resource("Dashboard"), 6, "DashboardBody");
+    assert_eq!(head, "!Sub |");
+    let queues: Vec<(String, String)> = resources_of_type("AWS::SQS::Queue")
+        .into_iter()
+        .map(|queue| (format!("{queue}.QueueName"), format!("queue-{queue}")))
+        .collect();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("AWS::Region", REGION),
+        ("SkypeSenderFunction", FUNCTION_NAME),
+        ("FunctionLogGroup", FUNCTION_LOG_GROUP),
+        ("HttpApi", API_ID),
+    ];
+    vars.extend(
+        queues
+            .iter()
+            .map(|(var, name)| (var.as_str(), name.as_str())),
+    );
+    let body = substitute(&lines.join("\n"), &vars);
+    let body = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    (body, queues)
+}
+
+/// One line of a metric widget, as CloudWatch reads it.
+#[derive(Debug)]
+enum Line {
+    Metric {
+        namespace: String,
+        name: String,
+        dimensions: Vec<(String, String)>,
+        id: Option<String>,
+    },
+    Expression {
+        id: String,
+        expression: String,
+    },
+}
+
+fn lines_of(widget: &Value) -> Vec<Line> {
+    let metrics = widget["properties"]["metrics"].as_array().unwrap();
+    metrics
+        .iter()
+        .map(|line| {
+            let parts = line.as_array().unwrap();
+            if let [Value::Object(expression)] = parts.as_slice() {
+                return Line::Expression {
+                    id: expression["id"].as_str().unwrap().to_string(),
+                    expression: expression["expression"].as_str().unwrap().to_string(),
+                };
+            }
+            let (options, strings) = match parts.last() {
+                Some(Value::Object(options)) => (Some(options), &parts[..parts.len() - 1]),
+                _ => (None, &parts[..]),
+            };
+            let strings: Vec<&str> = strings
+                .iter()
+                .map(|part| part.as_str().expect("metric parts are strings"))
+                .collect();
+            // Spelled out: no "." or "..." copying the line above.
+            assert!(!strings.iter().any(|s| s.starts_with('.')), "{line}");
+            assert!(
+                strings.len() >= 2 && strings.len().is_multiple_of(2),
+                "{line}"
+            );
+            Line::Metric {
+                namespace: strings[0].to_string(),
+                name: strings[1].to_string(),
+                dimensions: strings[2..]
+                    .chunks(2)
+                    .map(|pair| (pair[0].to_string(), pair[1].to_string()))
+                    .collect(),
+                id: options
+                    .and_then(|o| o.get("id"))
+                    .map(|id| id.as_str().unwrap().to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The function's metric `name` under exactly the dimension names `names`
+/// (in any order), as `src/metrics.rs` publishes it; panics otherwise.
+fn assert_published(name: &str, names: &[&str]) -> metrics::Published {
+    let published = metrics::published();
+    let metric = published
+        .iter()
+        .find(|metric| metric.name == name)
+        .unwrap_or_else(|| {
+            panic!("the dashboard reads {name}, which src/metrics.rs does not publish")
+        });
+    let wanted: BTreeSet<&str> = names.iter().copied().collect();
+    assert!(
+        metric
+            .dimension_sets
+            .iter()
+            .any(|set| set.iter().copied().collect::<BTreeSet<_>>() == wanted),
+        "{name} is published under {:?}, not {names:?}",
+        metric.dimension_sets
+    );
+    metric.clone()
+}
+
+#[test]
+fn the_dashboard_reads_exactly_what_the_function_and_aws_publish() {
+    let (dashboard, queues) = dashboard();
+    let mut read: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut platforms_sent = BTreeSet::new();
+    let mut searched = Vec::new();
+    let widgets = dashboard["widgets"].as_array().unwrap();
+    for widget in widgets.iter().filter(|w| w["type"] == "metric") {
+        let title = widget["properties"]["title"].as_str().unwrap();
+        assert_eq!(widget["properties"]["region"], REGION, "{title}");
+        let lines = lines_of(widget);
+        let ids: Vec<&str> = lines
+            .iter()
+            .filter_map(|line| match line {
+                Line::Metric { id, .. } => id.as_deref(),
+                Line::Expression { id, .. } => Some(id),
+            })
+            .collect();
+        for line in &lines {
+            match line {
+                Line::Metric {
+                    namespace,
+                    name,
+                    dimensions,
+                    ..
+                } => {
+                    let names: Vec<&str> = dimensions.iter().map(|(n, _)| n.as_str()).collect();
+                    let value_of = |dimension: &str| {
+                        dimensions
+                            .iter()
+                            .find(|(n, _)| n == dimension)
+                            .map(|(_, v)| v.as_str())
+                    };
+                    match namespace.as_str() {
+                        metrics::DEFAULT_NAMESPACE => {
+                            assert_published(name, &names);
+                            assert_eq!(value_of(metrics::FUNCTION), Some(FUNCTION_NAME), "{title}");
+                            if let Some(platform) = value_of(metrics::PLATFORM) {
+                                assert!(
+                                    Platform::ALL.iter().any(|p| p.metric_name() == platform),
+                                    "{title}: no platform {platform}"
+                                );
+                                if name == metrics::MESSAGES_SENT {
+                                    platforms_sent.insert(platform.to_string());
+                                }
+                            }
+                        }
+                        "AWS/Lambda" => {
+                            assert_eq!(names, ["FunctionName"], "{title}");
+                            assert_eq!(value_of("FunctionName"), Some(FUNCTION_NAME));
+                        }
+                        "AWS/SQS" => {
+                            assert_eq!(names, ["QueueName"], "{title}");
+                            assert_eq!(name, "ApproximateNumberOfMessagesVisible");
+                        }
+                        "AWS/ApiGateway" => {
+                            assert_eq!(names, ["ApiId"], "{title}");
+                            assert_eq!(value_of("ApiId"), Some(API_ID));
+                        }
+                        other => panic!("{title}: unexpected namespace {other}"),
+                    }
+                    let subject = dimensions
+                        .iter()
+                        .find(|(n, _)| n == "QueueName")
+                        .map_or(name.clone(), |(_, queue)| format!("{name} {queue}"));
+                    read.insert((namespace.clone(), subject));
+                }
+                Line::Expression { expression, .. } if expression.starts_with("SEARCH(") => {
+                    // SEARCH('{Namespace,Dim,...} MetricName="X" Function="..."', ...)
+                    let schema = &expression
+                        [expression.find('{').unwrap() + 1..expression.find('}').unwrap()];
+                    let mut parts = schema.split(',');
+                    assert_eq!(
+                        parts.next(),
+                        Some(metrics::DEFAULT_NAMESPACE),
+                        "{expression}"
+                    );
+                    let names: Vec<&str> = parts.collect();
+                    let name = expression
+                        .split("MetricName=\"")
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').next())
+                        .unwrap_or_else(|| panic!("{expression}: no MetricName"));
+                    assert_published(name, &names);
+                    // This deployment's function only.
+                    assert!(
+                        expression.contains(&format!("{}=\"{FUNCTION_NAME}\"", metrics::FUNCTION)),
+                        "{expression}"
+                    );
+                    searched.push((name.to_string(), names.join(",")));
+                    read.insert((metrics::DEFAULT_NAMESPACE.to_string(), name.to_string()));
+                }
+                Line::Expression { expression, .. } => {
+                    // Metric math on lines of the same widget.
+                    for word in expression.split(|c: char| !c.is_ascii_alphanumeric()) {
+                        if word.starts_with(|c: char| c.is_ascii_lowercase()) {
+                            assert!(ids.contains(&word), "{title}: {expression} reads {word}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // What an operator must find there.
+    let platforms: BTreeSet<String> = Platform::ALL
+        .iter()
+        .map(|platform| platform.metric_name().to_string())
+        .collect();
+    assert_eq!(platforms_sent, platforms, "messages sent, by platform");
+    assert!(
+        searched.contains(&(
+            metrics::MESSAGES_FAILED.to_string(),
+            format!("{},{}", metrics::FUNCTION, metrics::REASON)
+        )),
+        "messages failed, by reason: {searched:?}"
+    );
+    let mut expected: Vec<(String, String)> = [
+        metrics::MESSAGES_SENT,
+        metrics::MESSAGES_FAILED,
+        metrics::LOGINS,
+        metrics::LOGIN_WALLS,
+        metrics::LOGIN_FAILURES,
+        metrics::SESSION_EXPIRES_IN,
+    ]
+    .iter()
+    .map(|name| (metrics::DEFAULT_NAMESPACE.to_string(), name.to_string()))
+    .collect();
+    for name in ["Errors", "Duration", "Throttles"] {
+        expected.push(("AWS/Lambda".to_string(), name.to_string()));
+    }
+    // Every queue of the stack: the send queue and both dead-letter queues.
+    assert_eq!(queues.len(), 3, "{queues:?}");
+    for (_, queue) in &queues {
+        expected.push((
+            "AWS/SQS".to_string(),
+            format!("ApproximateNumberOfMessagesVisible {queue}"),
+        ));
+    }
+    for metric in expected {
+        assert!(
+            read.contains(&metric),
+            "the dashboard does not show {metric:?}"
+        );
+    }
+}
+
+#[test]
+fn the_session_widget_marks_where_renewal_starts() {
+    let (dashboard, _) = dashboard();
+    let widget = dashboard["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|widget| widget["properties"]["title"] == "Skype session (hours)")
+        .unwrap();
+    let hours = widget["properties"]["annotations"]["horizontal"][0]["value"]
+        .as_u64()
+        .unwrap();
+    let window: u64 = unquote(&value(
+        &resource("SkypeSenderFunction"),
+        "REFRESH_WINDOW_MINUTES",
+    ))
+    .parse()
+    .unwrap();
+    assert_eq!(hours * 60, window);
+}
+
+#[test]
+fn the_dashboards_log_queries_read_fields_the_lines_have() {
+    let (dashboard, _) = dashboard();
+    let queries: Vec<&str> = dashboard["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|widget| widget["type"] == "log")
+        .map(|widget| {
+            assert_eq!(widget["properties"]["region"], REGION);
+            widget["properties"]["query"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    for query in &queries {
+        assert!(
+            query.starts_with(&format!("SOURCE '{FUNCTION_LOG_GROUP}' | ")),
+            "the function's log group: {query}"
+        );
+    }
+
+    // Failures by platform: members of the MessagesFailed lines.
+    let failures = queries
+        .iter()
+        .find(|query| query.contains(&format!("ispresent({})", metrics::MESSAGES_FAILED)))
+        .expect("a query over the failure lines");
+    let failed = metrics::published()
+        .into_iter()
+        .find(|metric| metric.name == metrics::MESSAGES_FAILED)
+        .unwrap();
+    let grouped = failures
+        .split(" by ")
+        .nth(1)
+        .and_then(|rest| rest.split('|').next())
+        .unwrap();
+    let grouped: Vec<&str> = grouped.split(',').map(str::trim).collect();
+    assert!(grouped.contains(&metrics::PLATFORM), "{failures}");
+    for field in grouped {
+        assert!(
+            failed.members.contains(&field)
+                || failed.dimension_sets.iter().flatten().any(|d| *d == field),
+            "{field} is not on a {} line",
+            failed.name
+        );
+    }
+
+    // Warnings and errors: by the level Lambda reads, without the metric
+    // lines that carry WARN or ERROR when the log level is raised.
+    let warnings = queries
+        .iter()
+        .find(|query| !query.contains("MessagesFailed"))
+        .unwrap();
+    assert!(
+        warnings.contains(&format!("filter {} in", metrics::LEVEL)),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("not ispresent(`_aws.Timestamp`)"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn the_dashboards_url_is_an_output() {
+    let outputs = block(&template(), 0, "Outputs");
+    let url = value(&block(&outputs, 2, "DashboardUrl"), "Value");
+    assert!(url.starts_with("!Sub \"https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}"), "{url}");
+    assert_eq!(
+        at(&resource("Dashboard"), 4, "Type"),
+        "AWS::CloudWatch::Dashboard"
+    );
+    // The README tells operators where to find it, and the access logs.
+    let readme = include_str!("../../README.md");
+    for output in ["DashboardUrl", "ApiAccessLogGroupName"] {
+        assert!(readme.contains(&format!("out {output}")), "{output}");
+    }
 }

@@ -817,6 +817,94 @@ async fn with_lambda_concurrency_one_container_serves_many_invocations_and_logs_
     assert_eq!(fake.messages(GROUP).len(), 16);
 }
 
+/// Lambda's JSON log format: a line whose `level` is below
+/// `ApplicationLogLevel` is dropped, and a line without a valid `level` and
+/// RFC 3339 `timestamp` counts as INFO (docs/architecture.md, "Logs and
+/// metrics"). Applied to what the binary printed, the metric lines must
+/// survive every setting, or the alarms would go silent.
+#[tokio::test]
+async fn metric_lines_survive_lambdas_log_level_filter() {
+    const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    let rank = |level: &str| {
+        LEVELS
+            .iter()
+            .position(|known| known.eq_ignore_ascii_case(level))
+    };
+    let fake = fake().await;
+    for setting in ["INFO", "WARN", "ERROR"] {
+        let file = token_file(&format!("lambda-level-{setting}"));
+        let file = file.to_string_lossy().into_owned();
+        let before = skype_sender::telemetry::rfc3339(skype_sender::clock::unix_millis());
+        let function = Function::start_with(
+            &fake,
+            &[
+                ("SKYPE_USERNAME", "fred.adams@example.com"),
+                ("SKYPE_PASSWORD", PASSWORD),
+                ("API_KEYS", KEY),
+                ("CHANNELS", &format!(r#"{{"standup": "{GROUP}"}}"#)),
+                ("TOKEN_FILE", &file),
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+                ("AWS_LAMBDA_LOG_LEVEL", setting),
+            ],
+        )
+        .await;
+        let answer = function
+            .invoke(post_json(
+                json!({"API_KEY": KEY, "msg": format!("at {setting}"), "channel": "standup"}),
+            ))
+            .await;
+        let (status, body) = status_and_body(&answer.response());
+        assert_eq!(status, 200, "{setting}: {body}");
+        for _ in 0..100 {
+            if function.emf().iter().any(|doc| doc["MessagesSent"] == 1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Every line read so far was stamped before this instant.
+        let logs = function.logs();
+        let after = skype_sender::telemetry::rfc3339(skype_sender::clock::unix_millis());
+
+        // What Lambda would forward to CloudWatch Logs.
+        let (mut kept, mut metric_lines) = (Vec::new(), 0);
+        for line in logs.lines() {
+            let doc: Value = serde_json::from_str(line)
+                .unwrap_or_else(|_| panic!("{setting}: not a JSON line: {line}"));
+            let stamp = doc["timestamp"].as_str().unwrap_or_default();
+            assert!(
+                (before.as_str()..=after.as_str()).contains(&stamp),
+                "{setting}: no RFC 3339 timestamp of now: {line}"
+            );
+            let level = doc["level"]
+                .as_str()
+                .and_then(rank)
+                .unwrap_or_else(|| panic!("{setting}: no level Lambda knows: {line}"));
+            metric_lines += usize::from(doc.get("_aws").is_some());
+            if level >= rank(setting).unwrap() {
+                kept.push(doc);
+            }
+        }
+        let kept_metrics: Vec<&Value> = kept
+            .iter()
+            .filter(|doc| doc.get("_aws").is_some())
+            .collect();
+        assert_eq!(
+            kept_metrics.len(),
+            metric_lines,
+            "{setting}: every metric line is kept"
+        );
+        assert!(
+            kept_metrics.iter().any(|doc| doc["MessagesSent"] == 1)
+                && kept_metrics.iter().any(|doc| doc["Logins"] == 1),
+            "{setting}: {kept_metrics:?}"
+        );
+        // Not above the setting: at INFO a metric line is not a warning.
+        for doc in kept_metrics {
+            assert_eq!(doc["level"], setting, "{doc}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn no_log_level_prints_a_key_and_a_repeat_counts_as_deduplicated() {
     let fake = fake().await;
