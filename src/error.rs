@@ -53,6 +53,17 @@ impl AppError {
         Self::new(ErrorCode::Unauthorized, "incorrect API key")
     }
 
+    /// The stack's secret was never filled in.
+    /// Its `Retry-After` is a minute: the time to paste the secret.
+    pub fn not_configured() -> Self {
+        let mut err = Self::new(
+            ErrorCode::NotConfigured,
+            "skype-sender is not configured yet: its secret still holds the placeholder credentials of a new stack. Put the bot's Skype username and password, the API keys and the channels into the secret (README: Put in the credentials, keys and channels)",
+        );
+        err.retry_after = Some(60);
+        err
+    }
+
     /// The invocation's deadline came before Skype's answer.
     pub fn deadline() -> Self {
         Self::new(

@@ -96,7 +96,7 @@ impl App {
     /// Who holds `presented` (`None`: no key was presented).
     pub async fn authenticate(&self, presented: Option<&str>) -> Result<Caller, AppError> {
         let presented = presented.filter(|key| !key.trim().is_empty());
-        let account = self.account().await?;
+        let account = self.configured_account().await?;
         let Some(key) = presented else {
             return Err(AppError::unauthorized());
         };
@@ -124,7 +124,7 @@ impl App {
         caller: &Caller,
         names: &ChannelNames,
     ) -> Result<Vec<Target>, AppError> {
-        let account = self.account().await?;
+        let account = self.configured_account().await?;
         let unknown = |err| {
             let known = caller.visible_aliases(&account.channels);
             AppError::from(err).with_known_aliases(&known)
@@ -161,6 +161,7 @@ impl App {
 
     /// Renews whatever expires within the configured window.
     pub async fn refresh(&self) -> Result<Expiries, AppError> {
+        self.configured_account().await?;
         let ready = self.ready().await?;
         let before = ready.skype.generation();
         let result = ready
@@ -206,6 +207,24 @@ impl App {
         let account = self.accounts.get().await?;
         self.adopt_account(&account).await;
         Ok(account)
+    }
+
+    /// The account, once someone has filled in the secret: a new stack's
+    /// placeholder is `not_configured` (and never a login attempt, which
+    /// would fire the login alarms every half hour). A secret filled in a
+    /// moment ago is read again, at most every few seconds.
+    async fn configured_account(&self) -> Result<Arc<Account>, AppError> {
+        let account = self.account().await?;
+        if !account.placeholder {
+            return Ok(account);
+        }
+        match self.accounts.reload_after_miss().await {
+            Some(fresh) if !fresh.placeholder => {
+                self.adopt_account(&fresh).await;
+                Ok(fresh)
+            }
+            _ => Err(AppError::not_configured()),
+        }
     }
 
     async fn adopt_account(&self, account: &Arc<Account>) {

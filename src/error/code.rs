@@ -130,6 +130,8 @@ error_codes! {
     PartialFailure = ("partial_failure", 502),
     /// No target of several took the message, for different reasons.
     AllFailed = ("all_failed", 502),
+    /// The secret still holds the template's placeholder credentials.
+    NotConfigured = ("not_configured", 503),
     /// Skype is down or unreachable.
     SkypeUnavailable = ("skype_unavailable", 503),
     /// Skype throttles logins (errorCode 803).

@@ -18,7 +18,15 @@ pub struct Account {
     pub keys: ApiKeys,
     /// Channel aliases.
     pub channels: Channels,
+    /// The secret still holds the template's placeholder credentials
+    /// ([`PLACEHOLDER`]): nobody has configured the stack yet, so nothing
+    /// may be sent and no login tried.
+    pub placeholder: bool,
 }
+
+/// What `template.yaml` puts into a fresh stack's secret in place of the
+/// bot's username and password.
+pub const PLACEHOLDER: &str = "CHANGE-ME";
 
 /// Why the account configuration is unusable. Never quotes the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,7 +109,11 @@ impl Account {
         keys: Vec<KeyEntry>,
         channels: BTreeMap<String, ChannelSpec>,
     ) -> Result<Self, AccountError> {
+        let placeholder = [&username, &password]
+            .iter()
+            .any(|value| value.as_deref().is_some_and(|v| v.contains(PLACEHOLDER)));
         let credentials = match (username, password) {
+            _ if placeholder => None,
             (Some(user), Some(password)) if !user.trim().is_empty() && !password.is_empty() => {
                 Some(Credentials::new(user.trim(), password))
             }
@@ -111,6 +123,7 @@ impl Account {
             credentials,
             keys: ApiKeys::new(keys),
             channels: Channels::new(channels)?,
+            placeholder,
         })
     }
 }

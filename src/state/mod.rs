@@ -10,7 +10,9 @@ mod lease;
 mod token_store;
 mod vault;
 
-pub use account::{Account, AccountError, AccountSource, EnvAccountSource, StaticAccount};
+pub use account::{
+    Account, AccountError, AccountSource, EnvAccountSource, PLACEHOLDER, StaticAccount,
+};
 pub use account_cache::AccountCache;
 pub use aws::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, LoginRecord, StoreLoginGate, login_outcome};

@@ -201,7 +201,19 @@ async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
             AppError::new(ErrorCode::UnknownAction, "the only action is \"refresh\"").into(),
         );
     }
-    let expiries = app.refresh().await?;
+    let expiries = match app.refresh().await {
+        Ok(expiries) => expiries,
+        // A new stack before its secret is filled in: nothing to keep
+        // alive, and not a failure to retry and dead-letter every half hour.
+        Err(err) if err.code == ErrorCode::NotConfigured => {
+            tracing::warn!(
+                error = err.code.as_str(),
+                "the secret is not filled in yet: no session to keep alive"
+            );
+            return Ok(json!({"ok": false, "error": err.code, "msg": err.message}));
+        }
+        Err(err) => return Err(err.into()),
+    };
     Ok(json!({
         "ok": true,
         "renewed": expiries.renewed,

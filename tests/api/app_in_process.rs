@@ -548,3 +548,48 @@ async fn hostile_skype_answers_are_bad_answers_and_go_nowhere() {
         "the body was not read whole"
     );
 }
+
+/// A new stack's secret, as `template.yaml` writes it, before anyone
+/// fills it in: every route and trigger says `not_configured` (503), and
+/// nothing ever tries to log in (which would fire the login alarms on each
+/// keep-alive).
+#[tokio::test]
+async fn a_new_stacks_placeholder_secret_is_not_configured_and_never_logs_in() {
+    let fake = FakeSkype::start().await;
+    fake.add_account(FakeAccount::fred());
+    let template =
+        std::fs::read_to_string(lambda_harness::repo_root().join("template.yaml")).unwrap();
+    let placeholder = template
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("SecretString: "))
+        .expect("the template's secret has a SecretString");
+    let secret: Value = serde_json::from_str(placeholder.trim_matches('\'')).unwrap();
+    assert!(placeholder.contains(skype_sender::state::PLACEHOLDER));
+    let app = local_app::app(&fake, &secret, "placeholder", &[]);
+
+    let health = events::http_v2("GET", "/health", json!({"x-api-key": "any"}), "");
+    for event in [post("any", "standup"), health] {
+        let (code, body) = status(&app, event).await;
+        assert_eq!(
+            (code, body["error"].as_str()),
+            (503, Some("not_configured")),
+            "{body}"
+        );
+        assert!(body["msg"].as_str().unwrap().contains("secret"), "{body}");
+    }
+    let direct = crate::handle(&app, json!({"msg": "hi", "channel": GROUP}))
+        .await
+        .unwrap_err();
+    assert_eq!(direct.0.code.as_str(), "not_configured");
+    // The keep-alive answers, so the schedule neither retries nor
+    // dead-letters it.
+    let refresh = crate::handle(&app, json!({"action": "refresh"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (&refresh["ok"], &refresh["error"]),
+        (&json!(false), &json!("not_configured"))
+    );
+    assert_eq!(fake.logins(), 0, "no login is tried");
+    assert_eq!(fake.request_count(), 0, "Skype is not even asked");
+}
