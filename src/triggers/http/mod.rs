@@ -7,17 +7,15 @@ mod routes;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body as ResponseBody;
-use base64::Engine;
 use http::Method;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderMap, HeaderValue};
-use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 
 use super::answer::Reply;
 use crate::app::App;
 use crate::deadline::Deadline;
 use crate::error::{AppError, ErrorCode};
-use request::Query;
+use request::HttpRequest;
 
 /// Which response shape the caller expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +28,8 @@ pub enum Shape {
 
 /// Handles one HTTP event and answers in its shape.
 pub async fn handle(app: &App, event: Value, shape: Shape, deadline: Deadline) -> Value {
-    let query = Query::from_event(&event);
-    let reply = match parse(event) {
-        Ok(request) => route(app, request, query, deadline)
+    let reply = match parse(event, shape) {
+        Ok(request) => route(app, request, deadline)
             .await
             .unwrap_or_else(Reply::from),
         Err(err) => Reply::from(err),
@@ -75,7 +72,7 @@ fn headers_fit(event: &Value) -> bool {
     true
 }
 
-fn parse(event: Value) -> Result<Request, AppError> {
+fn parse(event: Value, shape: Shape) -> Result<HttpRequest, AppError> {
     if !headers_fit(&event) {
         return Err(AppError::new(
             ErrorCode::HeadersTooLarge,
@@ -84,89 +81,7 @@ fn parse(event: Value) -> Result<Request, AppError> {
             ),
         ));
     }
-    // lambda_http panics on a base64 body it cannot decode: check first.
-    if event.get("isBase64Encoded") == Some(&Value::Bool(true))
-        && let Some(body) = event.get("body").and_then(Value::as_str)
-        && base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .is_err()
-    {
-        return Err(AppError::new(
-            ErrorCode::InvalidBody,
-            "the body is marked base64 but is not valid base64",
-        ));
-    }
-    let text = without_uri_parts(event).to_string();
-    // A last guard: a hostile direct invocation must still get an answer.
-    std::panic::catch_unwind(|| lambda_http::request::from_str(&text))
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidEvent,
-                "not a valid API Gateway or Function URL request",
-            )
-        })
-}
-
-/// The event without what lambda_http builds a URI from and we never use
-/// (host, scheme, query string), and with a path it can always parse:
-/// lambda_http panics on a host or query it cannot parse, which API
-/// Gateway never sends but a direct invocation can.
-fn without_uri_parts(mut event: Value) -> Value {
-    for headers in ["headers", "multiValueHeaders"] {
-        if let Some(headers) = event.get_mut(headers).and_then(Value::as_object_mut) {
-            headers.retain(|name, _| {
-                !name.eq_ignore_ascii_case("host")
-                    && !name.eq_ignore_ascii_case("x-forwarded-proto")
-            });
-        }
-    }
-    if let Some(context) = event
-        .get_mut("requestContext")
-        .and_then(Value::as_object_mut)
-    {
-        context.remove("domainName");
-        context.remove("stage");
-    }
-    for query in [
-        "rawQueryString",
-        "queryStringParameters",
-        "multiValueQueryStringParameters",
-    ] {
-        if let Some(object) = event.as_object_mut() {
-            object.remove(query);
-        }
-    }
-    for path in ["rawPath", "path"] {
-        if let Some(value) = event.get_mut(path)
-            && !value.as_str().is_some_and(is_plain_path)
-        {
-            *value = Value::String("/".into());
-        }
-    }
-    event
-}
-
-/// A path of the characters a URI path may hold as they are.
-fn is_plain_path(path: &str) -> bool {
-    path.starts_with('/')
-        && path.len() <= 1024
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b))
-        && is_percent_encoded(path)
-}
-
-/// Every `%` starts a `%XX` escape.
-fn is_percent_encoded(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    bytes.iter().enumerate().all(|(i, b)| {
-        *b != b'%'
-            || bytes
-                .get(i + 1..i + 3)
-                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    })
+    HttpRequest::from_event(event, shape)
 }
 
 /// The routes, matched on the path's end so that a stage or a Function
@@ -203,28 +118,18 @@ impl Route {
     }
 }
 
-async fn route(
-    app: &App,
-    request: Request,
-    query: Query,
-    deadline: Deadline,
-) -> Result<Reply, AppError> {
-    let path = request.raw_http_path().to_string();
-    let path = if path.is_empty() {
-        request.uri().path().to_string()
-    } else {
-        path
-    };
-    let Some(route) = Route::of(&path) else {
+async fn route(app: &App, request: HttpRequest, deadline: Deadline) -> Result<Reply, AppError> {
+    let path = &request.path;
+    let Some(route) = Route::of(path) else {
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!(
                 "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}} and GET /health",
-                printable(&path)
+                printable(path)
             ),
         ));
     };
-    let method = request.method().clone();
+    let method = request.method.clone();
     match (&route, method) {
         (Route::SendMessage, Method::POST) => routes::send_message(app, &request, deadline).await,
         (Route::SendFile, Method::POST) => routes::send_file(app, &request, deadline).await,
@@ -232,7 +137,7 @@ async fn route(
             routes::edit_message(app, &request, id, deadline).await
         }
         (Route::Message(id), Method::DELETE) => {
-            routes::delete_message(app, &request, &query, id, deadline).await
+            routes::delete_message(app, &request, id, deadline).await
         }
         (Route::Health, Method::GET) => routes::health(app, &request).await,
         (route, method) => {
@@ -240,7 +145,7 @@ async fn route(
                 ErrorCode::MethodNotAllowed,
                 format!(
                     "{} does not take {method}; use {}",
-                    printable(&path),
+                    printable(path),
                     route.allowed()
                 ),
             ));

@@ -1,16 +1,116 @@
-//! Reading an HTTP request's parts: the body's fields (JSON or a form),
-//! the query string, the API key, headers.
+//! An HTTP request read from its event: method, path, headers, body and
+//! query, in one small value the routes read. Built from the typed events
+//! (`aws_lambda_events`, as lambda_http re-exports them), not from
+//! lambda_http's `Request`: that conversion builds a URI from the host,
+//! stage and query string, and panics on some that API Gateway never sends
+//! but a direct invocation can.
 
+use base64::Engine;
+use http::Method;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
-use lambda_http::{Body, Request};
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
 use serde_json::Value;
 
+use super::Shape;
 use crate::error::{AppError, ErrorCode};
 use crate::triggers::payload::{MAX_BODY_BYTES, Payload};
 
-/// The query string's parameters, read from the event itself (the event
-/// is stripped of its query before lambda_http sees it: it panics on some
-/// that API Gateway never sends but a direct invocation can).
+/// One HTTP request, whatever event carried it.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// The path as the client sent it (with any stage prefix).
+    pub path: String,
+    pub headers: HeaderMap,
+    /// Base64 already decoded.
+    pub body: Vec<u8>,
+    pub query: Query,
+}
+
+impl HttpRequest {
+    /// Reads `event`, which [`super::super::classify`] found to be `shape`.
+    pub fn from_event(event: Value, shape: Shape) -> Result<Self, AppError> {
+        let query = Query::from_event(&event);
+        let invalid = |_| {
+            AppError::new(
+                ErrorCode::InvalidEvent,
+                "not a valid API Gateway or Function URL request",
+            )
+        };
+        let (method, path, headers, body, base64) = match shape {
+            Shape::HttpV2 => {
+                let event: ApiGatewayV2httpRequest =
+                    serde_json::from_value(event).map_err(invalid)?;
+                let path = event
+                    .raw_path
+                    .unwrap_or_else(|| event.request_context.http.path.unwrap_or_default());
+                let method = event.request_context.http.method;
+                (
+                    method,
+                    path,
+                    event.headers,
+                    event.body,
+                    event.is_base64_encoded,
+                )
+            }
+            Shape::RestV1 => {
+                let event: ApiGatewayProxyRequest =
+                    serde_json::from_value(event).map_err(invalid)?;
+                // Both maps, the single-value one winning, as API Gateway
+                // fills them alike.
+                let mut headers = event.multi_value_headers;
+                for (name, value) in &event.headers {
+                    headers.insert(name.clone(), value.clone());
+                }
+                let path = event.path.unwrap_or_default();
+                (
+                    event.http_method,
+                    path,
+                    headers,
+                    event.body,
+                    event.is_base64_encoded,
+                )
+            }
+        };
+        let body = match (body, base64) {
+            (None, _) => Vec::new(),
+            (Some(text), false) => text.into_bytes(),
+            (Some(text), true) => base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|_| {
+                    AppError::new(
+                        ErrorCode::InvalidBody,
+                        "the body is marked base64 but is not valid base64",
+                    )
+                })?,
+        };
+        Ok(Self {
+            method,
+            path,
+            headers,
+            body,
+            query,
+        })
+    }
+
+    /// A header's value, trimmed; `None` when absent or blank.
+    pub fn header(&self, name: &str) -> Option<String> {
+        header(&self.headers, name)
+    }
+
+    /// The `Content-Type` as sent (multipart boundaries are
+    /// case-sensitive); empty when absent.
+    pub fn content_type_raw(&self) -> String {
+        self.header(CONTENT_TYPE.as_str()).unwrap_or_default()
+    }
+
+    /// The `Content-Type`, lower case (empty when absent).
+    pub fn content_type(&self) -> String {
+        self.content_type_raw().to_ascii_lowercase()
+    }
+}
+
+/// The query string's parameters, read from the event itself.
 #[derive(Debug, Clone, Default)]
 pub struct Query(Vec<(String, String)>);
 
@@ -38,20 +138,10 @@ impl Query {
     }
 }
 
-/// The request body's bytes.
-pub fn body_bytes(request: &Request) -> &[u8] {
-    match request.body() {
-        Body::Empty => &[],
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    }
-}
-
 /// The payload, from JSON (whatever the content type claims, as curl
 /// users often forget `-H 'Content-Type: application/json'`) or a form.
-pub fn payload(request: &Request) -> Result<Payload, AppError> {
-    let bytes = body_bytes(request);
+pub fn payload(request: &HttpRequest) -> Result<Payload, AppError> {
+    let bytes = request.body.as_slice();
     if bytes.len() > MAX_BODY_BYTES {
         return Err(AppError::new(
             ErrorCode::BodyTooLarge,
@@ -64,7 +154,7 @@ pub fn payload(request: &Request) -> Result<Payload, AppError> {
             "the request body is not valid UTF-8",
         )
     })?;
-    let content_type = content_type(request);
+    let content_type = request.content_type();
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Ok(Payload::default());
@@ -94,25 +184,18 @@ pub fn payload(request: &Request) -> Result<Payload, AppError> {
     ))
 }
 
-/// The `Content-Type`, lower case (empty when absent).
-pub fn content_type(request: &Request) -> String {
-    header(request.headers(), CONTENT_TYPE.as_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-}
-
 /// The API key: the body's `API_KEY` (as the original service took it),
 /// else `x-api-key`, else `Authorization: Bearer`.
-pub fn presented_key(request: &Request, payload: &Payload) -> Option<String> {
+pub fn presented_key(request: &HttpRequest, payload: &Payload) -> Option<String> {
     payload
         .api_key
         .clone()
-        .or_else(|| header(request.headers(), "x-api-key"))
-        .or_else(|| bearer(request.headers()))
+        .or_else(|| request.header("x-api-key"))
+        .or_else(|| bearer(&request.headers))
 }
 
 /// A header's value, trimmed; `None` when absent or blank.
-pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())

@@ -1,10 +1,9 @@
 //! What each HTTP route does: read the request into a use case call, and
 //! the result into an answer.
 
-use lambda_http::Request;
 use serde_json::json;
 
-use super::request::{Query, body_bytes, content_type, header, payload, presented_key};
+use super::request::{HttpRequest, payload, presented_key};
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
@@ -16,12 +15,12 @@ use crate::triggers::upload;
 /// `POST /send-message`.
 pub async fn send_message(
     app: &App,
-    request: &Request,
+    request: &HttpRequest,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
     let payload = payload(request)?;
     let caller = authenticate(app, request, &payload).await?;
-    let idempotency_key = header(request.headers(), "idempotency-key");
+    let idempotency_key = request.header("idempotency-key");
     let send = payload.send_request(idempotency_key.as_deref())?;
     let outcomes = app.send_within(&caller, &send, deadline).await?;
     Posted::new(outcomes, "Posted message").http()
@@ -31,13 +30,13 @@ pub async fn send_message(
 /// `/send-image` callers sent it) or JSON with the file in base64.
 pub async fn send_file(
     app: &App,
-    request: &Request,
+    request: &HttpRequest,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let content_type = content_type(request);
-    let body = body_bytes(request);
+    let content_type = request.content_type();
+    let body = request.body.as_slice();
     let upload = if content_type.starts_with("multipart/") {
-        upload::from_multipart(&content_type_raw(request), body.to_vec()).await?
+        upload::from_multipart(&request.content_type_raw(), body.to_vec()).await?
     } else if content_type.is_empty() || content_type.contains("json") {
         upload::from_json_body(body)?
     } else {
@@ -47,7 +46,7 @@ pub async fn send_file(
         ));
     };
     let caller = authenticate(app, request, &upload.fields).await?;
-    let idempotency_key = header(request.headers(), "idempotency-key");
+    let idempotency_key = request.header("idempotency-key");
     let file = upload
         .fields
         .file_request(upload.attachment, idempotency_key.as_deref())?;
@@ -58,7 +57,7 @@ pub async fn send_file(
 /// `PATCH /messages/{id}`: new text for a message the bot posted.
 pub async fn edit_message(
     app: &App,
-    request: &Request,
+    request: &HttpRequest,
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
@@ -80,15 +79,15 @@ pub async fn edit_message(
 /// `DELETE /messages/{id}` (channel in the body or the query string).
 pub async fn delete_message(
     app: &App,
-    request: &Request,
-    query: &Query,
+    request: &HttpRequest,
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
     let mut payload = payload(request)?;
     if payload.channel.is_none() {
         // Only the channel: a key in a query string ends up in access logs.
-        payload.channel = query
+        payload.channel = request
+            .query
             .get("channel")
             .filter(|name| !name.trim().is_empty())
             .map(|name| name.into());
@@ -106,7 +105,7 @@ pub async fn delete_message(
 /// `GET /health`: any valid key may ask; only unscoped keys see the
 /// details (session expiries, the last post and login times), which say
 /// something about everyone's traffic.
-pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
+pub async fn health(app: &App, request: &HttpRequest) -> Result<Reply, AppError> {
     let caller = authenticate(app, request, &Payload::default()).await?;
     let health = app.health().await?;
     let healthy = health.healthy();
@@ -142,14 +141,13 @@ pub async fn health(app: &App, request: &Request) -> Result<Reply, AppError> {
     Ok(Reply::new(status, body))
 }
 
-async fn authenticate(app: &App, request: &Request, payload: &Payload) -> Result<Caller, AppError> {
+async fn authenticate(
+    app: &App,
+    request: &HttpRequest,
+    payload: &Payload,
+) -> Result<Caller, AppError> {
     app.authenticate(presented_key(request, payload).as_deref())
         .await
-}
-
-/// The `Content-Type` as sent (multipart boundaries are case-sensitive).
-fn content_type_raw(request: &Request) -> String {
-    header(request.headers(), http::header::CONTENT_TYPE.as_str()).unwrap_or_default()
 }
 
 /// The `{id}` segment, percent-decoded (`key:...` ids may hold anything).
