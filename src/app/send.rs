@@ -57,18 +57,9 @@ impl App {
         let targets = self.targets(caller, &request.channels).await?;
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async move {
+            let message = Outgoing::Message(&request.content);
             let result = self
-                .once(
-                    caller,
-                    target,
-                    Part::Post,
-                    key,
-                    deadline,
-                    async |client_id| {
-                        let message = Outgoing::Message(&request.content);
-                        self.deliver(target, message, client_id, deadline).await
-                    },
-                )
+                .once(caller, target, Part::Post, key, message, deadline)
                 .await;
             self.outcome(target, result)
         });
@@ -93,18 +84,9 @@ impl App {
         }
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async {
+            let file = Outgoing::File(&request.attachment);
             let file = self
-                .once(
-                    caller,
-                    target,
-                    Part::Post,
-                    key,
-                    deadline,
-                    async |client_id| {
-                        let file = Outgoing::File(&request.attachment);
-                        self.deliver(target, file, client_id, deadline).await
-                    },
-                )
+                .once(caller, target, Part::Post, key, file, deadline)
                 .await;
             let result = match (file, &request.caption) {
                 (Ok(file), Some(caption)) => self
@@ -113,11 +95,8 @@ impl App {
                         target,
                         Part::Caption,
                         key,
+                        Outgoing::Message(caption),
                         deadline,
-                        async |client_id| {
-                            let caption = Outgoing::Message(caption);
-                            self.deliver(target, caption, client_id, deadline).await
-                        },
                     )
                     .await
                     .map(|_| file)
@@ -155,9 +134,9 @@ impl App {
         }
     }
 
-    /// Runs `post` at most once per `key` for this caller, target and
-    /// part: a repeat gets the first result, a concurrent one a 409. The
-    /// post gets the `clientmessageid` derived from the key. When an
+    /// Delivers `outgoing` at most once per `key` for this caller, target
+    /// and part: a repeat gets the first result, a concurrent one a 409.
+    /// The post gets the `clientmessageid` derived from the key. When an
     /// earlier attempt may have been posted (no answer came, or its sender
     /// died), that is checked first and never assumed: see
     /// [`App::earlier_post`].
@@ -167,9 +146,10 @@ impl App {
         target: &Target,
         part: Part,
         key: Option<&str>,
+        outgoing: Outgoing<'_>,
         deadline: Deadline,
-        post: impl AsyncFnOnce(Option<String>) -> Result<Delivered, AppError>,
     ) -> Result<Took, AppError> {
+        let post = async |client_id| self.deliver(target, outgoing, client_id, deadline).await;
         let Some(key) = key else {
             return post(None).await.map(Took::Now);
         };
