@@ -108,6 +108,63 @@ impl HttpRequest {
     pub fn content_type(&self) -> String {
         self.content_type_raw().to_ascii_lowercase()
     }
+
+    /// The payload, from JSON (whatever the content type claims, as curl
+    /// users often forget `-H 'Content-Type: application/json'`) or a form.
+    pub fn payload(&self) -> Result<Payload, AppError> {
+        let bytes = self.body.as_slice();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(AppError::new(
+                ErrorCode::BodyTooLarge,
+                "the request body is larger than 256 KiB",
+            ));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            AppError::new(
+                ErrorCode::InvalidBody,
+                "the request body is not valid UTF-8",
+            )
+        })?;
+        let content_type = self.content_type();
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            return Ok(Payload::default());
+        }
+        if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
+            let value: Value = serde_json::from_str(text).map_err(|e| {
+                AppError::new(
+                    ErrorCode::InvalidJson,
+                    format!(
+                        "the body is not valid JSON (line {}, column {})",
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })?;
+            return Payload::from_json(value);
+        }
+        if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded")
+        {
+            let pairs = serde_urlencoded::from_str(text).map_err(|_| {
+                AppError::new(ErrorCode::InvalidBody, "the form body cannot be decoded")
+            })?;
+            return Payload::from_form(pairs);
+        }
+        Err(AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send JSON (application/json) or a form (application/x-www-form-urlencoded)",
+        ))
+    }
+
+    /// The API key: the body's `API_KEY` (as the original service took it),
+    /// else `x-api-key`, else `Authorization: Bearer`.
+    pub fn presented_key(&self, payload: &Payload) -> Option<String> {
+        payload
+            .api_key
+            .clone()
+            .or_else(|| self.header("x-api-key"))
+            .or_else(|| bearer(&self.headers))
+    }
 }
 
 /// The query string's parameters, read from the event itself.
@@ -136,62 +193,6 @@ impl Query {
             .find(|(have, _)| have == name)
             .map(|(_, value)| value.as_str())
     }
-}
-
-/// The payload, from JSON (whatever the content type claims, as curl
-/// users often forget `-H 'Content-Type: application/json'`) or a form.
-pub fn payload(request: &HttpRequest) -> Result<Payload, AppError> {
-    let bytes = request.body.as_slice();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(AppError::new(
-            ErrorCode::BodyTooLarge,
-            "the request body is larger than 256 KiB",
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        AppError::new(
-            ErrorCode::InvalidBody,
-            "the request body is not valid UTF-8",
-        )
-    })?;
-    let content_type = request.content_type();
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Ok(Payload::default());
-    }
-    if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            AppError::new(
-                ErrorCode::InvalidJson,
-                format!(
-                    "the body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        return Payload::from_json(value);
-    }
-    if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs = serde_urlencoded::from_str(text).map_err(|_| {
-            AppError::new(ErrorCode::InvalidBody, "the form body cannot be decoded")
-        })?;
-        return Payload::from_form(pairs);
-    }
-    Err(AppError::new(
-        ErrorCode::UnsupportedMediaType,
-        "send JSON (application/json) or a form (application/x-www-form-urlencoded)",
-    ))
-}
-
-/// The API key: the body's `API_KEY` (as the original service took it),
-/// else `x-api-key`, else `Authorization: Bearer`.
-pub fn presented_key(request: &HttpRequest, payload: &Payload) -> Option<String> {
-    payload
-        .api_key
-        .clone()
-        .or_else(|| request.header("x-api-key"))
-        .or_else(|| bearer(&request.headers))
 }
 
 /// A header's value, trimmed; `None` when absent or blank.

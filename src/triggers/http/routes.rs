@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::request::{HttpRequest, payload, presented_key};
+use super::request::HttpRequest;
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
@@ -18,7 +18,7 @@ pub async fn send_message(
     request: &HttpRequest,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let payload = payload(request)?;
+    let payload = request.payload()?;
     let caller = authenticate(app, request, &payload).await?;
     let idempotency_key = request.header("idempotency-key");
     let send = payload.send_request(idempotency_key.as_deref())?;
@@ -61,7 +61,7 @@ pub async fn edit_message(
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let payload = payload(request)?;
+    let payload = request.payload()?;
     let caller = authenticate(app, request, &payload).await?;
     let target = payload.message_request(message_ref(id)?)?;
     let content = payload.edit_content()?;
@@ -83,7 +83,7 @@ pub async fn delete_message(
     id: &str,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    let mut payload = payload(request)?;
+    let mut payload = request.payload()?;
     if payload.channel.is_none() {
         // Only the channel: a key in a query string ends up in access logs.
         payload.channel = request
@@ -146,7 +146,7 @@ async fn authenticate(
     request: &HttpRequest,
     payload: &Payload,
 ) -> Result<Caller, AppError> {
-    app.authenticate(presented_key(request, payload).as_deref())
+    app.authenticate(request.presented_key(payload).as_deref())
         .await
 }
 
