@@ -2,6 +2,8 @@
 //! end-to-end tests (`tests/e2e`) and the benchmark (`crates/bench`):
 //!
 //! - [`runtime_api`]: a Lambda Runtime API emulator the real binary polls;
+//! - [`process`]: the real binary as one process polling it, its log lines
+//!   (and the metric lines among them) captured, killed when dropped;
 //! - [`moto`]: a moto server (S3, Secrets Manager) from the venv `make test`
 //!   installs, and SDK clients for it that count their requests;
 //! - [`events`]: Lambda events as AWS sends them, and the samples of
@@ -11,6 +13,7 @@ use std::path::Path;
 
 pub mod events;
 pub mod moto;
+pub mod process;
 pub mod runtime_api;
 
 /// The repository's root (where `events/`, `.venv/` and `target/` are):
