@@ -685,15 +685,7 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         .await
         .response();
     assert_eq!(status_and_body(&answer).0, 200, "{answer}");
-    let stored = s3
-        .get_object()
-        .bucket("tokens")
-        .key("skype/token")
-        .send()
-        .await
-        .unwrap();
-    let text =
-        String::from_utf8(stored.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    let text = moto::get_text(&s3, "tokens", "skype/token").await.unwrap();
     assert_eq!(
         text.lines().count(),
         6,

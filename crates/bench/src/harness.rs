@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
 use fake_skype::{Account, FakeSkype, Op, RecordedRequest};
 use lambda_harness::events;
 use lambda_harness::moto::{self, Moto, RequestCounter};
@@ -145,16 +144,9 @@ impl World {
     /// Makes the stored session expired, in the token file (both expiries
     /// in the past) and at the fake (its tokens are refused).
     pub async fn expire_session(&self) -> Result<(), String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(TOKEN_KEY)
-            .send()
+        let text = moto::get_text(&self.s3, &self.bucket, TOKEN_KEY)
             .await
             .map_err(|e| format!("no stored session to expire: {e}"))?;
-        let bytes = object.body.collect().await.unwrap().into_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
         let past = (std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -180,16 +172,14 @@ impl World {
                 lines.len()
             ));
         }
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(TOKEN_KEY)
-            .body(ByteStream::from(
-                format!("{}\n", lines.join("\n")).into_bytes(),
-            ))
-            .send()
-            .await
-            .map_err(|e| format!("cannot write the expired session: {e}"))?;
+        moto::put_text(
+            &self.s3,
+            &self.bucket,
+            TOKEN_KEY,
+            &format!("{}\n", lines.join("\n")),
+        )
+        .await
+        .map_err(|e| format!("cannot write the expired session: {e}"))?;
         self.fake.expire_skype_tokens();
         self.fake.expire_registrations();
         Ok(())
