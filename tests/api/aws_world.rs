@@ -60,16 +60,7 @@ pub async fn world() -> World {
         .send()
         .await
         .unwrap();
-    let secret_id = admin_secrets
-        .create_secret()
-        .name("skype-sender")
-        .secret_string(secret(&["k1"]))
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let secret_id = moto::create_secret(&admin_secrets, "skype-sender", &secret(&["k1"])).await;
     World {
         _moto: moto,
         fake,

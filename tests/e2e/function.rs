@@ -661,13 +661,12 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         "api_keys": [KEY],
         "channels": {"standup": GROUP}
     });
-    moto::secrets(&sdk, &counter)
-        .create_secret()
-        .name("skype-sender")
-        .secret_string(secret.to_string())
-        .send()
-        .await
-        .unwrap();
+    moto::create_secret(
+        &moto::secrets(&sdk, &counter),
+        "skype-sender",
+        &secret.to_string(),
+    )
+    .await;
     let aws = [
         ("SECRET_ID", "skype-sender"),
         ("TOKEN_BUCKET", "tokens"),

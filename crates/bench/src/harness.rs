@@ -64,16 +64,12 @@ impl World {
             "api_keys": [API_KEY],
             "channels": {"standup": GROUP},
         });
-        let secret_id = moto::secrets(&sdk, &admin)
-            .create_secret()
-            .name("skype-sender-bench")
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap()
-            .arn()
-            .unwrap()
-            .to_string();
+        let secret_id = moto::create_secret(
+            &moto::secrets(&sdk, &admin),
+            "skype-sender-bench",
+            &secret.to_string(),
+        )
+        .await;
         let scratch =
             std::env::temp_dir().join(format!("skype-sender-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);

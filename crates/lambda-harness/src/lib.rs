@@ -5,8 +5,8 @@
 //! - [`process`]: the real binary as one process polling it, its log lines
 //!   (and the metric lines among them) captured, killed when dropped;
 //! - [`moto`]: a moto server (S3, Secrets Manager) from the venv `make test`
-//!   installs, SDK clients for it that count their requests, and the text
-//!   of an S3 object read and written whole;
+//!   installs, SDK clients for it that count their requests, a secret
+//!   created, and the text of an S3 object read and written whole;
 //! - [`events`]: Lambda events as AWS sends them, and the samples of
 //!   `events/`.
 

@@ -1,7 +1,7 @@
 //! A moto server (S3 and Secrets Manager) on a free loopback port, from the
 //! venv `make test` installs, stopped when dropped; SDK clients for it
-//! that count every request they send; and the text of an S3 object read
-//! and written whole (a token file, a lease, a record).
+//! that count every request they send; a secret created; and the text of
+//! an S3 object read and written whole (a token file, a lease, a record).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -158,4 +158,22 @@ pub async fn put_text(
         .send()
         .await?;
     Ok(())
+}
+
+/// Creates the secret `name` holding `text`; its ARN.
+pub async fn create_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    text: &str,
+) -> String {
+    secrets
+        .create_secret()
+        .name(name)
+        .secret_string(text)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string()
 }

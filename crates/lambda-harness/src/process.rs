@@ -62,31 +62,23 @@ impl Drop for FunctionProcess {
 
 impl FunctionProcess {
     /// A Runtime API emulator of its own, then the process (see [`Self::spawn`]).
-    pub async fn start<K, V>(
+    pub async fn start(
         binary: &Path,
-        env: impl IntoIterator<Item = (K, V)>,
+        env: impl IntoIterator<Item = (impl AsRef<OsStr>, impl AsRef<OsStr>)>,
         keep: Keep,
-    ) -> FunctionProcess
-    where
-        K: AsRef<OsStr>,
-        V: AsRef<OsStr>,
-    {
+    ) -> FunctionProcess {
         FunctionProcess::spawn(RuntimeApi::start().await, binary, env, keep)
     }
 
     /// `binary` polling `runtime`, in the clean environment of
     /// [`RuntimeApi::command`] plus `env` (a later pair wins), keeping the
     /// log lines `keep` says.
-    pub fn spawn<K, V>(
+    pub fn spawn(
         runtime: RuntimeApi,
         binary: &Path,
-        env: impl IntoIterator<Item = (K, V)>,
+        env: impl IntoIterator<Item = (impl AsRef<OsStr>, impl AsRef<OsStr>)>,
         keep: Keep,
-    ) -> FunctionProcess
-    where
-        K: AsRef<OsStr>,
-        V: AsRef<OsStr>,
-    {
+    ) -> FunctionProcess {
         let mut command = runtime.command(binary);
         command
             .envs(env)
