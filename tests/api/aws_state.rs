@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
 use fake_skype::{Fault, Op};
 use lambda_harness::moto::{self, RequestCounter};
 use secrecy::ExposeSecret;
@@ -239,15 +238,7 @@ async fn while_another_container_holds_the_login_lease_we_wait_then_answer_503()
     session.auth.expires_at = now() - 10;
     world.put_token(&write_token_file(&session)).await;
     let lease = format!("owner=elsewhere\nexpires_at={}\n", now() + 60);
-    world
-        .admin_s3
-        .put_object()
-        .bucket(&world.bucket)
-        .key(format!("{KEY}.lock"))
-        .body(ByteStream::from(lease.into_bytes()))
-        .send()
-        .await
-        .unwrap();
+    world.put_object(&format!("{KEY}.lock"), &lease).await;
     let app = world.app(&RequestCounter::default(), &[("LOGIN_WAIT_SECONDS", "1")]);
 
     let started = Instant::now();

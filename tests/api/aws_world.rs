@@ -2,7 +2,6 @@
 //! Manager) through the real SDK, the fake Skype, and in-process
 //! "containers" (apps with their own clients) sharing them.
 
-use aws_sdk_s3::primitives::ByteStream;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use lambda_harness::moto::{self, Moto, RequestCounter};
 use serde_json::json;
@@ -61,16 +60,7 @@ pub async fn world() -> World {
         .send()
         .await
         .unwrap();
-    let secret_id = admin_secrets
-        .create_secret()
-        .name("skype-sender")
-        .secret_string(secret(&["k1"]))
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let secret_id = moto::create_secret(&admin_secrets, "skype-sender", &secret(&["k1"])).await;
     World {
         _moto: moto,
         fake,
@@ -136,27 +126,17 @@ impl World {
     }
 
     pub async fn put_token(&self, text: &str) {
-        self.admin_s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(KEY)
-            .body(ByteStream::from(text.as_bytes().to_vec()))
-            .send()
+        self.put_object(KEY, text).await;
+    }
+
+    pub async fn put_object(&self, key: &str, text: &str) {
+        moto::put_text(&self.admin_s3, &self.bucket, key, text)
             .await
             .unwrap();
     }
 
     pub async fn get_object(&self, key: &str) -> Option<String> {
-        let output = self
-            .admin_s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .ok()?;
-        let bytes = output.body.collect().await.unwrap().into_bytes();
-        Some(String::from_utf8(bytes.to_vec()).unwrap())
+        moto::get_text(&self.admin_s3, &self.bucket, key).await.ok()
     }
 }
 

@@ -220,14 +220,11 @@ async fn every_fault_is_answered_as_documented_and_nothing_is_lost_or_doubled() 
     }
     .names();
     world
-        .admin_s3
-        .put_object()
-        .bucket(&world.bucket)
-        .key(format!("idempotency/{record}"))
-        .body(r#"{"state":"in_progress","started_at":1000}"#.as_bytes().to_vec().into())
-        .send()
-        .await
-        .unwrap();
+        .put_object(
+            &format!("idempotency/{record}"),
+            r#"{"state":"in_progress","started_at":1000}"#,
+        )
+        .await;
     let dead = SkypeClient::new(
         world.urls(),
         ClientOptions::default(),

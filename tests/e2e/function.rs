@@ -2,101 +2,50 @@
 //! emulator, talking to the strict fake Skype over loopback, fed with the
 //! sample events of `events/` and with every HTTP error case.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use fake_skype::{Account, FakeSkype, Fault, Op};
 use lambda_harness::events::{http_v2, sample, status_and_body};
 use lambda_harness::moto;
-use lambda_harness::runtime_api::{self, RuntimeApi};
+use lambda_harness::process::{FunctionProcess, Keep};
 use serde_json::{Value, json};
 
 const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const KEY: &str = "local-dev-key";
 const PASSWORD: &str = "p&ss<w>rd";
 
-/// One running function process ("container").
-struct Function {
-    child: Child,
-    runtime: RuntimeApi,
-    logs: Arc<Mutex<String>>,
+/// One function process ("container") of the real binary against `fake`,
+/// logged in with the secrets of a local run, its session in `token_file`.
+async fn start(fake: &FakeSkype, token_file: &Path) -> FunctionProcess {
+    let token_file = token_file.to_string_lossy().into_owned();
+    start_with(
+        fake,
+        &[
+            ("SKYPE_USERNAME", "fred.adams@example.com"),
+            ("SKYPE_PASSWORD", PASSWORD),
+            ("API_KEYS", &format!("{KEY}, second-key")),
+            ("CHANNELS", &format!(r#"{{"standup": "{GROUP}"}}"#)),
+            ("TOKEN_FILE", &token_file),
+        ],
+    )
+    .await
 }
 
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Function {
-    async fn start(fake: &FakeSkype, token_file: &Path) -> Function {
-        let token_file = token_file.to_string_lossy().into_owned();
-        Self::start_with(
-            fake,
-            &[
-                ("SKYPE_USERNAME", "fred.adams@example.com"),
-                ("SKYPE_PASSWORD", PASSWORD),
-                ("API_KEYS", &format!("{KEY}, second-key")),
-                ("CHANNELS", &format!(r#"{{"standup": "{GROUP}"}}"#)),
-                ("TOKEN_FILE", &token_file),
-            ],
-        )
-        .await
-    }
-
-    async fn start_with(fake: &FakeSkype, vars: &[(&str, &str)]) -> Function {
-        let runtime = RuntimeApi::start().await;
-        let mut child = runtime
-            .command(Path::new(env!("CARGO_BIN_EXE_skype-sender")))
-            .env("RUST_LOG", "debug")
-            .envs(vars.iter().copied())
-            .envs(fake.client_env())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the function binary runs");
-        let logs = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = logs.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut logs = logs.lock().unwrap();
-                    logs.push_str(&line);
-                    logs.push('\n');
-                }
-            });
-        }
-        Function {
-            child,
-            runtime,
-            logs,
-        }
-    }
-
-    async fn invoke(&self, event: Value) -> runtime_api::Outcome {
-        self.runtime.invoke(event).await
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
-    }
-
-    /// The Embedded Metric Format documents among the logs: CloudWatch
-    /// reads metrics from the log stream, one document per line.
-    fn emf(&self) -> Vec<Value> {
-        self.logs()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|doc| doc.get("_aws").is_some())
-            .collect()
-    }
+/// One function process against `fake` with the variables `vars`, every
+/// log line kept.
+async fn start_with(fake: &FakeSkype, vars: &[(&str, &str)]) -> FunctionProcess {
+    let skype = fake.client_env();
+    let env = [("RUST_LOG", "debug")]
+        .into_iter()
+        .chain(vars.iter().copied())
+        .chain(skype.iter().map(|(k, v)| (*k, v.as_str())));
+    FunctionProcess::start(
+        Path::new(env!("CARGO_BIN_EXE_skype-sender")),
+        env,
+        Keep::All,
+    )
+    .await
 }
 
 async fn fake() -> FakeSkype {
@@ -124,7 +73,7 @@ fn post_json(body: Value) -> Value {
 async fn every_sample_event_is_handled_in_its_own_shape() {
     let fake = fake().await;
     let file = token_file("samples");
-    let function = Function::start(&fake, &file).await;
+    let function = start(&fake, &file).await;
     let mut seen = Vec::new();
     let mut expected_messages = 0;
 
@@ -287,7 +236,7 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
 async fn every_http_status_has_its_json_body() {
     let fake = fake().await;
     let file = token_file("statuses");
-    let function = Function::start(&fake, &file).await;
+    let function = start(&fake, &file).await;
     let ok_body = json!({"API_KEY": KEY, "msg": "hello", "channel": GROUP});
 
     let cases: Vec<(&str, Value, u16, &str, Option<&str>)> = vec![
@@ -518,7 +467,7 @@ async fn every_http_status_has_its_json_body() {
 async fn skype_failures_reach_the_caller_as_the_design_maps_them() {
     let fake = fake().await;
     let file = token_file("skype-failures");
-    let function = Function::start(&fake, &file).await;
+    let function = start(&fake, &file).await;
     let send = || post_json(json!({"API_KEY": KEY, "msg": "x", "channel": GROUP}));
     assert_eq!(
         status_and_body(&function.invoke(send()).await.response()).0,
@@ -584,7 +533,7 @@ async fn a_login_wall_is_a_502_that_says_what_to_do() {
     let fake = fake().await;
     fake.inject(Op::Soap, Fault::LoginWall, 1);
     let file = token_file("wall");
-    let function = Function::start(&fake, &file).await;
+    let function = start(&fake, &file).await;
     let (status, body) = status_and_body(
         &function
             .invoke(post_json(
@@ -614,7 +563,7 @@ async fn webhook_channels_work_from_the_binary_and_their_urls_never_reach_a_log(
         "everyone": ["standup", "alerts", "ops"],
     });
     let file = token_file("webhooks");
-    let function = Function::start_with(
+    let function = start_with(
         &fake,
         &[
             ("SKYPE_USERNAME", "fred.adams@example.com"),
@@ -656,7 +605,7 @@ async fn webhook_channels_work_from_the_binary_and_their_urls_never_reach_a_log(
 async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
     let fake = fake().await;
     let file = token_file("reuse");
-    let first = Function::start(&fake, &file).await;
+    let first = start(&fake, &file).await;
     let mut answers = Vec::new();
     answers.push(
         first
@@ -671,7 +620,7 @@ async fn a_new_container_reuses_the_saved_token_file_and_nothing_leaks() {
     let saved = std::fs::read_to_string(&file).expect("the session was saved");
     assert_eq!(saved.lines().count(), 6, "SkPy's six lines");
 
-    let second = Function::start(&fake, &file).await;
+    let second = start(&fake, &file).await;
     answers.push(second.invoke(sample("direct-invoke")).await.response());
     assert_eq!(
         fake.logins(),
@@ -712,13 +661,12 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         "api_keys": [KEY],
         "channels": {"standup": GROUP}
     });
-    moto::secrets(&sdk, &counter)
-        .create_secret()
-        .name("skype-sender")
-        .secret_string(secret.to_string())
-        .send()
-        .await
-        .unwrap();
+    moto::create_secret(
+        &moto::secrets(&sdk, &counter),
+        "skype-sender",
+        &secret.to_string(),
+    )
+    .await;
     let aws = [
         ("SECRET_ID", "skype-sender"),
         ("TOKEN_BUCKET", "tokens"),
@@ -727,7 +675,7 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
-    let function = Function::start_with(&fake, &aws).await;
+    let function = start_with(&fake, &aws).await;
 
     let answer = function
         .invoke(post_json(
@@ -736,15 +684,7 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         .await
         .response();
     assert_eq!(status_and_body(&answer).0, 200, "{answer}");
-    let stored = s3
-        .get_object()
-        .bucket("tokens")
-        .key("skype/token")
-        .send()
-        .await
-        .unwrap();
-    let text =
-        String::from_utf8(stored.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    let text = moto::get_text(&s3, "tokens", "skype/token").await.unwrap();
     assert_eq!(
         text.lines().count(),
         6,
@@ -761,7 +701,7 @@ async fn in_aws_mode_the_binary_reads_the_secret_and_the_token_from_s3() {
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
     ];
-    let second = Function::start_with(&fake, &per_service).await;
+    let second = start_with(&fake, &per_service).await;
     assert_eq!(
         second.invoke(sample("direct-invoke")).await.response()["ok"],
         true
@@ -777,7 +717,7 @@ async fn with_lambda_concurrency_one_container_serves_many_invocations_and_logs_
     let fake = fake().await;
     let file = token_file("concurrent");
     let token_file = file.to_string_lossy().into_owned();
-    let function = Function::start_with(
+    let function = start_with(
         &fake,
         &[
             ("SKYPE_USERNAME", "fred.adams@example.com"),
@@ -835,7 +775,7 @@ async fn metric_lines_survive_lambdas_log_level_filter() {
         let file = token_file(&format!("lambda-level-{setting}"));
         let file = file.to_string_lossy().into_owned();
         let before = skype_sender::telemetry::rfc3339(skype_sender::clock::unix_millis());
-        let function = Function::start_with(
+        let function = start_with(
             &fake,
             &[
                 ("SKYPE_USERNAME", "fred.adams@example.com"),
@@ -919,7 +859,7 @@ async fn no_log_level_prints_a_key_and_a_repeat_counts_as_deduplicated() {
     ] {
         let file = token_file(&format!("levels-{variable}-{level}"));
         let file = file.to_string_lossy().into_owned();
-        let function = Function::start_with(
+        let function = start_with(
             &fake,
             &[
                 ("SKYPE_USERNAME", "fred.adams@example.com"),

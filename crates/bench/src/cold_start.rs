@@ -84,7 +84,7 @@ pub async fn first_invocation(world: Arc<World>, sizes: Sizes) -> PhaseResult {
         first.push(ms(timing.elapsed()));
         from_spawn.push(ms(timing
             .answered
-            .saturating_duration_since(container.spawned_at)));
+            .saturating_duration_since(container.spawned_at())));
         init.push(ms(container.init_time().await?));
         drop(container);
         for op in world.proxy.since(aws_start) {

@@ -35,7 +35,7 @@ async fn burst(
     let started = Instant::now();
     let tasks: Vec<_> = (0..count)
         .map(|i| {
-            let runtime = container.runtime.clone();
+            let runtime = container.runtime().clone();
             let event = http(channel, &format!("{name} {i}"));
             tokio::spawn(async move { invoke_on(&runtime, event).await })
         })
@@ -76,7 +76,7 @@ pub async fn concurrency(world: Arc<World>, sizes: Sizes) -> PhaseResult {
         "concurrent",
     )
     .await?;
-    let max_in_flight = container.runtime.max_in_flight();
+    let max_in_flight = container.runtime().max_in_flight();
     let concurrent_logins = fake.logins() - logins_start;
     let requests = fake.requests_since(skype_start);
     let (send_count, reused_ids) = sends_and_reused_ids(&requests);
@@ -104,7 +104,7 @@ pub async fn concurrency(world: Arc<World>, sizes: Sizes) -> PhaseResult {
         "sequential",
     )
     .await?;
-    let sequential_in_flight = container.runtime.max_in_flight();
+    let sequential_in_flight = container.runtime().max_in_flight();
     drop(container);
 
     let messages = first_burst + sizes.concurrent_messages;
@@ -200,7 +200,7 @@ pub async fn cold_containers(world: Arc<World>, sizes: Sizes) -> PhaseResult {
         .iter()
         .enumerate()
         .map(|(i, container)| {
-            let runtime = container.runtime.clone();
+            let runtime = container.runtime().clone();
             let event = direct(&channel, &format!("cold {i}"));
             tokio::spawn(async move { invoke_on(&runtime, event).await })
         })

@@ -3,17 +3,13 @@
 //! function processes ("containers") each polling their own Runtime API
 //! emulator, as Lambda runs them.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
 use fake_skype::{Account, FakeSkype, Op, RecordedRequest};
 use lambda_harness::events;
 use lambda_harness::moto::{self, Moto, RequestCounter};
+use lambda_harness::process::{FunctionProcess, Keep};
 use lambda_harness::runtime_api::{Outcome, RuntimeApi, Timing};
 use serde_json::{Value, json};
 
@@ -68,16 +64,12 @@ impl World {
             "api_keys": [API_KEY],
             "channels": {"standup": GROUP},
         });
-        let secret_id = moto::secrets(&sdk, &admin)
-            .create_secret()
-            .name("skype-sender-bench")
-            .secret_string(secret.to_string())
-            .send()
-            .await
-            .unwrap()
-            .arn()
-            .unwrap()
-            .to_string();
+        let secret_id = moto::create_secret(
+            &moto::secrets(&sdk, &admin),
+            "skype-sender-bench",
+            &secret.to_string(),
+        )
+        .await;
         let scratch =
             std::env::temp_dir().join(format!("skype-sender-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
@@ -148,16 +140,9 @@ impl World {
     /// Makes the stored session expired, in the token file (both expiries
     /// in the past) and at the fake (its tokens are refused).
     pub async fn expire_session(&self) -> Result<(), String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(TOKEN_KEY)
-            .send()
+        let text = moto::get_text(&self.s3, &self.bucket, TOKEN_KEY)
             .await
             .map_err(|e| format!("no stored session to expire: {e}"))?;
-        let bytes = object.body.collect().await.unwrap().into_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
         let past = (std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -183,16 +168,14 @@ impl World {
                 lines.len()
             ));
         }
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(TOKEN_KEY)
-            .body(ByteStream::from(
-                format!("{}\n", lines.join("\n")).into_bytes(),
-            ))
-            .send()
-            .await
-            .map_err(|e| format!("cannot write the expired session: {e}"))?;
+        moto::put_text(
+            &self.s3,
+            &self.bucket,
+            TOKEN_KEY,
+            &format!("{}\n", lines.join("\n")),
+        )
+        .await
+        .map_err(|e| format!("cannot write the expired session: {e}"))?;
         self.fake.expire_skype_tokens();
         self.fake.expire_registrations();
         Ok(())
@@ -285,28 +268,12 @@ pub fn posted(answer: &Value) -> Result<(), String> {
     }
 }
 
-/// The last lines a process wrote (stdout and stderr).
-#[derive(Default)]
-struct LogTail {
-    lines: VecDeque<String>,
-}
-
+/// How many of a container's last log lines are kept (for [`Container::explain`]).
 const LOG_LINES_KEPT: usize = 40;
 
 /// One function process and its Runtime API; killed when dropped.
 pub struct Container {
-    child: Child,
-    pub runtime: RuntimeApi,
-    /// Just before the process was spawned.
-    pub spawned_at: Instant,
-    logs: Arc<Mutex<LogTail>>,
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    process: FunctionProcess,
 }
 
 impl Container {
@@ -318,57 +285,32 @@ impl Container {
 
     /// `binary` polling `runtime`, with Lambda's variables and `env`.
     pub fn spawn(runtime: RuntimeApi, binary: &Path, env: &[(String, String)]) -> Container {
-        let mut command = runtime.command(binary);
-        command
-            .env("RUST_LOG", "info")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let spawned_at = Instant::now();
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
-        let logs = Arc::new(Mutex::new(LogTail::default()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = logs.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    let mut logs = logs.lock().unwrap();
-                    if logs.lines.len() == LOG_LINES_KEPT {
-                        logs.lines.pop_front();
-                    }
-                    logs.lines.push_back(line);
-                }
-            });
-        }
+        let env = std::iter::once(("RUST_LOG", "info"))
+            .chain(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         Container {
-            child,
-            runtime,
-            spawned_at,
-            logs,
+            process: FunctionProcess::spawn(runtime, binary, env, Keep::Last(LOG_LINES_KEPT)),
         }
+    }
+
+    /// The Runtime API the process polls.
+    pub fn runtime(&self) -> &RuntimeApi {
+        &self.process.runtime
+    }
+
+    /// Just before the process was spawned.
+    pub fn spawned_at(&self) -> Instant {
+        self.process.spawned_at
     }
 
     /// The process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// `why`, with whether the process still runs and its last log lines.
     pub fn explain(&self, why: &str) -> String {
-        let logs = self.logs.lock().unwrap();
-        let tail: Vec<&str> = logs
-            .lines
-            .iter()
-            .rev()
-            .take(8)
-            .rev()
-            .map(String::as_str)
-            .collect();
+        let lines = self.process.lines();
+        let tail = &lines[lines.len().saturating_sub(8)..];
         let alive = match std::fs::metadata(format!("/proc/{}", self.pid())) {
             Ok(_) => "running",
             Err(_) => "gone",
@@ -383,8 +325,8 @@ impl Container {
     pub async fn init_time(&self) -> Result<Duration, String> {
         let give_up = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Some(at) = self.runtime.first_poll_at() {
-                return Ok(at.saturating_duration_since(self.spawned_at));
+            if let Some(at) = self.runtime().first_poll_at() {
+                return Ok(at.saturating_duration_since(self.spawned_at()));
             }
             if Instant::now() > give_up {
                 return Err(self.explain("the process never polled for an event"));
@@ -395,7 +337,7 @@ impl Container {
 
     /// Invokes with `event`; the answer (a function error is an `Err`).
     pub async fn invoke(&self, event: Value) -> Result<(Value, Timing), String> {
-        invoke_on(&self.runtime, event)
+        invoke_on(self.runtime(), event)
             .await
             .map_err(|e| self.explain(&e))
     }

@@ -1,6 +1,7 @@
 //! A moto server (S3 and Secrets Manager) on a free loopback port, from the
-//! venv `make test` installs, stopped when dropped; and SDK clients for it
-//! that count every request they send.
+//! venv `make test` installs, stopped when dropped; SDK clients for it
+//! that count every request they send; a secret created; and the text of
+//! an S3 object read and written whole (a token file, a lease, a record).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -10,6 +11,10 @@ use std::time::Duration;
 
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::put_object::PutObjectError;
+use aws_sdk_s3::primitives::ByteStream;
 
 /// A running moto server.
 pub struct Moto {
@@ -125,4 +130,50 @@ pub fn secrets(
             .interceptor(counter.clone())
             .build(),
     )
+}
+
+/// The text of `bucket`/`key` (UTF-8, or a test failure); the SDK's error
+/// when it cannot be fetched (no such object, no such bucket).
+pub async fn get_text(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, SdkError<GetObjectError>> {
+    let object = s3.get_object().bucket(bucket).key(key).send().await?;
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    Ok(String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// Writes `text` as `bucket`/`key`, replacing what was there.
+pub async fn put_text(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    text: &str,
+) -> Result<(), SdkError<PutObjectError>> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(text.as_bytes().to_vec()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Creates the secret `name` holding `text`; its ARN.
+pub async fn create_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    text: &str,
+) -> String {
+    secrets
+        .create_secret()
+        .name(name)
+        .secret_string(text)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string()
 }
