@@ -132,7 +132,7 @@ rust-target:
 	@case "$(ARCH)" in x86_64|arm64) ;; \
 	  *) echo "ARCH must be x86_64 or arm64, not '$(ARCH)'." >&2; exit 1 ;; \
 	esac
-	@command -v rustup >/dev/null || { echo "rustup not found: the Rust target $(RUST_TARGET) is installed with rustup (https://rustup.rs)." >&2; exit 1; }
+	@command -v rustup >/dev/null || { echo "rustup not found: the Rust target $(RUST_TARGET) is installed with rustup: install Rust through rustup." >&2; exit 1; }
 	rustup target add $(RUST_TARGET)
 
 ## deploy: build the function (sam build runs `make build` through
