@@ -9,9 +9,13 @@ PYTHON := $(VENV)/bin/python
 # Python tools, pinned: SkPy is the reference client our tests compare with;
 # moto serves S3 and Secrets Manager to the tests; cfn-lint checks the
 # template; openapi-spec-validator checks openapi.yaml; cargo-lambda runs the
-# function locally (`make run`).
+# function locally (`make run`) and builds it for Lambda (`make build`) with
+# zig (ziglang) as its linker, which links against an older glibc than the
+# build machine's.
 PY_TOOLS := skpy==0.11 'moto[server]==5.2.5' cfn-lint==1.58.0 cargo-lambda==1.9.2 \
-  openapi-spec-validator==0.9.0
+  openapi-spec-validator==0.9.0 ziglang==0.14.1
+# tomllib (`make deploy`) needs Python 3.11; aws-sam-cli and cfn-lint 3.10.
+PYTHON_MIN := 3.11
 EMULATOR_PORT ?= 8790
 EMULATOR := http://127.0.0.1:$(EMULATOR_PORT)
 LAMBDA_PORT ?= 9000
@@ -22,14 +26,30 @@ export PATH := $(VENV)/bin:$(PATH)
 export SKPY_PYTHON := $(PYTHON)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test run lint fmt emulator clean
+# What Lambda runs: ARCH x86_64 (the default) or arm64, linked against glibc
+# $(GLIBC), the version provided.al2023 has (Amazon Linux 2023), whatever the
+# build machine's glibc is.
+ARCH ?= x86_64
+GLIBC := 2.34
+RUST_TARGET := $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu
+LAMBDA_BUILD := cargo lambda build --locked --compiler cargo-zigbuild --bin skype-sender \
+  --target $(RUST_TARGET).$(GLIBC)
+LAMBDA_DIR := target/lambda/$(ARCH)
+BOOTSTRAP := $(LAMBDA_DIR)/skype-sender/bootstrap
+# make test checks a debug build through the same zig target: the glibc
+# symbol versions come from the target and the linker, not the profile.
+TEST_LAMBDA_DIR := target/lambda/test-$(ARCH)
+
+.PHONY: test run lint fmt emulator clean build rust-target
 
 ## test: install what the tests need, check style, run every test.
-test: $(VENV)/.installed
+test: $(VENV)/.installed rust-target
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(MAKE) --no-print-directory template-lint
 	$(VENV)/bin/openapi-spec-validator openapi.yaml
+	$(LAMBDA_BUILD) --lambda-dir $(TEST_LAMBDA_DIR)
+	scripts/check-bootstrap --glibc $(GLIBC) $(TEST_LAMBDA_DIR)/skype-sender/bootstrap
 	@# Not --all-targets: that would also build the empty test runners the
 	@# Cargo.toml files switch off (test = false), each linking the AWS SDK.
 	cargo test --workspace --locked
@@ -47,9 +67,14 @@ emulator:
 	cargo run --locked -p fake-skype --bin skype-emulator -- --port $(EMULATOR_PORT)
 
 ## run: the Skype emulator and the function (cargo lambda watch, local mode),
-## then the curl that posts a message. Ctrl-C stops both.
+## then one warm-up request (so "Ready" means a request is answered at once)
+## and the curl that posts a message. Ctrl-C stops both.
 run: $(VENV)/.installed
-	cargo build --locked -p fake-skype --bin skype-emulator -p skype-sender --bin skype-sender
+	cargo build --locked -p fake-skype --bin skype-emulator
+	@# On its own, exactly as `cargo lambda watch` builds it (`cargo run --bin
+	@# skype-sender`): built together with the emulator, shared dependencies
+	@# would get other features and watch would rebuild them on the first request.
+	cargo build --locked --bin skype-sender
 	@mkdir -p target
 	@printf '%s\n' \
 	  SKYPE_LIVE_URL=$(EMULATOR)/live SKYPE_LOGIN_URL=$(EMULATOR)/skype-login \
@@ -61,9 +86,14 @@ run: $(VENV)/.installed
 	target/debug/skype-emulator --port $(EMULATOR_PORT) & emulator=$$!; \
 	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(LAMBDA_PORT) --env-file target/local.env & watch=$$!; \
 	trap 'kill -- -$$emulator -$$watch 2>/dev/null; exit 0' INT TERM EXIT; \
-	for i in $$(seq 1 120); do \
-	  curl -s -o /dev/null http://127.0.0.1:$(LAMBDA_PORT)/ && break; sleep 1; \
-	done; \
+	for i in $$(seq 1 120); do curl -s -o /dev/null $(EMULATOR)/ && break; sleep 1; done; \
+	echo "Warming up: one GET /health through cargo lambda watch, which starts the function..."; \
+	status=$$(curl -s -o /dev/null -w '%{http_code}' --retry-connrefused --retry 120 --retry-delay 1 \
+	  --max-time 900 -H 'x-api-key: $(API_KEY)' \
+	  http://127.0.0.1:$(LAMBDA_PORT)/lambda-url/skype-sender/health) || status=000; \
+	if [ "$$status" != 200 ]; then \
+	  echo "The function did not answer GET /health (HTTP $$status): see cargo lambda watch's output above." >&2; exit 1; \
+	fi; \
 	echo; echo "Ready. Post a message with:"; echo; \
 	echo "  curl -sS http://127.0.0.1:$(LAMBDA_PORT)/lambda-url/skype-sender/send-message \\"; \
 	echo "    -H 'Content-Type: application/json' \\"; \
@@ -72,6 +102,11 @@ run: $(VENV)/.installed
 	wait $$watch
 
 $(VENV)/.installed: Makefile
+	@command -v python3 >/dev/null || { echo "python3 not found: install Python $(PYTHON_MIN) or newer." >&2; exit 1; }
+	@python3 -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' || { \
+	  echo "python3 is $$(python3 -c 'import platform; print(platform.python_version())'); Python $(PYTHON_MIN) or newer is needed" >&2; \
+	  echo "(make deploy reads samconfig.toml with tomllib; aws-sam-cli and cfn-lint need 3.10)." >&2; \
+	  echo "Install a newer Python 3, put it first on PATH as python3, and run make again." >&2; exit 1; }
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check $(PY_TOOLS)
 	touch $@
@@ -82,30 +117,39 @@ clean:
 
 .PHONY: deploy template-lint
 
-## deploy: build the function with sam (cargo-lambda) and deploy the stack to
-## the AWS account of your current credentials. The first run asks its
-## questions (sam deploy --guided) and saves the answers in samconfig.toml;
-## later runs deploy without asking. ARCH=arm64 needs the Rust target
-## aarch64-unknown-linux-gnu.
-ARCH ?= x86_64
-# x86_64 builds with plain cargo; arm64 cross-links with cargo-lambda's zig
-# (plain cargo would need an aarch64 C linker).
-CARGO_LAMBDA_COMPILER ?= $(if $(filter arm64,$(ARCH)),cargo-zigbuild,cargo)
+## build: the deployable function for ARCH (x86_64, or ARCH=arm64):
+## $(LAMBDA_DIR)/skype-sender/bootstrap and bootstrap.zip, built by
+## cargo-lambda (release profile) with zig against glibc $(GLIBC), checked
+## (glibc version, panic = "unwind"), and their sizes.
+build: $(VENV)/.installed rust-target
+	$(LAMBDA_BUILD) --release --lambda-dir $(LAMBDA_DIR)
+	$(LAMBDA_BUILD) --release --lambda-dir $(LAMBDA_DIR) --output-format zip
+	scripts/check-bootstrap --glibc $(GLIBC) --unwind $(BOOTSTRAP)
+	@for f in $(BOOTSTRAP) $(BOOTSTRAP).zip; do \
+	  printf '%-10s %s  %s\n' "$$(numfmt --to=iec-i --suffix=B --round=nearest --format=%.2f $$(stat -c %s $$f))" "($$(stat -c %s $$f) bytes)" "$$f"; \
+	done
+
+## rust-target: the Rust standard library for ARCH's target (rustup).
+rust-target:
+	@case "$(ARCH)" in x86_64|arm64) ;; \
+	  *) echo "ARCH must be x86_64 or arm64, not '$(ARCH)'." >&2; exit 1 ;; \
+	esac
+	@command -v rustup >/dev/null || { echo "rustup not found: the Rust target $(RUST_TARGET) is installed with rustup: install Rust through rustup." >&2; exit 1; }
+	rustup target add $(RUST_TARGET)
+
+## deploy: build the function (sam build runs `make build` through
+## build-SkypeSenderFunction below) and deploy the stack to the AWS account
+## of your current credentials. The first run asks its questions (sam deploy
+## --guided) and saves the answers in samconfig.toml; later runs deploy
+## without asking.
 SAM_CLI := aws-sam-cli==1.170.0
 STACK_NAME ?= skype-sender
 
 deploy: export SAM_CLI_TELEMETRY := 0
-deploy: export CARGO_LAMBDA_COMPILER := $(CARGO_LAMBDA_COMPILER)
+deploy: export ARCH := $(ARCH)
 deploy: $(VENV)/.installed $(VENV)/.sam
-	@case "$(ARCH)" in \
-	  x86_64) ;; \
-	  arm64) rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu >/dev/null || { \
-	    echo "ARCH=arm64: the Rust target aarch64-unknown-linux-gnu is not installed." >&2; \
-	    echo "Install it with 'rustup target add aarch64-unknown-linux-gnu', or deploy x86_64 (make deploy ARCH=x86_64)." >&2; \
-	    exit 1; } ;; \
-	  *) echo "ARCH must be x86_64 or arm64, not '$(ARCH)'." >&2; exit 1 ;; \
-	esac
-	$(VENV)/bin/sam build --parameter-overrides Architecture=$(ARCH)
+	@# In the source tree: otherwise sam copies the whole project, target/ included, first.
+	$(VENV)/bin/sam build --build-in-source --parameter-overrides Architecture=$(ARCH)
 	@# sam deploy takes .aws-sam/build/template.yaml. --parameter-overrides
 	@# replaces the saved list, so pass the saved parameters again with
 	@# Architecture set to what was just built.
@@ -115,6 +159,15 @@ deploy: $(VENV)/.installed $(VENV)/.sam
 	else \
 	  $(VENV)/bin/sam deploy --guided --stack-name $(STACK_NAME) --parameter-overrides Architecture=$(ARCH); \
 	fi
+
+## build-SkypeSenderFunction: what `sam build` runs for the function
+## (template.yaml: BuildMethod: makefile): `make build`, and the bootstrap
+## copied where sam wants it. ARCH comes from the environment (make deploy
+## sets it): keep it equal to the stack's Architecture parameter.
+.PHONY: build-SkypeSenderFunction
+build-SkypeSenderFunction: build
+	@[ -n "$(ARTIFACTS_DIR)" ] || { echo "ARTIFACTS_DIR is not set: sam build sets it; run make build or make deploy." >&2; exit 1; }
+	cp $(BOOTSTRAP) "$(ARTIFACTS_DIR)/bootstrap"
 
 # aws-sam-cli is large and only `make deploy` needs it: its own stamp.
 $(VENV)/.sam: $(VENV)/.installed

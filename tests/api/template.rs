@@ -18,6 +18,8 @@ use skype_sender::domain::Platform;
 use skype_sender::metrics;
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
+/// What `sam build` runs for the function (`BuildMethod: makefile`).
+const MAKEFILE: &str = include_str!("../../Makefile");
 /// Where the function reads its configuration.
 const CONFIG_RS: &str = include_str!("../../src/config.rs");
 /// Where the function writes its metrics (and reads their namespace).
@@ -116,8 +118,12 @@ fn the_function_is_the_rust_binary_on_al2023() {
     assert_eq!(value(&function, "Runtime"), "provided.al2023");
     assert_eq!(value(&function, "Handler"), "bootstrap");
     assert_eq!(value(&function, "CodeUri"), ".");
-    assert_eq!(value(&function, "BuildMethod"), "rust-cargolambda");
-    assert_eq!(value(&function, "Binary"), "skype-sender");
+    // sam build runs the Makefile's target for the function, i.e. `make build`.
+    assert_eq!(value(&function, "BuildMethod"), "makefile");
+    assert!(
+        MAKEFILE.contains("\nbuild-SkypeSenderFunction: build\n"),
+        "the Makefile has no build-SkypeSenderFunction target running `make build`"
+    );
     assert_eq!(value(&function, "Architectures"), "!Ref Architecture");
     assert_eq!(value(&function, "MemorySize"), "128");
     assert_eq!(value(&function, "Timeout"), "30");
