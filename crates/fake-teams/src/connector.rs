@@ -130,7 +130,8 @@ fn bot_id(app_id: &str) -> String {
     format!("28:{app_id}")
 }
 
-/// Store a new activity from the bot and answer 201 `{"id"}`.
+/// Store a new activity from the bot; its id. In a channel it belongs to
+/// `thread`, or starts a thread of its own.
 fn store(
     state: &mut State,
     allowed: &Allowed,
