@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::skype::{ClientOptions, InvalidUrl, SkypeUrls};
+use crate::teams::TeamsUrls;
 
 /// Where the session and the credentials live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct Config {
     pub skype_urls: SkypeUrls,
     /// Timeouts and renewal margin of the Skype client.
     pub skype_options: ClientOptions,
+    /// The Teams bot's hosts and `serviceUrl` allow-list (`TEAMS_*`).
+    pub teams_urls: TeamsUrls,
     /// `{"action": "refresh"}` renews what expires within this window
     /// (`REFRESH_WINDOW_MINUTES`, default 120).
     pub refresh_window: Duration,
@@ -104,6 +107,7 @@ impl Config {
             state,
             skype_urls: SkypeUrls::from_lookup(&lookup)?,
             skype_options,
+            teams_urls: TeamsUrls::from_lookup(&lookup)?,
             refresh_window: duration("REFRESH_WINDOW_MINUTES", 120, 60)?,
             secret_ttl: duration("SECRET_TTL_SECONDS", 300, 1)?,
             secret_miss_interval: duration("SECRET_MISS_REFRESH_SECONDS", 5, 1)?,

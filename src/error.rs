@@ -78,7 +78,7 @@ impl AppError {
         let mut err = Self::new(
             ErrorCode::OutcomeUnknown,
             format!(
-                "{}; the message may have been posted. A retry with the same idempotency key checks before posting (Skype) or refuses to post again (webhooks); without a key, a retry may post it twice",
+                "{}; the message may have been posted. A retry with the same idempotency key checks before posting (Skype) or refuses to post again (Teams, webhooks); without a key, a retry may post it twice",
                 self.message.trim_end_matches('.')
             ),
         );

@@ -1,28 +1,27 @@
-//! Reading a webhook's HTTP answer: its status, a bounded body and the
-//! `Retry-After` header (seconds or an HTTP date).
+//! Reading an upstream's HTTP answer (webhooks, the Microsoft services):
+//! its status, a bounded body and the `Retry-After` header (seconds or an
+//! HTTP date). A hostile or broken server cannot make us buffer more than
+//! the caller's bound.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Response, header};
 
-/// Webhook answers are a word or a small JSON error; more is not read.
-const MAX_BODY: usize = 4096;
-
 /// What the classifiers look at: nothing here can hold the request URL
 /// except `body`, which they only mine for code-shaped words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Answer {
+pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// `Retry-After`, when present and readable.
     pub retry_after: Option<Duration>,
-    /// At most [`MAX_BODY`] bytes of the body (empty if it could not be read).
+    /// At most the bound's bytes of the body (empty if it could not be read).
     pub body: String,
 }
 
 impl Answer {
-    /// Reads status, `Retry-After` and the start of the body.
-    pub async fn read(mut response: Response) -> Self {
+    /// Reads status, `Retry-After` and at most `max_body` bytes of the body.
+    pub async fn read(mut response: Response, max_body: usize) -> Self {
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -33,9 +32,9 @@ impl Answer {
         // A body that breaks off is read as far as it came: the status
         // already says what happened.
         while let Ok(Some(chunk)) = response.chunk().await {
-            let room = MAX_BODY - body.len();
+            let room = max_body - body.len();
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if body.len() >= MAX_BODY {
+            if body.len() >= max_body {
                 break;
             }
         }
@@ -49,7 +48,7 @@ impl Answer {
 
 /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`
 /// (RFC 9110 §10.2.3); a date in the past means "now" (zero).
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));

@@ -24,8 +24,11 @@
 //!   LockAndKey, messages, files, the SkPy token file), as
 //!   `docs/skype-protocol.md` describes it. No Lambda, no AWS; uses only
 //!   `domain` (conversation ids, attachments) and `clock`.
+//! - [`teams`]: the Microsoft Teams bot (inbound Bot Framework tokens, the
+//!   app token, the Connector REST API). No Lambda, no AWS; uses `domain`,
+//!   `base_url`, `http_answer`.
 //! - [`webhooks`]: the Teams Workflows and Slack webhook clients. Uses
-//!   `domain` (webhook URLs, platforms).
+//!   `domain` (webhook URLs, platforms), `http_answer`.
 //! - [`state`]: credentials, API keys and the session, behind traits
 //!   (environment and files locally; Secrets Manager and S3 in AWS), the
 //!   account cache, the session vault and the login lease. Uses `skype`,
@@ -33,7 +36,9 @@
 //! - [`error`]: [`error::AppError`], the one failure type (status, a stable
 //!   [`error::ErrorCode`], message), and the mapping of the upstream
 //!   services' failures into it (`error/upstream.rs`).
-//! - [`config`]: the environment, read once per container.
+//! - [`config`]: the environment, read once per container;
+//!   [`base_url`]: the rule for the hosts credentials may go to;
+//!   [`http_answer`]: an upstream's answer, read with a bound.
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines on stdout.
 //! - [`telemetry`]: log setup. [`deadline`]: the invocation's time budget.
 //!   [`clock`]: Unix time.
@@ -42,16 +47,19 @@
 //! says where state lives.
 
 pub mod app;
+pub mod base_url;
 pub mod clock;
 pub mod config;
 pub mod deadline;
 pub mod domain;
 pub mod error;
+pub mod http_answer;
 pub mod idempotency;
 pub mod metrics;
 pub mod render;
 pub mod skype;
 pub mod state;
+pub mod teams;
 pub mod telemetry;
 pub mod triggers;
 pub mod webhooks;

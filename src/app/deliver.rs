@@ -22,14 +22,25 @@ use crate::domain::{
 use crate::error::{AppError, ErrorCode};
 use crate::render;
 use crate::skype::{OutgoingMessage, SkypeError};
+use crate::teams::{self, NotAPicture};
 use crate::webhooks::Receipt;
 
-/// What one post carries to one target.
+/// What one post carries to one target, and where in it.
 #[derive(Clone, Copy)]
-pub(super) enum Outgoing<'a> {
+pub(super) struct Outgoing<'a> {
+    /// The message or the file.
+    pub body: Body<'a>,
+    /// The message to reply to (platforms with [`Capability::Threads`]).
+    pub thread: Option<&'a str>,
+}
+
+/// What one post carries.
+#[derive(Clone, Copy)]
+pub(super) enum Body<'a> {
     /// A message, rendered here in the target's dialect.
     Message(&'a Content),
-    /// A file (platforms with [`Capability::Files`]).
+    /// A file (platforms with [`Capability::Files`], or a picture to
+    /// platforms with [`Capability::Pictures`]).
     File(&'a Attachment),
 }
 
@@ -53,27 +64,40 @@ impl App {
                 Receipt::Accepted => DeliveryStatus::Accepted,
             },
         };
-        match (&target.destination, outgoing) {
-            (Destination::Skype(conversation), Outgoing::Message(content)) => {
+        let thread = outgoing.thread;
+        match (&target.destination, outgoing.body) {
+            (Destination::Skype(conversation), Body::Message(content)) => {
                 let message = render::skype(content);
                 fits(target, &message.text)?;
                 let post = SkypePost::Message(&message);
                 self.post_to_conversation(target, conversation, post, client_id, deadline)
                     .await
             }
-            (Destination::Skype(conversation), Outgoing::File(attachment)) => {
+            (Destination::Skype(conversation), Body::File(attachment)) => {
                 let post = SkypePost::File(attachment);
                 self.post_to_conversation(target, conversation, post, client_id, deadline)
                     .await
             }
-            (Destination::TeamsWorkflow(url), Outgoing::Message(content)) => {
+            (Destination::Teams(chat), Body::Message(content)) => {
+                let message = render::teams_bot(content);
+                fits(target, &message.text)?;
+                let activity = message.activity();
+                self.post_to_teams(target, chat, &activity, thread, deadline)
+                    .await
+            }
+            (Destination::Teams(chat), Body::File(attachment)) => {
+                let activity = teams_picture(target, attachment)?;
+                self.post_to_teams(target, chat, &activity, thread, deadline)
+                    .await
+            }
+            (Destination::TeamsWorkflow(url), Body::Message(content)) => {
                 let card = render::teams(content);
                 fits(target, &serde_json::to_string(&card).unwrap_or_default())?;
                 within(deadline, self.webhooks()?.post_teams(url, card))
                     .await
                     .map(sent)
             }
-            (Destination::SlackWebhook(url), Outgoing::Message(content)) => {
+            (Destination::SlackWebhook(url), Body::Message(content)) => {
                 let text = render::slack(content);
                 fits(target, &text)?;
                 within(deadline, self.webhooks()?.post_slack(url, &text))
@@ -81,7 +105,7 @@ impl App {
                     .map(sent)
             }
             // Refused before anything is posted (`send_file_within`).
-            (Destination::TeamsWorkflow(_) | Destination::SlackWebhook(_), Outgoing::File(_)) => {
+            (Destination::TeamsWorkflow(_) | Destination::SlackWebhook(_), Body::File(_)) => {
                 Err(unable(target, ErrorCode::FilesNotSupported, NO_FILES))
             }
         }
@@ -89,7 +113,8 @@ impl App {
 
     /// Whether an attempt whose outcome is unknown was posted after all.
     /// Skype can be asked: its recent messages are searched for our
-    /// `clientmessageid`. A webhook cannot: the answer is `earlier_outcome_unknown`
+    /// `clientmessageid`. Teams (whose Connector cannot list what a bot
+    /// posted) and webhooks cannot: the answer is `earlier_outcome_unknown`
     /// until the caller picks a new idempotency key, so a retry never
     /// posts twice without being asked to.
     pub(super) async fn earlier_post(
@@ -175,27 +200,67 @@ impl App {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SkypeError>>,
     {
-        let paced = call
-            .retry(PACING)
-            .when(|err| matches!(err, SkypeError::RateLimited { .. }))
-            .adjust(|err, backoff| {
-                let wait = err.retry_after().or(backoff)?;
-                // Past the budget, the caller (or Lambda) retries later.
-                (wait < deadline.budget()).then_some(wait)
-            })
-            .notify(|_, wait| {
-                tracing::info!(
-                    wait_ms = wait.as_millis() as u64,
-                    "Skype is pacing us; waiting"
-                )
-            });
-        let result = match tokio::time::timeout(deadline.budget(), paced).await {
-            Ok(result) => result.map_err(translate),
-            Err(_) => Err(AppError::deadline()),
+        let limited = |err: &SkypeError| match err {
+            SkypeError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        };
+        let result = match paced(deadline, "Skype", call, limited).await {
+            Some(result) => result.map_err(translate),
+            None => Err(AppError::deadline()),
         };
         self.save_session(ready).await;
         result
     }
+}
+
+/// Runs `call`, and again after each rate limit (`limited` says whether
+/// an error is one, and the wait the service asked for): the service's
+/// wait, else a short jittered backoff, as long as the deadline allows.
+/// `None`: the deadline passed first.
+pub(super) async fn paced<T, E, F, Fut>(
+    deadline: Deadline,
+    service: &'static str,
+    call: F,
+    limited: impl Fn(&E) -> Option<Option<Duration>>,
+) -> Option<Result<T, E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let paced = call
+        .retry(PACING)
+        .when(|err| limited(err).is_some())
+        .adjust(|err, backoff| {
+            let wait = limited(err).flatten().or(backoff)?;
+            // Past the budget, the caller (or Lambda) retries later.
+            (wait < deadline.budget()).then_some(wait)
+        })
+        .notify(|_, wait| {
+            tracing::info!(
+                service,
+                wait_ms = wait.as_millis() as u64,
+                "pacing: the service asked us to wait"
+            )
+        });
+    tokio::time::timeout(deadline.budget(), paced).await.ok()
+}
+
+/// A picture as a Teams activity, or why it cannot be one.
+fn teams_picture(target: &Target, attachment: &Attachment) -> Result<serde_json::Value, AppError> {
+    teams::activity::picture(attachment).map_err(|refusal| match refusal {
+        NotAPicture::Kind => unable(
+            target,
+            ErrorCode::FilesNotSupported,
+            "a Teams bot posts pictures (PNG, JPEG or GIF), and this file is not one",
+        ),
+        NotAPicture::TooLarge(size) => AppError::new(
+            ErrorCode::FileTooLarge,
+            format!(
+                "the picture is {size} bytes; Teams shows pictures of at most {} bytes (1 MiB)",
+                teams::activity::MAX_PICTURE_BYTES
+            ),
+        ),
+    })
 }
 
 /// What goes to a Skype conversation.
@@ -220,7 +285,7 @@ async fn within<T, E: Into<AppError>>(
 /// Refuses what the platform would refuse: markdown, escaping and
 /// mentions can make a message that was short enough as written too long
 /// as sent, and the platform's own refusal would fail every retry.
-fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
+pub(super) fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
     let platform = target.destination.platform();
     let limit = platform.size_limit();
     let size = limit.measure(rendered);
@@ -237,7 +302,7 @@ fn fits(target: &Target, rendered: &str) -> Result<(), AppError> {
     ))
 }
 
-/// Retries after Skype's rate limit (errorCode 800): short and jittered,
+/// Retries after a rate limit (Skype's errorCode 800, Teams' 429): short and jittered,
 /// so a burst of senders spreads out; the deadline bounds the total.
 const PACING: ExponentialBuilder = ExponentialBuilder::new()
     .with_min_delay(Duration::from_millis(250))

@@ -18,6 +18,15 @@ pub struct SessionHealth {
     pub registration_token_expires_at: u64,
 }
 
+/// The Teams bot's part of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamsHealth {
+    /// Whether this container holds a fresh app token.
+    pub app_token_cached: bool,
+    /// Conversation references stored (where the bot was installed).
+    pub conversations: usize,
+}
+
 /// What `GET /health` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -27,6 +36,8 @@ pub struct Health {
     pub last_post_ms: Option<u64>,
     /// The last login attempt by any instance.
     pub last_login: Option<LoginRecord>,
+    /// The Teams bot, when the secret configures one.
+    pub teams: Option<TeamsHealth>,
     /// Now, Unix seconds (what the expiries are compared with).
     pub now: u64,
 }
@@ -58,6 +69,16 @@ impl App {
         };
         let last_login = self.gate.last_login().await?;
         let last_post_ms = Some(self.last_post_ms.load(Ordering::Relaxed)).filter(|ms| *ms > 0);
+        let teams = match self.account().await?.teams.is_some() {
+            true => Some(TeamsHealth {
+                app_token_cached: match self.teams.get() {
+                    Some(client) => client.has_token().await,
+                    None => false,
+                },
+                conversations: self.teams_conversations().await?,
+            }),
+            false => None,
+        };
         Ok(Health {
             session: session.map(|session| SessionHealth {
                 skype_token_expires_at: session.auth.expires_at,
@@ -65,6 +86,7 @@ impl App {
             }),
             last_post_ms,
             last_login,
+            teams,
             now: clock::unix_seconds(),
         })
     }

@@ -1,24 +1,29 @@
-//! Changing what was posted: edit or delete a Skype message the bot sent,
-//! named by its id or by the idempotency key that posted it.
+//! Changing what was posted: edit or delete a message the bot sent (Skype
+//! or Teams), named by its id or by the idempotency key that posted it.
 
-use super::{App, conversation_of, require};
+use super::deliver::fits;
+use super::{App, require};
 use crate::deadline::Deadline;
-use crate::domain::{Caller, Capability, ChannelNames, Content, Target};
+use crate::domain::{Caller, Capability, ChannelNames, Content, Destination, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::render;
-use crate::skype::{ConversationId, MessageId, SkypeError};
+use crate::skype::{MessageId, SkypeError};
 
-/// Which message: Skype's id, or "the one my idempotency key posted".
+/// The longest message id we accept (Teams' are the longest, about 60).
+const MAX_ID_CHARS: usize = 200;
+
+/// Which message: the platform's id, or "the one my idempotency key posted".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageRef {
-    /// A server message id (digits).
-    Id(MessageId),
+    /// The id a post answered with (Skype: digits; Teams: an activity id).
+    Id(String),
     /// The idempotency key of the post.
     Key(String),
 }
 
 impl MessageRef {
-    /// The `{id}` of `/messages/{id}`: digits, or `key:<idempotency key>`.
+    /// The `{id}` of `/messages/{id}`: the id a post answered with, or
+    /// `key:<idempotency key>`.
     pub fn parse(segment: &str) -> Result<Self, AppError> {
         if let Some(key) = segment.strip_prefix("key:") {
             let key = key.trim();
@@ -30,12 +35,23 @@ impl MessageRef {
             }
             return Ok(Self::Key(key.to_string()));
         }
-        MessageId::parse(segment).map(Self::Id).ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidMessageId,
-                "the message id is the digits a post answered with (\"id\"), or key:<idempotency key>",
-            )
-        })
+        let usable = !segment.is_empty()
+            && segment.chars().count() <= MAX_ID_CHARS
+            && !segment
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '/');
+        match usable {
+            true => Ok(Self::Id(segment.to_string())),
+            false => Err(invalid_id()),
+        }
     }
+}
+
+fn invalid_id() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidMessageId,
+        "the message id is the \"id\" a post answered with (digits for Skype), or key:<idempotency key>",
+    )
 }
 
 /// A message to change, and where it is.
@@ -54,7 +70,7 @@ pub struct Edited {
     pub id: String,
     /// The conversation id.
     pub channel: String,
-    /// Skype's edit time, Unix milliseconds.
+    /// Skype's edit time, Unix milliseconds (Teams gives none).
     pub edit_time: Option<u64>,
 }
 
@@ -76,22 +92,31 @@ impl App {
         content: &Content,
         deadline: Deadline,
     ) -> Result<Edited, AppError> {
-        let Located {
-            channel,
-            conversation,
-            id,
-        } = self.locate(caller, request, Capability::Edit).await?;
-        let message = render::skype(content);
-        let ready = self.ready().await?;
-        let edit_time = self
-            .skype_call(ready, deadline, changed, || {
-                ready.skype.edit(&conversation, &id, &message)
-            })
-            .await?;
-        tracing::info!(caller = caller.name(), channel = %channel, id = id.as_str(), "message edited");
+        let Located { target, id } = self.locate(caller, request, Capability::Edit).await?;
+        let edit_time = match &target.destination {
+            Destination::Skype(conversation) => {
+                let message = render::skype(content);
+                fits(&target, &message.text)?;
+                let id = skype_id(&id)?;
+                let ready = self.ready().await?;
+                self.skype_call(ready, deadline, changed, || {
+                    ready.skype.edit(conversation, &id, &message)
+                })
+                .await?
+            }
+            Destination::Teams(chat) => {
+                let message = render::teams_bot(content);
+                fits(&target, &message.text)?;
+                self.change_in_teams(chat, &id, Some(&message), deadline)
+                    .await?;
+                None
+            }
+            _ => return Err(cannot_change(&target)),
+        };
+        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message edited");
         Ok(Edited {
-            id: id.as_str().to_string(),
-            channel,
+            id,
+            channel: target.name,
             edit_time,
         })
     }
@@ -103,24 +128,27 @@ impl App {
         request: &MessageRequest,
         deadline: Deadline,
     ) -> Result<Deleted, AppError> {
-        let Located {
-            channel,
-            conversation,
-            id,
-        } = self.locate(caller, request, Capability::Delete).await?;
-        let ready = self.ready().await?;
-        self.skype_call(ready, deadline, changed, || {
-            ready.skype.delete(&conversation, &id)
-        })
-        .await?;
-        tracing::info!(caller = caller.name(), channel = %channel, id = id.as_str(), "message deleted");
+        let Located { target, id } = self.locate(caller, request, Capability::Delete).await?;
+        match &target.destination {
+            Destination::Skype(conversation) => {
+                let id = skype_id(&id)?;
+                let ready = self.ready().await?;
+                self.skype_call(ready, deadline, changed, || {
+                    ready.skype.delete(conversation, &id)
+                })
+                .await?;
+            }
+            Destination::Teams(chat) => self.change_in_teams(chat, &id, None, deadline).await?,
+            _ => return Err(cannot_change(&target)),
+        }
+        tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message deleted");
         Ok(Deleted {
-            id: id.as_str().to_string(),
-            channel,
+            id,
+            channel: target.name,
         })
     }
 
-    /// The one conversation and the message id a request names.
+    /// The one target and the message id a request names.
     async fn locate(
         &self,
         caller: &Caller,
@@ -149,7 +177,6 @@ impl App {
             ErrorCode::NotSupported,
             "its messages cannot be edited or deleted",
         )?;
-        let conversation = conversation_of(&target)?.clone();
         let id = match &request.message {
             MessageRef::Id(id) => {
                 self.check_owner(caller, &target, &shown, id).await?;
@@ -160,7 +187,6 @@ impl App {
                 .recorded(caller, &target, key)
                 .await?
                 .and_then(|posted| posted.id)
-                .and_then(|id| MessageId::parse(&id))
                 .ok_or_else(|| {
                     AppError::new(ErrorCode::MessageNotFound,
                         format!(
@@ -169,11 +195,7 @@ impl App {
                     )
                 })?,
         };
-        Ok(Located {
-            channel: target.name,
-            conversation,
-            id,
-        })
+        Ok(Located { target, id })
     }
 }
 
@@ -187,20 +209,19 @@ impl App {
         caller: &Caller,
         target: &Target,
         shown: &str,
-        id: &MessageId,
+        id: &str,
     ) -> Result<(), AppError> {
         if caller.is_unscoped() {
             return Ok(());
         }
-        let owner = self.ledger.owner_of(&target.key(), id.as_str()).await?;
+        let owner = self.ledger.owner_of(&target.key(), id).await?;
         if owner.as_deref() == Some(caller.scope().as_str()) {
             return Ok(());
         }
         Err(AppError::new(
             ErrorCode::NotOwnMessage,
             format!(
-                "this API key may change only the messages it posted with an idempotency key; message {} in {shown} is not one of them",
-                id.as_str(),
+                "this API key may change only the messages it posted with an idempotency key; message {id} in {shown} is not one of them",
             ),
         ))
     }
@@ -208,10 +229,23 @@ impl App {
 
 /// Where a message to change is.
 struct Located {
-    /// The target's name, for the answer.
-    channel: String,
-    conversation: ConversationId,
-    id: MessageId,
+    /// Its one target.
+    target: Target,
+    /// The platform's id of it.
+    id: String,
+}
+
+/// A Skype message id (digits), or why it is not one.
+fn skype_id(id: &str) -> Result<MessageId, AppError> {
+    MessageId::parse(id).ok_or_else(invalid_id)
+}
+
+/// Only reached if the capability table and this file disagree.
+fn cannot_change(target: &Target) -> AppError {
+    AppError::new(
+        ErrorCode::NotSupported,
+        format!("{}'s messages cannot be edited or deleted", target.name),
+    )
 }
 
 /// Skype's answers to an edit or delete, in the caller's terms.

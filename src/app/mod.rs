@@ -1,20 +1,23 @@
 //! The use cases, whatever the trigger: authenticate a caller, send a
 //! message or a file (to one channel or many), edit or delete a message,
-//! report health, renew the session. Holds what a warm container keeps:
-//! the account, the Skype client and its session, the webhook client.
+//! report health, renew the session, learn where the Teams bot was
+//! installed. Holds what a warm container keeps: the account, the Skype
+//! client and its session, the Teams client, the webhook client.
 
 mod deliver;
 mod health;
 mod manage;
 mod send;
+mod teams;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, OnceCell};
 
-pub use health::{Health, SessionHealth};
+pub use health::{Health, SessionHealth, TeamsHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
 pub use send::{FileRequest, Outcome, SendRequest};
 
@@ -24,10 +27,11 @@ use crate::domain::{Caller, Capability, ChannelNames, Channels, LoginOutcome, Ta
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::Ledger;
 use crate::metrics;
-use crate::skype::{ConversationId, LoginGate, SkypeClient};
+use crate::skype::{LoginGate, SkypeClient};
 use crate::state::{
-    Account, AccountCache, LeaseTiming, Saved, SessionVault, StoreLoginGate, Stores,
+    Account, AccountCache, LeaseTiming, ObjectStore, Saved, SessionVault, StoreLoginGate, Stores,
 };
+use crate::teams::{ConversationRef, TeamsClient};
 use crate::webhooks::{WebhookTimeouts, Webhooks};
 
 /// The session's lifetime after a refresh (never the tokens).
@@ -50,6 +54,12 @@ pub struct App {
     ledger: Ledger,
     /// The Teams / Slack client, built when a webhook is first posted to.
     webhooks: OnceLock<Webhooks>,
+    /// The Teams bot's client (app token and keys cached), built on first use.
+    teams: OnceLock<TeamsClient>,
+    /// Where the Teams conversation references are stored.
+    teams_store: Box<dyn ObjectStore>,
+    /// References read or stored by this container, by conversation id.
+    teams_refs: std::sync::Mutex<HashMap<String, ConversationRef>>,
     /// Unix milliseconds of this container's last accepted post (0: none).
     last_post_ms: AtomicU64,
     /// Built on the first invocation, not at start, so a cold start
@@ -88,6 +98,9 @@ impl App {
             gate,
             ledger,
             webhooks: OnceLock::new(),
+            teams: OnceLock::new(),
+            teams_store: stores.teams,
+            teams_refs: std::sync::Mutex::default(),
             last_post_ms: AtomicU64::new(0),
             ready: OnceCell::new(),
         }
@@ -304,17 +317,8 @@ fn unable(target: &Target, code: ErrorCode, what: &str) -> AppError {
 }
 
 /// Why a file cannot go to a target without [`Capability::Files`].
-const NO_FILES: &str = "files can only be posted to Skype conversations";
-
-/// The Skype conversation of `target`, once its platform was found able.
-fn conversation_of(target: &Target) -> Result<&ConversationId, AppError> {
-    target.destination.conversation().ok_or_else(|| {
-        AppError::new(
-            ErrorCode::NotSupported,
-            format!("{} is not a Skype conversation", target.name),
-        )
-    })
-}
+const NO_FILES: &str =
+    "files can only be posted to Skype conversations (and pictures to Teams conversations)";
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.

@@ -4,10 +4,12 @@
 
 use futures_util::future::join_all;
 
-use super::deliver::Outgoing;
+use super::deliver::{Body, Outgoing};
 use super::{App, NO_FILES, require};
 use crate::deadline::Deadline;
-use crate::domain::{Attachment, Caller, Capability, ChannelNames, Content, Delivered, Target};
+use crate::domain::{
+    Attachment, AttachmentKind, Caller, Capability, ChannelNames, Content, Delivered, Target,
+};
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::{Claim, Part, PostKey};
 use crate::metrics;
@@ -19,6 +21,8 @@ pub struct SendRequest {
     pub channels: ChannelNames,
     /// What to say.
     pub content: Content,
+    /// The message to reply to, in its thread (`thread`).
+    pub thread: Option<String>,
     /// The caller's de-duplication key, if any.
     pub idempotency_key: Option<String>,
 }
@@ -32,6 +36,8 @@ pub struct FileRequest {
     pub attachment: Attachment,
     /// A message posted after the file, if any.
     pub caption: Option<Content>,
+    /// The message to reply to, in its thread (`thread`).
+    pub thread: Option<String>,
     /// The caller's de-duplication key, if any.
     pub idempotency_key: Option<String>,
 }
@@ -55,9 +61,14 @@ impl App {
         deadline: Deadline,
     ) -> Result<Vec<Outcome>, AppError> {
         let targets = self.targets(caller, &request.channels).await?;
+        let thread = request.thread.as_deref();
+        threads_allowed(&targets, thread)?;
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async move {
-            let message = Outgoing::Message(&request.content);
+            let message = Outgoing {
+                body: Body::Message(&request.content),
+                thread,
+            };
             let result = self
                 .once(caller, target, Part::Post, key, message, deadline)
                 .await;
@@ -66,7 +77,8 @@ impl App {
         Ok(join_all(posts).await)
     }
 
-    /// Posts a file (then its caption) to each target: Skype only.
+    /// Posts a file (then its caption) to each target: Skype, or a
+    /// picture to Teams.
     pub async fn send_file_within(
         &self,
         caller: &Caller,
@@ -74,17 +86,26 @@ impl App {
         deadline: Deadline,
     ) -> Result<Vec<Outcome>, AppError> {
         let targets = self.targets(caller, &request.channels).await?;
+        let picture = request.attachment.kind == AttachmentKind::Image;
         for target in &targets {
-            require(
-                target,
-                Capability::Files,
-                ErrorCode::FilesNotSupported,
-                NO_FILES,
-            )?;
+            let platform = target.destination.platform();
+            if !(picture && platform.can(Capability::Pictures)) {
+                require(
+                    target,
+                    Capability::Files,
+                    ErrorCode::FilesNotSupported,
+                    NO_FILES,
+                )?;
+            }
         }
+        let thread = request.thread.as_deref();
+        threads_allowed(&targets, thread)?;
         let key = request.idempotency_key.as_deref();
         let posts = targets.iter().map(|target| async {
-            let file = Outgoing::File(&request.attachment);
+            let file = Outgoing {
+                body: Body::File(&request.attachment),
+                thread,
+            };
             let file = self
                 .once(caller, target, Part::Post, key, file, deadline)
                 .await;
@@ -95,7 +116,10 @@ impl App {
                         target,
                         Part::Caption,
                         key,
-                        Outgoing::Message(caption),
+                        Outgoing {
+                            body: Body::Message(caption),
+                            thread,
+                        },
                         deadline,
                     )
                     .await
@@ -226,6 +250,23 @@ impl App {
         };
         Ok(self.ledger.lookup(&post_key).await?)
     }
+}
+
+/// Refuses a `thread` for targets whose platform has none, before
+/// anything is posted.
+fn threads_allowed(targets: &[Target], thread: Option<&str>) -> Result<(), AppError> {
+    if thread.is_none() {
+        return Ok(());
+    }
+    for target in targets {
+        require(
+            target,
+            Capability::Threads,
+            ErrorCode::NotSupported,
+            "it has no threads to reply in (leave out \"thread\")",
+        )?;
+    }
+    Ok(())
 }
 
 /// How a target's result came about.

@@ -76,6 +76,29 @@ impl Attachment {
     }
 }
 
+impl Attachment {
+    /// The picture format the content itself is (by its signature), as a
+    /// MIME type: what a platform that checks the bytes will accept.
+    pub fn picture_type(&self) -> Option<&'static str> {
+        signature_type(&self.bytes)
+    }
+}
+
+/// The picture format `bytes` start with the signature of.
+fn signature_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]) {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// The formats Skype shows inline: (extension, MIME type).
 const PICTURES: [(&[&str], &str); 4] = [
     (&["png"], "image/png"),
@@ -114,11 +137,7 @@ fn kind(bytes: &[u8], name: &str, content_type: Option<&str>) -> AttachmentKind 
 /// Whether `bytes` start with the signature every PNG, JPEG, GIF or WebP
 /// file starts with.
 fn signature_is_picture(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        || bytes.starts_with(b"GIF87a")
-        || bytes.starts_with(b"GIF89a")
-        || (bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(&b"WEBP"[..]))
+    signature_type(bytes).is_some()
 }
 
 /// The name to show: no directories, no control or text-direction

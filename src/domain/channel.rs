@@ -2,7 +2,8 @@
 //!
 //! A caller names a channel by a Skype conversation id or by an alias from
 //! the secret's `channels` map. An alias may stand for a Skype conversation,
-//! a Teams Workflows webhook or a Slack incoming webhook (so callers keep
+//! a Teams conversation or channel (through the bot), a Teams Workflows
+//! webhook or a Slack incoming webhook (so callers keep
 //! the same one-curl API when the platform changes), or for a list of other
 //! channels (fan-out). Everything is checked once, when the secret is read.
 
@@ -21,6 +22,8 @@ pub const MAX_TARGETS: usize = 20;
 pub enum Destination {
     /// A Skype conversation.
     Skype(ConversationId),
+    /// A Microsoft Teams conversation or channel, through the bot.
+    Teams(TeamsChat),
     /// A Microsoft Teams Workflows webhook (Adaptive Card messages).
     TeamsWorkflow(WebhookUrl),
     /// A Slack incoming webhook.
@@ -40,6 +43,7 @@ impl Destination {
     pub fn platform(&self) -> Platform {
         match self {
             Self::Skype(_) => Platform::Skype,
+            Self::Teams(_) => Platform::Teams,
             Self::TeamsWorkflow(_) => Platform::TeamsWorkflow,
             Self::SlackWebhook(_) => Platform::SlackWebhook,
         }
@@ -49,6 +53,46 @@ impl Destination {
     pub fn kind(&self) -> &'static str {
         self.platform().kind()
     }
+}
+
+/// Where in Teams a post goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TeamsChat {
+    /// A conversation: a group or 1:1 chat, or a channel (each post then
+    /// starts a thread of its own).
+    Conversation(String),
+    /// A channel of a team, where each post starts a new thread
+    /// (`POST /v3/conversations`).
+    Channel {
+        /// The channel's conversation id.
+        channel: String,
+        /// The team's id (its General channel's conversation id), whose
+        /// installation the bot saw, when it is not the channel itself.
+        team: Option<String>,
+    },
+}
+
+impl TeamsChat {
+    /// The conversations whose stored reference can serve a post here, in
+    /// the order to try them.
+    pub fn references(&self) -> Vec<&str> {
+        match self {
+            TeamsChat::Conversation(id) => vec![id],
+            TeamsChat::Channel { channel, team } => std::iter::once(channel.as_str())
+                .chain(team.as_deref())
+                .collect(),
+        }
+    }
+}
+
+/// Whether `id` looks like a Teams conversation id (`19:...@thread.tacv2`,
+/// `a:...`): printable, no spaces or slashes, a `:`, of a sane length.
+pub fn is_teams_conversation_id(id: &str) -> bool {
+    (3..=400).contains(&id.len())
+        && id.contains(':')
+        && id
+            .chars()
+            .all(|c| !c.is_control() && !c.is_whitespace() && c != '/' && c != '\\')
 }
 
 /// One destination, with the name the caller knows it by.
@@ -117,15 +161,25 @@ pub enum ChannelSpec {
     Id(String),
     /// Several channels (aliases or conversation ids).
     Group(Vec<String>),
-    /// `{"kind": "skype" | "teams-workflow" | "slack-webhook", "id" | "url": ...}`.
-    Entry {
-        /// Which platform.
-        kind: String,
-        /// The conversation id (`kind: skype`).
-        id: Option<String>,
-        /// The webhook URL (webhook kinds).
-        url: Option<String>,
-    },
+    /// `{"kind": "skype" | "teams" | "teams-workflow" | "slack-webhook", ...}`.
+    Entry(EntrySpec),
+}
+
+/// A `{"kind": ...}` entry of the registry, as written.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntrySpec {
+    /// Which platform.
+    pub kind: String,
+    /// The conversation id (`kind: skype`).
+    pub id: Option<String>,
+    /// The webhook URL (webhook kinds).
+    pub url: Option<String>,
+    /// A Teams conversation id (`kind: teams`).
+    pub conversation: Option<String>,
+    /// A Teams channel id, to start new threads in (`kind: teams`).
+    pub channel: Option<String>,
+    /// The team of that channel (`kind: teams`).
+    pub team: Option<String>,
 }
 
 /// A checked registry entry.
@@ -196,10 +250,9 @@ impl Channels {
                 ChannelSpec::Id(id) => Entry::One(Destination::Skype(
                     ConversationId::parse(id).map_err(|e| bad(alias, e.to_string()))?,
                 )),
-                ChannelSpec::Entry { kind, id, url } => Entry::One(
-                    destination(kind, id.as_deref(), url.as_deref())
-                        .map_err(|reason| bad(alias, reason))?,
-                ),
+                ChannelSpec::Entry(spec) => {
+                    Entry::One(destination(spec).map_err(|reason| bad(alias, reason))?)
+                }
                 ChannelSpec::Group(members) => Entry::Group(members.clone()),
             };
             entries.insert(alias.clone(), entry);
@@ -341,7 +394,9 @@ fn skype_target(name: &str) -> Result<Target, ChannelError> {
     })
 }
 
-fn destination(kind: &str, id: Option<&str>, url: Option<&str>) -> Result<Destination, String> {
+fn destination(spec: &EntrySpec) -> Result<Destination, String> {
+    let kind = spec.kind.as_str();
+    let (id, url) = (spec.id.as_deref(), spec.url.as_deref());
     let webhook = |url: Option<&str>| {
         let url = url.ok_or_else(|| format!("kind {kind:?} needs a \"url\""))?;
         WebhookUrl::parse(url)
@@ -354,12 +409,37 @@ fn destination(kind: &str, id: Option<&str>, url: Option<&str>) -> Result<Destin
                 .map(Destination::Skype)
                 .map_err(|e| e.to_string())
         }
+        "teams" => teams_chat(spec).map(Destination::Teams),
         "teams-workflow" => webhook(url).map(Destination::TeamsWorkflow),
         "slack-webhook" => webhook(url).map(Destination::SlackWebhook),
         other => Err(format!(
-            "unknown kind {:?}: use \"skype\", \"teams-workflow\" or \"slack-webhook\"",
+            "unknown kind {:?}: use \"skype\", \"teams\", \"teams-workflow\" or \"slack-webhook\"",
             other.chars().take(40).collect::<String>()
         )),
+    }
+}
+
+/// A `kind: teams` entry: a `conversation`, or a `channel` (and its `team`).
+fn teams_chat(spec: &EntrySpec) -> Result<TeamsChat, String> {
+    let id = |name: &str, value: &str| {
+        let value = value.trim();
+        match is_teams_conversation_id(value) {
+            true => Ok(value.to_string()),
+            false => Err(format!(
+                "{name} must be a Teams conversation id (19:...@thread.tacv2, as the bot's install message says)"
+            )),
+        }
+    };
+    match (&spec.conversation, &spec.channel) {
+        (Some(conversation), None) => Ok(TeamsChat::Conversation(id("conversation", conversation)?)),
+        (None, Some(channel)) => Ok(TeamsChat::Channel {
+            channel: id("channel", channel)?,
+            team: spec.team.as_deref().map(|team| id("team", team)).transpose()?,
+        }),
+        _ => Err(
+            "kind \"teams\" needs either a \"conversation\" (post into it) or a \"channel\" (start new threads in it)"
+                .into(),
+        ),
     }
 }
 

@@ -11,6 +11,8 @@ use std::fmt;
 pub enum Platform {
     /// A Skype conversation.
     Skype,
+    /// A Microsoft Teams conversation, through the bot.
+    Teams,
     /// A Microsoft Teams Workflows webhook (Adaptive Card messages).
     TeamsWorkflow,
     /// A Slack incoming webhook.
@@ -19,8 +21,9 @@ pub enum Platform {
 
 impl Platform {
     /// Every platform.
-    pub const ALL: [Platform; 3] = [
+    pub const ALL: [Platform; 4] = [
         Platform::Skype,
+        Platform::Teams,
         Platform::TeamsWorkflow,
         Platform::SlackWebhook,
     ];
@@ -30,6 +33,7 @@ impl Platform {
     pub fn kind(self) -> &'static str {
         match self {
             Platform::Skype => "skype",
+            Platform::Teams => "teams",
             Platform::TeamsWorkflow => "teams-workflow",
             Platform::SlackWebhook => "slack-webhook",
         }
@@ -40,6 +44,7 @@ impl Platform {
     pub fn metric_name(self) -> &'static str {
         match self {
             Platform::Skype => "Skype",
+            Platform::Teams => "Teams",
             Platform::TeamsWorkflow => "TeamsWorkflow",
             Platform::SlackWebhook => "SlackWebhook",
         }
@@ -49,7 +54,7 @@ impl Platform {
     pub fn service(self) -> &'static str {
         match self {
             Platform::Skype => "Skype",
-            Platform::TeamsWorkflow => "Teams",
+            Platform::Teams | Platform::TeamsWorkflow => "Teams",
             Platform::SlackWebhook => "Slack",
         }
     }
@@ -63,8 +68,12 @@ pub enum Capability {
     Edit,
     /// Delete a posted message.
     Delete,
-    /// Post a file or a picture.
+    /// Post any file.
     Files,
+    /// Post a picture, shown inline.
+    Pictures,
+    /// Reply in a message's thread (the `thread` field).
+    Threads,
     /// Find out whether a post arrived, after no answer came.
     ReadBack,
 }
@@ -76,12 +85,18 @@ impl Platform {
         // Exhaustive on purpose: a new platform or capability must be
         // decided here.
         match (self, capability) {
-            (Platform::Skype, Edit | Delete | Files | ReadBack) => true,
+            (Platform::Skype, Edit | Delete | Files | Pictures | ReadBack) => true,
+            // Skype's group chats have no threads.
+            (Platform::Skype, Threads) => false,
+            (Platform::Teams, Edit | Delete | Pictures | Threads) => true,
+            // A bot sends other files only through a consent card in a
+            // 1:1 chat; and the Connector cannot list what a bot posted.
+            (Platform::Teams, Files | ReadBack) => false,
             // Webhooks post, and that is all: no id to edit, delete or
-            // look for, no file upload.
+            // look for, no file upload, no threads.
             (
                 Platform::TeamsWorkflow | Platform::SlackWebhook,
-                Edit | Delete | Files | ReadBack,
+                Edit | Delete | Files | Pictures | Threads | ReadBack,
             ) => false,
         }
     }
@@ -128,7 +143,7 @@ impl SizeLimit {
 impl Platform {
     /// The most one message may be once rendered for this platform
     /// (markup included): Skype's content, Slack's text, a Teams card's
-    /// JSON (about 28 KB).
+    /// JSON or a Teams message's text (about 28 KB, Teams says).
     pub fn size_limit(self) -> SizeLimit {
         match self {
             Platform::Skype => SizeLimit {
@@ -139,7 +154,7 @@ impl Platform {
                 max: 40_000,
                 unit: SizeUnit::Characters,
             },
-            Platform::TeamsWorkflow => SizeLimit {
+            Platform::Teams | Platform::TeamsWorkflow => SizeLimit {
                 max: 28 * 1024,
                 unit: SizeUnit::Bytes,
             },
@@ -158,22 +173,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_skype_changes_messages_takes_files_and_reads_back() {
+    fn the_table_says_what_each_platform_can_do() {
+        use Capability::*;
         for platform in Platform::ALL {
-            for change in [
-                Capability::Edit,
-                Capability::Delete,
-                Capability::Files,
-                Capability::ReadBack,
-            ] {
-                assert_eq!(platform.can(change), platform == Platform::Skype);
+            for change in [Edit, Delete, Pictures] {
+                let changes = matches!(platform, Platform::Skype | Platform::Teams);
+                assert_eq!(platform.can(change), changes, "{platform:?} {change:?}");
             }
+            for only_skype in [Files, ReadBack] {
+                assert_eq!(platform.can(only_skype), platform == Platform::Skype);
+            }
+            assert_eq!(platform.can(Threads), platform == Platform::Teams);
         }
     }
 
     #[test]
     fn each_spelling_is_unique() {
-        for spelling in [Platform::kind, Platform::metric_name, Platform::service] {
+        // (The service's name is not: both Teams kinds are "Teams".)
+        for spelling in [Platform::kind, Platform::metric_name] {
             let names: std::collections::BTreeSet<_> =
                 Platform::ALL.into_iter().map(spelling).collect();
             assert_eq!(names.len(), Platform::ALL.len());

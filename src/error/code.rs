@@ -106,6 +106,8 @@ error_codes! {
     SkypeRateLimited = ("skype_rate_limited", 429),
     /// A webhook throttled us.
     WebhookRateLimited = ("webhook_rate_limited", 429),
+    /// Teams throttled the bot beyond what the invocation could wait out.
+    TeamsRateLimited = ("teams_rate_limited", 429),
     /// The secret or the configuration cannot be used.
     BadConfiguration = ("bad_configuration", 500),
     /// A captcha / consent wall or a second factor: a person must log in.
@@ -126,6 +128,17 @@ error_codes! {
     WebhookPayloadRefused = ("webhook_payload_refused", 502),
     /// The webhook answered something we cannot use.
     WebhookBadAnswer = ("webhook_bad_answer", 502),
+    /// The Teams bot is not installed in the conversation (or its
+    /// installation was never seen).
+    TeamsNotInConversation = ("teams_not_in_conversation", 502),
+    /// Teams has no such conversation.
+    TeamsConversationNotFound = ("teams_conversation_not_found", 502),
+    /// Entra ID or the Connector refused the bot's app credentials.
+    TeamsCredentialsRefused = ("teams_credentials_refused", 502),
+    /// Teams refused this request for a reason of its own.
+    TeamsRejected = ("teams_rejected", 502),
+    /// Teams answered something we cannot use.
+    TeamsBadAnswer = ("teams_bad_answer", 502),
     /// Some targets of several took the message, some did not.
     PartialFailure = ("partial_failure", 502),
     /// No target of several took the message, for different reasons.
@@ -147,12 +160,16 @@ error_codes! {
     TokenStoreUnavailable = ("token_store_unavailable", 503),
     /// The webhook is down or unreachable.
     WebhookUnavailable = ("webhook_unavailable", 503),
+    /// Teams (the Connector or Entra ID) is down or unreachable.
+    TeamsUnavailable = ("teams_unavailable", 503),
     /// A post left and no answer came: it may have been posted.
     OutcomeUnknown = ("outcome_unknown", 504),
     /// An edit, delete or login got no answer before the deadline.
     DeadlineExceeded = ("deadline_exceeded", 504),
     /// Skype did not answer in time (nothing was posted).
     SkypeTimeout = ("skype_timeout", 504),
+    /// Teams did not answer in time (nothing was posted).
+    TeamsTimeout = ("teams_timeout", 504),
 }
 
 impl std::fmt::Display for ErrorCode {

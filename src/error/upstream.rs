@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::{AppError, ErrorCode};
 use crate::skype::SkypeError;
+use crate::teams::TeamsError;
 use crate::webhooks::WebhookError;
 
 /// Skype's failures, with the codes and statuses of the README's error
@@ -77,6 +78,38 @@ impl From<WebhookError> for AppError {
             // `App::earlier_post` in src/app/send.rs for what a retry does).
             WebhookError::Timeout { .. } => (ErrorCode::OutcomeUnknown, None),
             WebhookError::Unexpected { .. } => (ErrorCode::WebhookBadAnswer, None),
+        };
+        let mut app = AppError::new(code, message);
+        app.retry_after = retry.map(whole_seconds);
+        app
+    }
+}
+
+/// Teams' failures (the bot's outbound calls) as API errors.
+impl From<TeamsError> for AppError {
+    fn from(err: TeamsError) -> Self {
+        let message = err.to_string();
+        let (code, retry) = match &err {
+            TeamsError::TokenRefused(_) | TeamsError::Unauthorized => {
+                (ErrorCode::TeamsCredentialsRefused, None)
+            }
+            TeamsError::NotInConversation => (ErrorCode::TeamsNotInConversation, None),
+            TeamsError::ConversationNotFound => (ErrorCode::TeamsConversationNotFound, None),
+            TeamsError::ActivityNotFound => (ErrorCode::MessageNotFound, None),
+            TeamsError::NotOwnActivity => (ErrorCode::NotOwnMessage, None),
+            TeamsError::TooLarge { .. } => (ErrorCode::MessageTooLong, None),
+            TeamsError::RateLimited { retry_after } => (
+                ErrorCode::TeamsRateLimited,
+                Some(retry_after.unwrap_or(RATE_LIMIT_RETRY)),
+            ),
+            TeamsError::Rejected { .. } => (ErrorCode::TeamsRejected, None),
+            TeamsError::BadAnswer(_) => (ErrorCode::TeamsBadAnswer, None),
+            TeamsError::Unavailable { .. } => {
+                (ErrorCode::TeamsUnavailable, Some(UNAVAILABLE_RETRY))
+            }
+            TeamsError::Timeout => (ErrorCode::TeamsTimeout, None),
+            // Sent, and no answer: see `App::earlier_post`.
+            TeamsError::OutcomeUnknown => (ErrorCode::OutcomeUnknown, None),
         };
         let mut app = AppError::new(code, message);
         app.retry_after = retry.map(whole_seconds);

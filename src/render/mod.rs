@@ -1,6 +1,6 @@
 //! Message content rendered for each platform: readers (markdown, Skype
 //! rich text, plain text) build one small document (blocks of inlines), writers
-//! (Skype, Slack, Teams) turn it into what each platform shows. Every
+//! (Skype, Slack, Teams cards, Teams bot markdown) turn it into what each platform shows. Every
 //! entry point is pure and total: any input renders, nothing panics.
 
 mod builder;
@@ -11,10 +11,12 @@ mod rich;
 mod skype;
 mod slack;
 mod teams;
+mod teams_bot;
 
 pub use skype::skype;
 pub use slack::slack;
 pub use teams::teams;
+pub use teams_bot::teams_bot;
 
 use crate::domain::{Content, Format};
 use builder::Builder;

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use reqwest::Url;
+pub use crate::base_url::InvalidUrl;
+use crate::base_url::check_base_url;
 
 /// The base URLs of the Skype hosts (docs/skype-protocol.md §1).
 ///
@@ -37,16 +38,6 @@ impl Default for SkypeUrls {
     }
 }
 
-/// A base URL we refuse to send credentials to.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name} must be an https:// URL, or http:// on the loopback interface (got {value:?})")]
-pub struct InvalidUrl {
-    /// The setting that held it (`SKYPE_MSGS_URL`, ...).
-    pub name: String,
-    /// What it held.
-    pub value: String,
-}
-
 impl SkypeUrls {
     /// Reads the `SKYPE_*_URL` overrides (README, "Configuration") through
     /// `lookup`, so the caller decides where configuration comes from
@@ -66,36 +57,6 @@ impl SkypeUrls {
             }
         }
         Ok(urls)
-    }
-}
-
-/// Accepts `https://` anywhere and `http://` only on loopback, and drops a
-/// trailing slash so paths can be appended with `format!`.
-pub(crate) fn check_base_url(name: &str, value: &str) -> Result<String, InvalidUrl> {
-    let invalid = || InvalidUrl {
-        name: name.to_string(),
-        value: value.to_string(),
-    };
-    let url = Url::parse(value).map_err(|_| invalid())?;
-    if !is_trusted(&url) || url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid());
-    }
-    Ok(value.trim_end_matches('/').to_string())
-}
-
-/// Whether credentials may go to `url`: `https://` anywhere, `http://`
-/// only on loopback (the fake and local runs). Base URLs and the one
-/// redirect we follow (the web login's first page) obey the same rule.
-pub(crate) fn is_trusted(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Domain(domain)) => domain == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
     }
 }
 

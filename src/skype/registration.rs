@@ -9,11 +9,11 @@ use reqwest::header::LOCATION;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::config::check_base_url;
 use super::error::SkypeError;
 use super::http::{Api, Auth, MAX_ANSWER_BYTES, check, classify, read_body, read_text};
 use super::lock_and_key;
 use super::session::{Registration, SkypeAuth};
+use crate::base_url::check_base_url;
 use crate::clock::unix_seconds;
 
 static LOCATION_PARTS: LazyLock<Regex> = LazyLock::new(|| {

@@ -8,12 +8,15 @@ use serde::Deserialize;
 
 use crate::domain::{ApiKeys, ChannelError, ChannelSpec, Channels, KeyEntry};
 use crate::skype::Credentials;
+use crate::teams::AppCredentials;
 
 /// Everything the secret holds, checked.
 #[derive(Debug, Clone)]
 pub struct Account {
     /// `None`: token-file-only operation (no login possible).
     pub credentials: Option<Credentials>,
+    /// The Teams bot's app registration (`"teams"`), if it has one.
+    pub teams: Option<AppCredentials>,
     /// Who may call over HTTP.
     pub keys: ApiKeys,
     /// Channel aliases.
@@ -47,6 +50,9 @@ pub enum AccountError {
     /// A `channels` alias is unusable.
     #[error(transparent)]
     BadChannel(#[from] ChannelError),
+    /// The `"teams"` block is unusable (never quotes the password).
+    #[error("the secret's \"teams\" block: {0}")]
+    BadTeams(String),
     /// The source could not be read (Secrets Manager down, ...).
     #[error("{0}")]
     Unavailable(String),
@@ -67,6 +73,22 @@ struct SecretDocument {
     api_keys: Vec<KeyDocument>,
     #[serde(default)]
     channels: BTreeMap<String, ChannelSpec>,
+    teams: Option<TeamsDocument>,
+}
+
+/// `"teams": {"app_id", "app_password", "tenant_id"}`.
+#[derive(Deserialize)]
+struct TeamsDocument {
+    app_id: String,
+    app_password: String,
+    tenant_id: String,
+}
+
+impl TeamsDocument {
+    fn check(self) -> Result<AppCredentials, AccountError> {
+        AppCredentials::new(&self.app_id, &self.app_password, &self.tenant_id)
+            .map_err(|err| AccountError::BadTeams(err.to_string()))
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,12 +117,14 @@ impl Account {
             .enumerate()
             .map(|(i, key)| key_entry(i, key))
             .collect::<Result<Vec<_>, _>>()?;
-        Self::new(
+        let mut account = Self::new(
             document.username,
             document.password,
             keys,
             document.channels,
-        )
+        )?;
+        account.teams = document.teams.map(TeamsDocument::check).transpose()?;
+        Ok(account)
     }
 
     fn new(
@@ -121,6 +145,7 @@ impl Account {
         };
         Ok(Self {
             credentials,
+            teams: None,
             keys: ApiKeys::new(keys),
             channels: Channels::new(channels)?,
             placeholder,
@@ -176,7 +201,8 @@ impl AccountSource for StaticAccount {
 }
 
 /// Local mode: `SKYPE_USERNAME`, `SKYPE_PASSWORD`, `API_KEYS`
-/// (comma-separated) and `CHANNELS` (a JSON object of aliases).
+/// (comma-separated), `CHANNELS` (a JSON object of aliases) and, for a
+/// Teams bot, `TEAMS_APP_ID`, `TEAMS_APP_PASSWORD` and `TEAMS_TENANT_ID`.
 pub struct EnvAccountSource;
 
 #[async_trait::async_trait]
@@ -200,7 +226,17 @@ impl AccountSource for EnvAccountSource {
             })?,
             None => BTreeMap::new(),
         };
-        Account::new(var("SKYPE_USERNAME"), var("SKYPE_PASSWORD"), keys, channels)
+        let mut account =
+            Account::new(var("SKYPE_USERNAME"), var("SKYPE_PASSWORD"), keys, channels)?;
+        if let Some(app_id) = var("TEAMS_APP_ID") {
+            let teams = TeamsDocument {
+                app_id,
+                app_password: var("TEAMS_APP_PASSWORD").unwrap_or_default(),
+                tenant_id: var("TEAMS_TENANT_ID").unwrap_or_default(),
+            };
+            account.teams = Some(teams.check()?);
+        }
+        Ok(account)
     }
 }
 
@@ -235,6 +271,21 @@ mod tests {
         assert!(!err.to_string().contains("12345678"));
         let err = Account::from_secret_json(r#"{"api_keys": [""]}"#).unwrap_err();
         assert!(matches!(err, AccountError::BadKey(_)));
+    }
+
+    #[test]
+    fn reads_the_teams_block_and_never_quotes_its_password() {
+        let account = Account::from_secret_json(
+            r#"{"teams": {"app_id": "a1", "app_password": "pw-9", "tenant_id": "t1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(account.teams.unwrap().app_id, "a1");
+        let err = Account::from_secret_json(
+            r#"{"teams": {"app_id": "a1", "app_password": "pw-9", "tenant_id": "../x"}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("tenant_id"), "{err}");
+        assert!(!err.to_string().contains("pw-9"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use tokio::sync::OnceCell;
 
 use super::account::{Account, AccountError, AccountSource};
-use super::token_store::{ObjectStore, StoreError, StoredToken, TokenStore, Version};
+use super::token_store::{MAX_COUNTED, ObjectStore, StoreError, StoredToken, TokenStore, Version};
 
 /// The SDK clients of a container, built when first needed: loading the
 /// SDK's configuration takes milliseconds that a cold start should not
@@ -267,6 +267,7 @@ impl S3Objects {
     }
 }
 
+#[async_trait::async_trait]
 impl ObjectStore for S3Objects {
     fn object(&self, key: &str) -> Box<dyn TokenStore> {
         Box::new(S3TokenStore::new(
@@ -274,6 +275,27 @@ impl ObjectStore for S3Objects {
             &self.bucket,
             format!("{}{key}", self.prefix),
         ))
+    }
+
+    async fn count(&self) -> Result<usize, StoreError> {
+        let mut pages = self
+            .clients
+            .s3()
+            .await
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .into_paginator()
+            .send();
+        let mut counted = 0usize;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| StoreError::Unavailable(format!("S3: {}", kind(&e))))?;
+            counted += page.key_count().unwrap_or(0).max(0) as usize;
+            if counted >= MAX_COUNTED {
+                break;
+            }
+        }
+        Ok(counted.min(MAX_COUNTED))
     }
 }
 

@@ -23,6 +23,9 @@ pub use vault::{Saved, SessionVault};
 
 use crate::config::StateLocation;
 
+/// The S3 prefix of the Teams conversation references (design.md).
+pub const TEAMS_PREFIX: &str = "teams/";
+
 /// Where the account, the token file and the login lease live.
 pub struct Stores {
     /// The account (Secrets Manager, or the environment).
@@ -33,6 +36,8 @@ pub struct Stores {
     pub lock: Box<dyn TokenStore>,
     /// Idempotency records (S3 prefix `idempotency/`, or a directory).
     pub records: Box<dyn ObjectStore>,
+    /// Teams conversation references (S3 prefix `teams/`, or a directory).
+    pub teams: Box<dyn ObjectStore>,
 }
 
 impl Stores {
@@ -51,6 +56,7 @@ impl Stores {
                     tokens: Box::new(FileTokenStore::new(token_file)),
                     lock: Box::new(FileTokenStore::new(beside(".lock"))),
                     records: Box::new(FileObjects::new(beside(".idempotency"))),
+                    teams: Box::new(FileObjects::new(beside(".teams"))),
                 }
             }
             StateLocation::Aws {
@@ -67,7 +73,8 @@ impl Stores {
                         bucket,
                         format!("{key}.lock"),
                     )),
-                    records: Box::new(S3Objects::new(aws, bucket, "idempotency/")),
+                    records: Box::new(S3Objects::new(aws.clone(), bucket, "idempotency/")),
+                    teams: Box::new(S3Objects::new(aws, bucket, TEAMS_PREFIX)),
                 }
             }
         }

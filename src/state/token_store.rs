@@ -113,10 +113,18 @@ impl TokenStore for FileTokenStore {
 }
 
 /// Versioned objects by key: an S3 prefix, or a directory.
+#[async_trait::async_trait]
 pub trait ObjectStore: Send + Sync {
     /// The object named `key` (it need not exist yet).
     fn object(&self, key: &str) -> Box<dyn TokenStore>;
+
+    /// How many objects there are (up to [`MAX_COUNTED`]: a health
+    /// report needs no more).
+    async fn count(&self) -> Result<usize, StoreError>;
 }
+
+/// Where [`ObjectStore::count`] stops counting.
+pub const MAX_COUNTED: usize = 10_000;
 
 /// Objects as files in a directory (local mode).
 pub struct FileObjects {
@@ -130,10 +138,23 @@ impl FileObjects {
     }
 }
 
+#[async_trait::async_trait]
 impl ObjectStore for FileObjects {
     fn object(&self, key: &str) -> Box<dyn TokenStore> {
         let _ = std::fs::create_dir_all(&self.dir);
         Box::new(FileTokenStore::new(self.dir.join(key)))
+    }
+
+    async fn count(&self) -> Result<usize, StoreError> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(entries) => Ok(entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().is_file())
+                .take(MAX_COUNTED)
+                .count()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(StoreError::Unavailable(format!("{}", e.kind()))),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The send payload every trigger carries, in JSON, form fields or
 //! multipart parts: `msg` (or `text`), `channel`, `format`, `mentions`,
-//! `caption`, `API_KEY`, `idempotency_key`, `file`.
+//! `caption`, `thread`, `API_KEY`, `idempotency_key`, `file`.
 
 use serde_json::{Map, Value};
 
@@ -44,6 +44,9 @@ pub struct Payload {
     pub mentions: Option<Value>,
     /// `caption` (of a file).
     pub caption: Option<String>,
+    /// `thread`: the id of the message to reply to (a string, or a number
+    /// as some platforms' ids are).
+    pub thread: Option<String>,
     /// `API_KEY` (as the original service took it), else `api_key`.
     pub api_key: Option<String>,
     /// `idempotency_key`.
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Payload {
             .field("channel", &self.channel)
             .field("format", &self.format)
             .field("caption", &self.caption)
+            .field("thread", &self.thread)
             .field("idempotency_key", &self.idempotency_key)
             .finish_non_exhaustive()
     }
@@ -106,6 +110,7 @@ impl Payload {
             format: text("format", take("format"))?,
             mentions: take("mentions"),
             caption: text("caption", take("caption"))?,
+            thread: id_text("thread", take("thread"))?,
             api_key: match text("API_KEY", take("API_KEY"))? {
                 Some(key) => Some(key),
                 None => text("api_key", take("api_key"))?,
@@ -142,6 +147,7 @@ impl Payload {
         Ok(SendRequest {
             channels,
             content: self.content(msg)?,
+            thread: self.thread()?,
             idempotency_key: self.idempotency_key(fallback_key)?,
         })
     }
@@ -161,6 +167,7 @@ impl Payload {
             channels,
             attachment,
             caption,
+            thread: self.thread()?,
             idempotency_key: self.idempotency_key(fallback_key)?,
         })
     }
@@ -201,6 +208,20 @@ impl Payload {
         )?)
     }
 
+    /// The message to reply to: an id as a post answered it.
+    fn thread(&self) -> Result<Option<String>, AppError> {
+        let Some(thread) = self.thread.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        match MessageRef::parse(thread) {
+            Ok(MessageRef::Id(id)) => Ok(Some(id)),
+            _ => Err(AppError::new(
+                ErrorCode::InvalidField,
+                "thread must be the \"id\" a post answered with (the message to reply to)",
+            )),
+        }
+    }
+
     /// The payload's key, else the trigger's.
     pub fn idempotency_key(&self, fallback_key: Option<&str>) -> Result<Option<String>, AppError> {
         let key = self
@@ -232,6 +253,16 @@ fn text(name: &str, value: Option<Value>) -> Result<Option<String>, AppError> {
             ErrorCode::InvalidField,
             format!("{name} must be a string"),
         )),
+    }
+}
+
+/// A string or a whole number, as text (ids are either, by platform).
+fn id_text(name: &str, value: Option<Value>) -> Result<Option<String>, AppError> {
+    match value {
+        Some(Value::Number(number)) if number.is_u64() || number.is_i64() => {
+            Ok(Some(number.to_string()))
+        }
+        other => text(name, other),
     }
 }
 
@@ -273,6 +304,28 @@ mod tests {
             ("invalid_field", "msg must be a string")
         );
         assert!(Payload::from_json(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn a_thread_is_an_id_string_or_number() {
+        let request = |thread: Value| {
+            fields(json!({"msg": "hi", "channel": "8:fred.2", "thread": thread})).send_request(None)
+        };
+        assert_eq!(
+            request(json!("1700000000001")).unwrap().thread.as_deref(),
+            Some("1700000000001")
+        );
+        assert_eq!(request(json!(42)).unwrap().thread.as_deref(), Some("42"));
+        assert_eq!(request(Value::Null).unwrap().thread, None);
+        for bad in [
+            json!("a b"),
+            json!(""),
+            json!("key:x"),
+            json!(1.5),
+            json!({}),
+        ] {
+            assert_eq!(request(bad).unwrap_err().code, ErrorCode::InvalidField);
+        }
     }
 
     #[test]

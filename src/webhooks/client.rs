@@ -4,10 +4,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::answer::Answer;
 use super::error::{Platform, WebhookError};
 use super::{Receipt, slack, teams};
 use crate::domain::WebhookUrl;
+use crate::http_answer::Answer;
+
+/// Webhook answers are a word or a small JSON error; more is not read.
+const MAX_ANSWER: usize = 4096;
 
 /// How long a post may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +100,7 @@ impl Webhooks {
             .send()
             .await
             .map_err(|err| WebhookError::from_transport(platform, &err))?;
-        let answer = Answer::read(response).await;
+        let answer = Answer::read(response, MAX_ANSWER).await;
         tracing::debug!(%platform, host = url.host(), status = answer.status, "webhook answered");
         Ok(answer)
     }

@@ -12,7 +12,6 @@
 //! - [`teams`], [`slack`]: each service's payload and answers.
 //! - [`error`]: the error classes.
 
-mod answer;
 pub mod client;
 pub mod error;
 pub mod slack;

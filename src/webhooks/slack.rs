@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use super::Receipt;
-use super::answer::Answer;
 use super::error::{Platform, WebhookError, safe_code};
+use crate::http_answer::Answer;
 
 /// The JSON body of a post: mrkdwn text, nothing else.
 pub fn payload(text: &str) -> Value {

@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use super::Receipt;
-use super::answer::Answer;
 use super::error::{Platform, WebhookError, safe_code};
+use crate::http_answer::Answer;
 
 /// The Adaptive Card version the cards are written for (Teams renders 1.5;
 /// 1.4 keeps older clients working).

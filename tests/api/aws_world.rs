@@ -109,7 +109,8 @@ impl World {
                     &self.bucket,
                     format!("{KEY}.lock"),
                 )),
-                records: Box::new(S3Objects::new(aws, &self.bucket, "idempotency/")),
+                records: Box::new(S3Objects::new(aws.clone(), &self.bucket, "idempotency/")),
+                teams: Box::new(S3Objects::new(aws, &self.bucket, "teams/")),
             },
         )
     }

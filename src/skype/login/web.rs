@@ -10,8 +10,8 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Credentials, IssuedToken};
+use crate::base_url::is_trusted;
 use crate::clock::unix_millis;
-use crate::skype::config::is_trusted;
 use crate::skype::error::SkypeError;
 use crate::skype::http::{Api, Auth, MAX_ANSWER_BYTES, check, read_text};
 

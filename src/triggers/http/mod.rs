@@ -92,6 +92,8 @@ enum Route {
     SendFile,
     Message(String),
     Health,
+    /// The Teams bot's messaging endpoint.
+    TeamsInbound,
 }
 
 impl Route {
@@ -103,6 +105,7 @@ impl Route {
             // The original service's name for it, kept for its callers.
             (_, "send-file" | "send-image") => Some(Self::SendFile),
             (_, "health") => Some(Self::Health),
+            (Some("api"), "messages") => Some(Self::TeamsInbound),
             (Some("messages"), id) if !id.is_empty() => Some(Self::Message(id.to_string())),
             _ => None,
         }
@@ -111,7 +114,7 @@ impl Route {
     /// The methods the route answers (for 405's `Allow`).
     fn allowed(&self) -> &'static str {
         match self {
-            Self::SendMessage | Self::SendFile => "POST",
+            Self::SendMessage | Self::SendFile | Self::TeamsInbound => "POST",
             Self::Message(_) => "PATCH, DELETE",
             Self::Health => "GET",
         }
@@ -124,7 +127,7 @@ async fn route(app: &App, request: HttpRequest, deadline: Deadline) -> Result<Re
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!(
-                "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}} and GET /health",
+                "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}}, GET /health and POST /api/messages (the Teams bot)",
                 printable(path)
             ),
         ));
@@ -140,6 +143,7 @@ async fn route(app: &App, request: HttpRequest, deadline: Deadline) -> Result<Re
             routes::delete_message(app, &request, id, deadline).await
         }
         (Route::Health, Method::GET) => routes::health(app, &request).await,
+        (Route::TeamsInbound, Method::POST) => routes::teams_inbound(app, &request, deadline).await,
         (route, method) => {
             let mut reply = Reply::from(AppError::new(
                 ErrorCode::MethodNotAllowed,

@@ -136,9 +136,27 @@ pub async fn health(app: &App, request: &HttpRequest) -> Result<Reply, AppError>
             "at": login.at,
             "outcome": login.outcome.as_str(),
         })),
+        "teams": health.teams.as_ref().map(|teams| json!({
+            "app_token": if teams.app_token_cached { "cached" } else { "not yet fetched" },
+            "conversations": teams.conversations,
+        })),
         "now": health.now,
     });
     Ok(Reply::new(status, body))
+}
+
+/// `POST /api/messages`: the Teams bot's messaging endpoint. No API key:
+/// the Bot Framework's token is the authentication (`App::teams_inbound`).
+/// Answered `200 {}` at once: the Bot Framework wants no content.
+pub async fn teams_inbound(
+    app: &App,
+    request: &HttpRequest,
+    deadline: Deadline,
+) -> Result<Reply, AppError> {
+    let authorization = request.header("authorization");
+    app.teams_inbound(authorization.as_deref(), &request.body, deadline)
+        .await?;
+    Ok(Reply::ok(json!({})))
 }
 
 async fn authenticate(

@@ -38,6 +38,7 @@ fn harness() -> &'static Harness {
             tokens: Box::new(FileTokenStore::new(dir.join("token"))),
             lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
             records: Box::new(FileObjects::new(dir.join("idempotency"))),
+            teams: Box::new(FileObjects::new(dir.join("teams"))),
         };
         Harness {
             runtime: tokio::runtime::Builder::new_current_thread()
