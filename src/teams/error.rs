@@ -106,18 +106,15 @@ impl TeamsError {
         }
     }
 
-    /// A transport failure: a timeout after the request left leaves the
-    /// outcome open when the request changes something (`posts`).
+    /// A transport failure. A connection never made sent nothing; once
+    /// it was made, a request that posts (`posts`) may have been taken
+    /// whatever broke (a timeout, a connection closed before the answer),
+    /// so its outcome is open.
     pub(crate) fn from_transport(err: &reqwest::Error, posts: bool) -> Self {
-        if err.is_timeout() && !err.is_connect() {
-            match posts {
-                true => TeamsError::OutcomeUnknown,
-                false => TeamsError::Timeout,
-            }
-        } else if err.is_timeout() {
-            TeamsError::Timeout
-        } else {
-            TeamsError::Unavailable { status: None }
+        match (err.is_connect(), posts, err.is_timeout()) {
+            (true, _, true) | (false, false, true) => TeamsError::Timeout,
+            (true, _, false) | (false, false, false) => TeamsError::Unavailable { status: None },
+            (false, true, _) => TeamsError::OutcomeUnknown,
         }
     }
 }

@@ -153,6 +153,7 @@ pub fn request(text: &str) -> SendRequest {
     SendRequest {
         channels: ChannelNames::one("standup"),
         content: Content::new(MessageText::parse(text).unwrap(), Format::Rich, vec![]),
+        thread: None,
         idempotency_key: None,
     }
 }

@@ -43,6 +43,7 @@ fn request(text: &str, key: Option<&str>) -> SendRequest {
     SendRequest {
         channels: ChannelNames::one("standup"),
         content: Content::new(MessageText::parse(text).unwrap(), Format::Rich, vec![]),
+        thread: None,
         idempotency_key: key.map(str::to_string),
     }
 }

@@ -23,6 +23,7 @@ mod messages_api;
 mod openapi;
 mod skpy_reference;
 mod skype_client;
+mod teams;
 mod template;
 mod webhooks;
 
