@@ -114,14 +114,14 @@ mod tests {
     fn markdown_becomes_teams_markdown() {
         assert_eq!(
             render(
-                "**bold** _it_ ~~gone~~ `x<y` [site](https://e.test/a b)",
+                "**bold** _it_ ~~gone~~ `x<y` [site](https://e.test/a(b))",
                 Format::Markdown
             ),
-            "**bold** _it_ ~~gone~~ `x&lt;y` [site](https://e.test/a%20b)"
+            "**bold** _it_ ~~gone~~ `x&lt;y` [site](https://e.test/a%28b%29)"
         );
         assert_eq!(
             render("> said\n\n- a\n- b", Format::Markdown),
-            "> said\n\n- a\n- b"
+            "> said\n\n• a\n• b"
         );
     }
 

@@ -309,7 +309,8 @@ mod tests {
     #[test]
     fn a_thread_is_an_id_string_or_number() {
         let request = |thread: Value| {
-            fields(json!({"msg": "hi", "channel": "8:fred.2", "thread": thread})).send_request(None)
+            Payload::from_json(json!({"msg": "hi", "channel": "8:fred.2", "thread": thread}))
+                .and_then(|payload| payload.send_request(None))
         };
         assert_eq!(
             request(json!("1700000000001")).unwrap().thread.as_deref(),

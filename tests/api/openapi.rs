@@ -474,6 +474,7 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
     edit_message(&mut run, &app, &fake).await;
     delete_message(&mut run, &app, &fake).await;
     health(&mut run, &app).await;
+    teams_messages(&mut run, &fake, &bad).await;
     for (path, method) in [
         ("/send-message", "POST"),
         ("/send-file", "POST"),
@@ -1183,6 +1184,45 @@ async fn health(run: &mut Run, app: &Arc<App>) {
     assert_eq!(healthy["ok"], true);
     assert!(healthy["session"]["expires_in_seconds"].as_i64().unwrap() > 0);
     run.expect(app, P, bare_req("GET", P, None), 401).await;
+}
+
+/// `POST /api/messages`, with a Teams-configured app over the fake Teams
+/// services.
+async fn teams_messages(run: &mut Run, skype: &FakeSkype, misconfigured: &App) {
+    const P: &str = "/api/messages";
+    const APP: &str = "0a0b0c0d-1111-4222-8333-444455556666";
+    let teams = fake_teams::FakeTeams::start().await;
+    teams.add_app(APP, "openapi-password", "contoso");
+    let secret = json!({
+        "api_keys": [KEY],
+        "teams": {"app_id": APP, "app_password": "openapi-password", "tenant_id": "contoso"},
+    });
+    let env = teams.client_env();
+    let overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = local_app::app(skype, &secret, "openapi-teams", &overrides);
+    let inbound = fake_teams::Inbound::new(APP, "19:openapi-chat@thread.v2", "contoso");
+    let activity = teams.inbound_activity(&inbound, fake_teams::InboundKind::BotAdded);
+    let token = teams.inbound_token(&fake_teams::TokenSpec::new(APP));
+    let request = |token: Option<&str>, body: &str| {
+        let mut headers = headers(None, Some("application/json"));
+        if let Some(token) = token {
+            headers["authorization"] = json!(format!("Bearer {token}"));
+        }
+        events::http_v2("POST", P, headers, body)
+    };
+    let taken = run
+        .expect(&app, P, request(Some(&token), &activity.to_string()), 200)
+        .await;
+    assert_eq!(taken, json!({}));
+    run.expect(&app, P, request(None, &activity.to_string()), 401)
+        .await;
+    run.expect(&app, P, request(Some(&token), "[1, 2"), 400)
+        .await;
+    run.expect(misconfigured, P, request(Some(&token), "{}"), 500)
+        .await;
+    for method in ["GET", "PUT", "PATCH", "DELETE"] {
+        run.expect(&app, P, bare_req(method, P, None), 405).await;
+    }
 }
 
 async fn wrong_methods_and_paths(run: &mut Run, app: &Arc<App>) {
