@@ -11,6 +11,7 @@ use super::deliver::paced;
 use crate::deadline::Deadline;
 use crate::domain::{Delivered, DeliveryStatus, Target, TeamsChat};
 use crate::error::{AppError, ErrorCode};
+use crate::skype::markup;
 use crate::state::StoreError;
 use crate::teams::reference::{base_conversation, is_conversation_id, storage_key};
 use crate::teams::{AppCredentials, ConversationRef, TeamsClient, TeamsError, TeamsMessage};
@@ -416,14 +417,18 @@ fn introduction(reference: &ConversationRef, bot: Option<&Account>) -> Value {
         .and_then(|bot| bot.name.as_deref())
         .unwrap_or("skype-sender");
     let id = &reference.conversation;
+    let alias = alias_hint(reference);
+    let entry = |field: &str| format!(r#""{alias}": {{"kind": "teams", "{field}": "{id}"}}"#);
     let mut text = format!(
-        "Hello, I am {name}: I post what your tools send with one curl command (skype-sender).\n\nThis conversation's id is `{id}`. To post here, add this alias to the \"channels\" of the skype-sender secret:\n\n`\"{alias}\": {{\"kind\": \"teams\", \"conversation\": \"{id}\"}}`",
-        alias = alias_hint(reference),
+        "Hello, I am {name}: I post what your tools send with one curl command (skype-sender).<br><br>This conversation's id is <code>{id}</code>. To post here, add this alias to the \"channels\" of the skype-sender secret:<br><br><code>{}</code>",
+        markup::escape(&entry("conversation")),
+        name = markup::escape(name),
+        id = markup::escape(id),
     );
     if reference.kind.as_deref() == Some("channel") {
         text.push_str(&format!(
-            "\n\nOr, to start a new thread in this channel with every post: `\"{alias}\": {{\"kind\": \"teams\", \"channel\": \"{id}\"}}`",
-            alias = alias_hint(reference),
+            "<br><br>Or, to start a new thread in this channel with every post: <code>{}</code>",
+            markup::escape(&entry("channel")),
         ));
     }
     TeamsMessage {

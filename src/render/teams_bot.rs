@@ -1,30 +1,32 @@
-//! A Teams bot message: the `text` of a Connector activity in Teams'
-//! markdown (`**bold**`, `_italic_`, `~~strike~~`, code, `[text](url)`,
-//! `> ` quotes, lists), with every marker character in the caller's text
-//! escaped, and mentions as `<at>Name</at>` plus the entity Teams needs to
-//! notify that person. Teams reads HTML inside markdown text, so `&`, `<`
-//! and `>` are entities. The walk over the document is shared (`dialect`).
+//! A Teams bot message: the `text` of a Connector activity in the HTML
+//! subset Teams shows (`textFormat: xml`): `<b>`, `<i>`, `<s>`, `<code>`,
+//! `<pre>`, `<a href>`, `<blockquote>`, line breaks as `<br>`. HTML rather
+//! than Teams' markdown because its escaping is exact: the caller's text
+//! needs only `&`, `<` and `>` as entities to show as typed, where markdown
+//! would need backslashes Teams does not always honour. Mentions are
+//! `<at>Name</at>` plus the entity Teams needs to notify that person. The
+//! walk over the document is shared (`dialect`).
 
 use std::cell::RefCell;
 
 use super::dialect::{self, Dialect};
-use super::document::{Inline, plain_text, wrap};
+use super::document::Inline;
 use crate::domain::{Content, Mention};
 use crate::teams::{TeamsMessage, at_tag};
 
 /// The Teams text for `content`.
 pub fn teams_bot(content: &Content) -> TeamsMessage {
-    let writer = TeamsMarkdown::default();
+    let writer = TeamsHtml::default();
     let text = dialect::write(&writer, &super::read(content), content.text.as_str());
     TeamsMessage {
-        text,
+        text: text.replace('\n', "<br>"),
         mentions: writer.mentioned.into_inner(),
     }
 }
 
-/// Teams markdown; remembers whom it wrote a mention of.
+/// Teams' HTML; remembers whom it wrote a mention of.
 #[derive(Default)]
-struct TeamsMarkdown {
+struct TeamsHtml {
     mentioned: RefCell<Vec<Mention>>,
 }
 
@@ -32,54 +34,38 @@ fn html_escape(text: &str) -> String {
     crate::skype::markup::escape(text)
 }
 
-impl Dialect for TeamsMarkdown {
-    /// Markdown markers behind a backslash, HTML's three as entities.
+impl Dialect for TeamsHtml {
     fn escape(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '\\' | '*' | '_' | '~' | '`' | '[' | ']' | '(' | ')' | '#' | '|' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c => out.push(c),
-            }
-        }
-        out
+        html_escape(text)
     }
 
     fn bold(&self, inner: &str) -> String {
-        wrap(inner, "**", "**")
+        format!("<b>{inner}</b>")
     }
 
     fn italic(&self, inner: &str) -> String {
-        wrap(inner, "_", "_")
+        format!("<i>{inner}</i>")
     }
 
     fn strike(&self, inner: &str) -> String {
-        wrap(inner, "~~", "~~")
+        format!("<s>{inner}</s>")
     }
 
     fn inline_code(&self, code: &str) -> String {
-        let code = code.replace('`', "'");
-        wrap(&html_escape(&code), "`", "`")
+        format!("<code>{}</code>", html_escape(code))
     }
 
+    /// Its lines kept by `<br>` already, so the final pass leaves it alone.
     fn code_block(&self, code: &str) -> String {
-        format!("```\n{}\n```", html_escape(&code.replace("```", "'''")))
+        format!("<pre>{}</pre>", html_escape(code).replace('\n', "<br>"))
     }
 
     fn link(&self, href: &str, children: &[Inline]) -> String {
-        let url = href
-            .replace('(', "%28")
-            .replace(')', "%29")
-            .replace(' ', "%20")
-            .replace('<', "%3C")
-            .replace('>', "%3E");
-        format!("[{}]({url})", self.escape(&plain_text(children)))
+        format!(
+            r#"<a href="{}">{}</a>"#,
+            crate::skype::markup::escape_attribute(href),
+            dialect::inlines(self, children)
+        )
     }
 
     fn mention(&self, mention: &Mention) -> String {
@@ -91,11 +77,7 @@ impl Dialect for TeamsMarkdown {
     }
 
     fn quote(&self, inner: &str) -> String {
-        let lines: Vec<String> = inner
-            .split('\n')
-            .map(|line| format!("> {line}").trim_end().to_string())
-            .collect();
-        lines.join("\n")
+        format!("<blockquote>{inner}</blockquote>")
     }
 }
 
@@ -111,25 +93,25 @@ mod tests {
     }
 
     #[test]
-    fn markdown_becomes_teams_markdown() {
+    fn markdown_becomes_teams_html() {
         assert_eq!(
             render(
-                "**bold** _it_ ~~gone~~ `x<y` [site](https://e.test/a(b))",
+                "**bold** _it_ ~~gone~~ `x<y` [site](https://e.test/?a=1&b=2)",
                 Format::Markdown
             ),
-            "**bold** _it_ ~~gone~~ `x&lt;y` [site](https://e.test/a%28b%29)"
+            r#"<b>bold</b> <i>it</i> <s>gone</s> <code>x&lt;y</code> <a href="https://e.test/?a=1&amp;b=2">site</a>"#
         );
         assert_eq!(
-            render("> said\n\n- a\n- b", Format::Markdown),
-            "> said\n\n• a\n• b"
+            render("> said\n\n```\nfn a() {}\n  b\n```", Format::Markdown),
+            "<blockquote>said</blockquote><br><br><pre>fn a() {}<br>  b</pre>"
         );
     }
 
     #[test]
     fn plain_text_shows_as_typed() {
         assert_eq!(
-            render("2*3 <b>not bold</b> & [x](y)", Format::Plain),
-            r"2\*3 &lt;b&gt;not bold&lt;/b&gt; &amp; \[x\]\(y\)"
+            render("2*3 (yes) <b>not bold</b> & [x](y)\nnext", Format::Plain),
+            "2*3 (yes) &lt;b&gt;not bold&lt;/b&gt; &amp; [x](y)<br>next"
         );
     }
 

@@ -15,7 +15,7 @@ pub const PICTURE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif"];
 /// A message as Teams takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamsMessage {
-    /// Markdown, mentions written as [`at_tag`]s.
+    /// Teams' HTML (`textFormat: xml`), mentions written as [`at_tag`]s.
     pub text: String,
     /// Who the `<at>` tags in `text` are, in order, each once.
     pub mentions: Vec<Mention>,
@@ -44,7 +44,7 @@ impl TeamsMessage {
         let mut activity = json!({
             "type": "message",
             "text": self.text,
-            "textFormat": "markdown",
+            "textFormat": "xml",
         });
         if !entities.is_empty() {
             activity["entities"] = Value::Array(entities);
@@ -97,7 +97,7 @@ mod tests {
             mentions: vec![ann],
         };
         let activity = message.activity();
-        assert_eq!(activity["textFormat"], "markdown");
+        assert_eq!(activity["textFormat"], "xml");
         assert_eq!(activity["entities"][0]["text"], "<at>Ann &amp; Co</at>");
         assert_eq!(activity["entities"][0]["mentioned"]["id"], "29:1ann");
         assert!(

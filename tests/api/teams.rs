@@ -283,10 +283,10 @@ async fn post_reply_edit_delete_with_mentions_and_markdown() {
     assert_eq!(status, 200, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
     let posted = w.teams.activity(&id).unwrap();
-    assert_eq!(posted.text_format.as_deref(), Some("markdown"));
+    assert_eq!(posted.text_format.as_deref(), Some("xml"));
     assert_eq!(
         posted.text.as_deref(),
-        Some("<at>Joe</at> **Deploy** done <at>Zed</at>")
+        Some("<at>Joe</at> <b>Deploy</b> done <at>Zed</at>")
     );
     let mentioned: Vec<&str> = posted
         .entities

@@ -11,3 +11,4 @@ mod cargo_lambda_watch;
 mod cli;
 mod function;
 mod release_profile;
+mod teams;
