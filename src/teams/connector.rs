@@ -211,7 +211,9 @@ fn classify(answer: Answer) -> Result<Answer, TeamsError> {
         (403, "BotNotInConversationRoster") => TeamsError::NotInConversation,
         (404, "ConversationNotFound") => TeamsError::ConversationNotFound,
         (404, "ActivityNotFoundInConversation") => TeamsError::ActivityNotFound,
-        (403, "Forbidden" | "ServiceError") => TeamsError::NotOwnActivity,
+        // What Teams answers for an activity deleted already.
+        (403, "ServiceError") => TeamsError::ActivityNotFound,
+        (403, "Forbidden") => TeamsError::NotOwnActivity,
         (413, _) => TeamsError::TooLarge { code },
         (429, _) => TeamsError::RateLimited {
             retry_after: answer.retry_after,

@@ -19,8 +19,8 @@ pub enum TeamsError {
     /// No such conversation (404 `ConversationNotFound`).
     #[error("Teams has no such conversation")]
     ConversationNotFound,
-    /// No such activity in the conversation (404).
-    #[error("Teams has no such message in this conversation")]
+    /// No such activity in the conversation (404), or one deleted already.
+    #[error("Teams has no such message in this conversation (deleted, or never posted there)")]
     ActivityNotFound,
     /// An update or delete of an activity the bot did not send (403).
     #[error("the bot can change only messages it posted")]

@@ -12,6 +12,7 @@ use lambda_harness::moto::{self, RequestCounter};
 use secrecy::ExposeSecret;
 use skype_sender::app::App;
 use skype_sender::skype::{parse_token_file, write_token_file};
+use skype_sender::state::{AwsClients, ObjectStore, S3Objects, StoreError};
 
 use crate::aws_world::{GROUP, KEY, now, secret, send_one, world};
 
@@ -254,5 +255,41 @@ async fn while_another_container_holds_the_login_lease_we_wait_then_answer_503()
         world.fake.logins(),
         1,
         "no second login while the lease is held"
+    );
+}
+
+#[tokio::test]
+async fn teams_references_are_objects_under_their_prefix_and_counted() {
+    let world = world().await;
+    let counter = RequestCounter::default();
+    let aws = AwsClients::from_clients(
+        moto::s3(&world.sdk, &counter),
+        moto::secrets(&world.sdk, &counter),
+    );
+    let references = S3Objects::new(aws, &world.bucket, "teams/");
+    assert_eq!(references.count().await.unwrap(), 0);
+    let chat = references.object("19%3Achat%40thread.v2.json");
+    chat.save("{}", None).await.unwrap();
+    assert_eq!(
+        chat.save("{}", None).await,
+        Err(StoreError::Conflict),
+        "created once"
+    );
+    references
+        .object("a%3A1.json")
+        .save("{}", None)
+        .await
+        .unwrap();
+    world.put_object("idempotency/other", "x").await;
+    assert_eq!(
+        references.count().await.unwrap(),
+        2,
+        "only the prefix counts"
+    );
+    assert!(
+        world
+            .get_object("teams/19%3Achat%40thread.v2.json")
+            .await
+            .is_some()
     );
 }

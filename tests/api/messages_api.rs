@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
-use lambda_harness::events::{http_v2, send_message, status_and_body};
+use lambda_harness::events::{http_v2, json_request, send_message, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
 
@@ -38,12 +38,7 @@ async fn post(app: &App, body: Value) -> (u16, Value) {
 }
 
 fn request(method: &str, path: &str, body: Value) -> Value {
-    http_v2(
-        method,
-        path,
-        json!({"content-type": "application/json", "x-api-key": KEY}),
-        &body.to_string(),
-    )
+    json_request(method, path, KEY, body)
 }
 
 fn last_content(skype: &FakeSkype) -> String {

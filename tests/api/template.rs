@@ -274,10 +274,15 @@ fn the_function_may_do_only_what_it_needs() {
             "!GetAtt SendQueue.Arn",
             "!Sub \"${TokenBucket.Arn}/skype/*\"",
             "!Sub \"${TokenBucket.Arn}/idempotency/*\"",
+            // The Teams bot's conversation references: the one prefix it adds.
+            "!Sub \"${TokenBucket.Arn}/teams/*\"",
             "!GetAtt TokenBucket.Arn",
         ]
     );
-    assert_eq!(values(&policies, "s3:prefix"), ["skype/*", "idempotency/*"]);
+    assert_eq!(
+        values(&policies, "s3:prefix"),
+        ["skype/*", "idempotency/*", "teams/*"]
+    );
     // The token key and its lease lock must stay inside the granted prefix.
     assert!(value(&function, "TOKEN_KEY").starts_with("skype/"));
     // Only inline policy documents: no managed policy, no SAM policy template.

@@ -10,7 +10,7 @@ use std::path::Path;
 use fake_skype::{Account, FakeSkype};
 use fake_teams::{FakeTeams, Inbound, InboundKind, Op, TokenSpec};
 use fake_webhooks::FakeWebhooks;
-use lambda_harness::events::{http_v2, status_and_body};
+use lambda_harness::events::{http_v2, json_request, status_and_body};
 use lambda_harness::process::{FunctionProcess, Keep};
 use serde_json::{Value, json};
 
@@ -22,12 +22,7 @@ const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const KEY: &str = "e2e-teams-key";
 
 fn request(method: &str, path: &str, body: Value) -> Value {
-    http_v2(
-        method,
-        path,
-        json!({"content-type": "application/json", "x-api-key": KEY}),
-        &body.to_string(),
-    )
+    json_request(method, path, KEY, body)
 }
 
 #[tokio::test]

@@ -29,9 +29,14 @@ pub fn http_v2(method: &str, path: &str, headers: Value, body: &str) -> Value {
 
 /// `POST /send-message` with a JSON body and an `x-api-key`.
 pub fn send_message(key: &str, body: Value) -> Value {
+    json_request("POST", "/send-message", key, body)
+}
+
+/// `method path` with a JSON body and an `x-api-key`.
+pub fn json_request(method: &str, path: &str, key: &str, body: Value) -> Value {
     http_v2(
-        "POST",
-        "/send-message",
+        method,
+        path,
         json!({"content-type": "application/json", "x-api-key": key}),
         &body.to_string(),
     )
