@@ -172,9 +172,17 @@ impl App {
             .store(clock::unix_millis(), Ordering::Relaxed);
     }
 
-    /// Renews whatever expires within the configured window.
-    pub async fn refresh(&self) -> Result<Expiries, AppError> {
-        self.configured_account().await?;
+    /// Renews whatever expires within the configured window; `None` when
+    /// there is no Skype account at all (a Teams-only deployment: no
+    /// credentials and no stored session), so nothing to keep alive.
+    pub async fn refresh(&self) -> Result<Option<Expiries>, AppError> {
+        let account = self.configured_account().await?;
+        if account.credentials.is_none()
+            && self.ready.get().is_none()
+            && self.vault.load().await?.is_none()
+        {
+            return Ok(None);
+        }
         let ready = self.ready().await?;
         let before = ready.skype.generation();
         let result = ready
@@ -189,11 +197,11 @@ impl App {
             return Err(blocked.into());
         }
         self.report_session_age(session.expires_at()).await;
-        Ok(Expiries {
+        Ok(Some(Expiries {
             skype_token: session.auth.expires_at,
             registration_token: session.registration.expires_at,
             renewed: ready.skype.generation() != before,
-        })
+        }))
     }
 
     /// The session's metrics, on each keep-alive: how long until it

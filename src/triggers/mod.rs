@@ -202,7 +202,14 @@ async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
         );
     }
     let expiries = match app.refresh().await {
-        Ok(expiries) => expiries,
+        Ok(Some(expiries)) => expiries,
+        Ok(None) => {
+            return Ok(json!({
+                "ok": true,
+                "renewed": false,
+                "msg": "no Skype account in the secret: nothing to keep alive",
+            }));
+        }
         // A new stack before its secret is filled in: nothing to keep
         // alive, and not a failure to retry and dead-letter every half hour.
         Err(err) if err.code == ErrorCode::NotConfigured => {

@@ -494,3 +494,42 @@ async fn one_key_fans_out_to_skype_and_teams() {
     );
     assert!(!w.skype.messages(GROUP).is_empty());
 }
+
+#[tokio::test]
+async fn a_teams_only_deployment_needs_no_skype_account() {
+    // Consumer Skype is gone: a secret with only the Teams bot in it.
+    let teams = FakeTeams::start().await;
+    teams.add_app(APP, PASSWORD, TENANT);
+    let skype = FakeSkype::start().await;
+    let secret = json!({
+        "api_keys": [KEY],
+        "teams": {"app_id": APP, "app_password": PASSWORD, "tenant_id": TENANT},
+        "channels": {"chat": {"kind": "teams", "conversation": CHAT}},
+    });
+    let env = teams.client_env();
+    let overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = local_app::app(&skype, &secret, "teams-only", &overrides);
+    // The keep-alive has nothing to renew, and says so without failing
+    // (a failure would be retried, dead-lettered and alarmed on).
+    let kept = crate::handle(&app, json!({"action": "refresh"}))
+        .await
+        .unwrap();
+    assert_eq!(kept["ok"], true, "{kept}");
+    teams.install(APP, CHAT);
+    let w = World {
+        teams,
+        skype,
+        app,
+        dir: std::path::PathBuf::new(),
+    };
+    let added = w
+        .teams
+        .inbound_activity(&Inbound::new(APP, CHAT, TENANT), InboundKind::BotAdded);
+    let token = w.teams.inbound_token(&TokenSpec::new(APP));
+    assert_eq!(w.inbound(Some(&token), &added).await.0, 200);
+    let (status, body) = w
+        .post(json!({"msg": "no Skype needed", "channel": "chat"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(w.skype.requests().is_empty(), "nothing went to Skype");
+}
