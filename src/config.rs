@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::bots::BotUrls;
 use crate::skype::{ClientOptions, InvalidUrl, SkypeUrls};
 use crate::teams::TeamsUrls;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub skype_options: ClientOptions,
     /// The Teams bot's hosts and `serviceUrl` allow-list (`TEAMS_*`).
     pub teams_urls: TeamsUrls,
+    /// The Slack and Telegram API hosts (`SLACK_API_URL`, `TELEGRAM_API_URL`).
+    pub bot_urls: BotUrls,
     /// `{"action": "refresh"}` renews what expires within this window
     /// (`REFRESH_WINDOW_MINUTES`, default 120).
     pub refresh_window: Duration,
@@ -108,6 +111,7 @@ impl Config {
             skype_urls: SkypeUrls::from_lookup(&lookup)?,
             skype_options,
             teams_urls: TeamsUrls::from_lookup(&lookup)?,
+            bot_urls: BotUrls::from_lookup(&lookup)?,
             refresh_window: duration("REFRESH_WINDOW_MINUTES", 120, 60)?,
             secret_ttl: duration("SECRET_TTL_SECONDS", 300, 1)?,
             secret_miss_interval: duration("SECRET_MISS_REFRESH_SECONDS", 5, 1)?,

@@ -48,6 +48,7 @@
 
 pub mod app;
 pub mod base_url;
+pub mod bots;
 pub mod clock;
 pub mod config;
 pub mod deadline;

@@ -108,6 +108,13 @@ impl App {
             (Destination::TeamsWorkflow(_) | Destination::SlackWebhook(_), Body::File(_)) => {
                 Err(unable(target, ErrorCode::FilesNotSupported, NO_FILES))
             }
+            (
+                Destination::Slack(_) | Destination::DiscordWebhook(_) | Destination::Telegram(_),
+                body,
+            ) => {
+                self.post_to_bot(target, body, thread, client_id.as_deref(), deadline)
+                    .await
+            }
         }
     }
 
@@ -130,7 +137,7 @@ impl App {
             "an earlier attempt with this idempotency key got no answer, so it may have been posted, and that service cannot be asked; nothing was sent again. To post it anyway, use a new idempotency key",
         )?;
         let Destination::Skype(conversation) = &target.destination else {
-            return Ok(None);
+            return self.earlier_bot_post(target, client_id, deadline).await;
         };
         let ready = self.ready().await?;
         let found = self

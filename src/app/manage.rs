@@ -111,6 +111,11 @@ impl App {
                     .await?;
                 None
             }
+            Destination::Slack(_) | Destination::DiscordWebhook(_) | Destination::Telegram(_) => {
+                self.change_on_bot(&target, &id, Some(content), deadline)
+                    .await?;
+                None
+            }
             _ => return Err(cannot_change(&target)),
         };
         tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message edited");
@@ -139,6 +144,9 @@ impl App {
                 .await?;
             }
             Destination::Teams(chat) => self.change_in_teams(chat, &id, None, deadline).await?,
+            Destination::Slack(_) | Destination::DiscordWebhook(_) | Destination::Telegram(_) => {
+                self.change_on_bot(&target, &id, None, deadline).await?
+            }
             _ => return Err(cannot_change(&target)),
         }
         tracing::info!(caller = caller.name(), channel = %target.name, id = id.as_str(), "message deleted");

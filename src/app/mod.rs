@@ -4,6 +4,7 @@
 //! installed. Holds what a warm container keeps: the account, the Skype
 //! client and its session, the Teams client, the webhook client.
 
+mod bots;
 mod deliver;
 mod health;
 mod manage;
@@ -54,6 +55,8 @@ pub struct App {
     ledger: Ledger,
     /// The Teams / Slack client, built when a webhook is first posted to.
     webhooks: OnceLock<Webhooks>,
+    /// The Slack / Discord / Telegram client, built on first use.
+    bots: OnceLock<crate::bots::Bots>,
     /// The Teams bot's client (app token and keys cached), built on first use.
     teams: OnceLock<TeamsClient>,
     /// Where the Teams conversation references are stored.
@@ -98,6 +101,7 @@ impl App {
             gate,
             ledger,
             webhooks: OnceLock::new(),
+            bots: OnceLock::new(),
             teams: OnceLock::new(),
             teams_store: stores.teams,
             teams_refs: std::sync::Mutex::default(),
@@ -325,8 +329,7 @@ fn unable(target: &Target, code: ErrorCode, what: &str) -> AppError {
 }
 
 /// Why a file cannot go to a target without [`Capability::Files`].
-const NO_FILES: &str =
-    "files can only be posted to Skype conversations (and pictures to Teams conversations)";
+const NO_FILES: &str = "files can only be posted to Skype, Slack (bot), Discord and Telegram channels, and pictures to Teams";
 
 /// A claim older than this was abandoned (a crashed sender): Lambda's own
 /// timeout is far shorter.

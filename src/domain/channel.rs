@@ -28,6 +28,21 @@ pub enum Destination {
     TeamsWorkflow(WebhookUrl),
     /// A Slack incoming webhook.
     SlackWebhook(WebhookUrl),
+    /// A Slack channel (`C...`), through the bot.
+    Slack(String),
+    /// A Discord webhook, with message ids.
+    DiscordWebhook(WebhookUrl),
+    /// A Telegram chat, through the bot.
+    Telegram(TelegramChat),
+}
+
+/// A Telegram chat, and the forum topic posts go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramChat {
+    /// `chat_id`: `-100...` or `@channelusername`.
+    pub chat: String,
+    /// `message_thread_id` of a forum topic.
+    pub topic: Option<i64>,
 }
 
 impl Destination {
@@ -46,6 +61,9 @@ impl Destination {
             Self::Teams(_) => Platform::Teams,
             Self::TeamsWorkflow(_) => Platform::TeamsWorkflow,
             Self::SlackWebhook(_) => Platform::SlackWebhook,
+            Self::Slack(_) => Platform::Slack,
+            Self::DiscordWebhook(_) => Platform::DiscordWebhook,
+            Self::Telegram(_) => Platform::Telegram,
         }
     }
 
@@ -180,6 +198,10 @@ pub struct EntrySpec {
     pub channel: Option<String>,
     /// The team of that channel (`kind: teams`).
     pub team: Option<String>,
+    /// A Telegram chat id, a number or `@channelusername` (`kind: telegram`).
+    pub chat: Option<Value>,
+    /// A Telegram forum topic (`kind: telegram`).
+    pub topic: Option<i64>,
 }
 
 /// A checked registry entry.
@@ -412,11 +434,84 @@ fn destination(spec: &EntrySpec) -> Result<Destination, String> {
         "teams" => teams_chat(spec).map(Destination::Teams),
         "teams-workflow" => webhook(url).map(Destination::TeamsWorkflow),
         "slack-webhook" => webhook(url).map(Destination::SlackWebhook),
+        "slack" => slack_channel(spec).map(Destination::Slack),
+        "discord-webhook" => discord_webhook(url).map(Destination::DiscordWebhook),
+        "telegram" => telegram_chat(spec).map(Destination::Telegram),
         other => Err(format!(
-            "unknown kind {:?}: use \"skype\", \"teams\", \"teams-workflow\" or \"slack-webhook\"",
+            "unknown kind {:?}: use \"skype\", \"teams\", \"teams-workflow\", \"slack\", \"slack-webhook\", \"discord-webhook\" or \"telegram\"",
             other.chars().take(40).collect::<String>()
         )),
     }
+}
+
+/// A `kind: slack` entry: a channel id (`C...`, `G...`, or a DM's `D...`).
+fn slack_channel(spec: &EntrySpec) -> Result<String, String> {
+    let channel = spec.channel.as_deref().map(str::trim).unwrap_or_default();
+    let id_like = (2..=40).contains(&channel.len())
+        && channel
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    match id_like {
+        true => Ok(channel.to_string()),
+        false => Err(
+            "kind \"slack\" needs a \"channel\" id like \"C0123ABCD\" (the channel's details show it; names change, ids do not)"
+                .into(),
+        ),
+    }
+}
+
+/// A `kind: discord-webhook` entry: `https://discord.com/api/webhooks/{id}/{token}`.
+fn discord_webhook(url: Option<&str>) -> Result<WebhookUrl, String> {
+    let text = url.ok_or("kind \"discord-webhook\" needs a \"url\"")?;
+    let webhook = WebhookUrl::parse(text)
+        .map_err(|_| "the webhook url must be https (or http to localhost)".to_string())?;
+    let shaped = url::Url::parse(text.trim()).ok().is_some_and(|u| {
+        let parts: Vec<&str> = u.path().trim_end_matches('/').rsplitn(3, '/').collect();
+        parts.len() == 3
+            && parts[2].ends_with("/webhooks")
+            && parts[1].bytes().all(|b| b.is_ascii_digit())
+            && !parts[0].is_empty()
+            && u.query().is_none()
+    });
+    match shaped {
+        true => Ok(webhook),
+        false => Err(
+            "a Discord webhook url is https://discord.com/api/webhooks/{id}/{token}, as Discord shows it"
+                .into(),
+        ),
+    }
+}
+
+/// A `kind: telegram` entry: a `chat` (a number or `@channelusername`) and
+/// an optional forum `topic`.
+fn telegram_chat(spec: &EntrySpec) -> Result<TelegramChat, String> {
+    let chat = match &spec.chat {
+        Some(Value::Number(number)) if number.is_i64() => number.to_string(),
+        Some(Value::String(text)) => text.trim().to_string(),
+        _ => String::new(),
+    };
+    let numeric = chat.strip_prefix('-').unwrap_or(&chat);
+    let valid =
+        (!numeric.is_empty() && numeric.len() <= 20 && numeric.bytes().all(|b| b.is_ascii_digit()))
+            || chat.strip_prefix('@').is_some_and(|name| {
+                (5..=32).contains(&name.len())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+    if !valid {
+        return Err(
+            "kind \"telegram\" needs a \"chat\": its id (like -1001234567890) or @channelusername"
+                .into(),
+        );
+    }
+    if spec.topic.is_some_and(|topic| topic <= 0) {
+        return Err(
+            "a Telegram \"topic\" is a forum topic's message_thread_id (a positive number)".into(),
+        );
+    }
+    Ok(TelegramChat {
+        chat,
+        topic: spec.topic,
+    })
 }
 
 /// A `kind: teams` entry: a `conversation`, or a `channel` (and its `team`).

@@ -15,7 +15,7 @@ pub use api_key::{ApiKeys, Caller, KeyEntry, KeyIdentity};
 pub use attachment::{Attachment, AttachmentError, AttachmentKind, MAX_FILE_BYTES};
 pub use channel::{
     ChannelError, ChannelNames, ChannelSpec, Channels, Destination, EntrySpec, MAX_TARGETS, Target,
-    TeamsChat, is_teams_conversation_id,
+    TeamsChat, TelegramChat, is_teams_conversation_id,
 };
 pub use conversation::{ConversationId, InvalidConversationId};
 pub use delivery::{Delivered, DeliveryStatus, LoginOutcome};

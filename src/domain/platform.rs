@@ -17,15 +17,24 @@ pub enum Platform {
     TeamsWorkflow,
     /// A Slack incoming webhook.
     SlackWebhook,
+    /// A Slack channel, through the bot (Web API).
+    Slack,
+    /// A Discord webhook, with message ids.
+    DiscordWebhook,
+    /// A Telegram chat, through the bot (Bot API).
+    Telegram,
 }
 
 impl Platform {
     /// Every platform.
-    pub const ALL: [Platform; 4] = [
+    pub const ALL: [Platform; 7] = [
         Platform::Skype,
         Platform::Teams,
         Platform::TeamsWorkflow,
         Platform::SlackWebhook,
+        Platform::Slack,
+        Platform::DiscordWebhook,
+        Platform::Telegram,
     ];
 
     /// The registry's `kind` (`{"kind": "slack-webhook", ...}`), as callers
@@ -36,6 +45,9 @@ impl Platform {
             Platform::Teams => "teams",
             Platform::TeamsWorkflow => "teams-workflow",
             Platform::SlackWebhook => "slack-webhook",
+            Platform::Slack => "slack",
+            Platform::DiscordWebhook => "discord-webhook",
+            Platform::Telegram => "telegram",
         }
     }
 
@@ -47,6 +59,9 @@ impl Platform {
             Platform::Teams => "Teams",
             Platform::TeamsWorkflow => "TeamsWorkflow",
             Platform::SlackWebhook => "SlackWebhook",
+            Platform::Slack => "Slack",
+            Platform::DiscordWebhook => "Discord",
+            Platform::Telegram => "Telegram",
         }
     }
 
@@ -55,7 +70,9 @@ impl Platform {
         match self {
             Platform::Skype => "Skype",
             Platform::Teams | Platform::TeamsWorkflow => "Teams",
-            Platform::SlackWebhook => "Slack",
+            Platform::SlackWebhook | Platform::Slack => "Slack",
+            Platform::DiscordWebhook => "Discord",
+            Platform::Telegram => "Telegram",
         }
     }
 }
@@ -92,6 +109,14 @@ impl Platform {
             // A bot sends other files only through a consent card in a
             // 1:1 chat; and the Connector cannot list what a bot posted.
             (Platform::Teams, Files | ReadBack) => false,
+            // Slack finds a lost post again by the metadata we tag it with.
+            (Platform::Slack, Edit | Delete | Files | Pictures | Threads | ReadBack) => true,
+            // Neither can be asked for a post by our key.
+            (
+                Platform::DiscordWebhook | Platform::Telegram,
+                Edit | Delete | Files | Pictures | Threads,
+            ) => true,
+            (Platform::DiscordWebhook | Platform::Telegram, ReadBack) => false,
             // Webhooks post, and that is all: no id to edit, delete or
             // look for, no file upload, no threads.
             (
@@ -118,6 +143,8 @@ pub enum SizeUnit {
     Characters,
     /// UTF-8 bytes.
     Bytes,
+    /// UTF-16 code units (what Telegram counts).
+    Utf16,
 }
 
 impl SizeUnit {
@@ -126,6 +153,7 @@ impl SizeUnit {
         match self {
             SizeUnit::Characters => "characters",
             SizeUnit::Bytes => "bytes",
+            SizeUnit::Utf16 => "UTF-16 code units",
         }
     }
 }
@@ -136,6 +164,7 @@ impl SizeLimit {
         match self.unit {
             SizeUnit::Bytes => rendered.len(),
             SizeUnit::Characters => rendered.chars().count(),
+            SizeUnit::Utf16 => rendered.encode_utf16().count(),
         }
     }
 }
@@ -150,9 +179,18 @@ impl Platform {
                 max: 28_000,
                 unit: SizeUnit::Characters,
             },
-            Platform::SlackWebhook => SizeLimit {
+            Platform::SlackWebhook | Platform::Slack => SizeLimit {
                 max: 40_000,
                 unit: SizeUnit::Characters,
+            },
+            Platform::DiscordWebhook => SizeLimit {
+                max: 2_000,
+                unit: SizeUnit::Characters,
+            },
+            // Counted after its HTML is parsed: the text people see.
+            Platform::Telegram => SizeLimit {
+                max: 4_096,
+                unit: SizeUnit::Utf16,
             },
             Platform::Teams | Platform::TeamsWorkflow => SizeLimit {
                 max: 28 * 1024,
@@ -176,14 +214,16 @@ mod tests {
     fn the_table_says_what_each_platform_can_do() {
         use Capability::*;
         for platform in Platform::ALL {
+            let webhook = matches!(platform, Platform::TeamsWorkflow | Platform::SlackWebhook);
             for change in [Edit, Delete, Pictures] {
-                let changes = matches!(platform, Platform::Skype | Platform::Teams);
-                assert_eq!(platform.can(change), changes, "{platform:?} {change:?}");
+                assert_eq!(platform.can(change), !webhook, "{platform:?} {change:?}");
             }
-            for only_skype in [Files, ReadBack] {
-                assert_eq!(platform.can(only_skype), platform == Platform::Skype);
-            }
-            assert_eq!(platform.can(Threads), platform == Platform::Teams);
+            let files = !webhook && platform != Platform::Teams;
+            assert_eq!(platform.can(Files), files, "{platform:?}");
+            let read_back = matches!(platform, Platform::Skype | Platform::Slack);
+            assert_eq!(platform.can(ReadBack), read_back, "{platform:?}");
+            let threads = !webhook && platform != Platform::Skype;
+            assert_eq!(platform.can(Threads), threads, "{platform:?}");
         }
     }
 

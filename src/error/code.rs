@@ -108,6 +108,9 @@ error_codes! {
     WebhookRateLimited = ("webhook_rate_limited", 429),
     /// Teams throttled the bot beyond what the invocation could wait out.
     TeamsRateLimited = ("teams_rate_limited", 429),
+    /// Slack, Discord or Telegram throttled the bot beyond what the
+    /// invocation could wait out.
+    RateLimited = ("rate_limited", 429),
     /// The secret or the configuration cannot be used.
     BadConfiguration = ("bad_configuration", 500),
     /// A captcha / consent wall or a second factor: a person must log in.
@@ -139,6 +142,17 @@ error_codes! {
     TeamsRejected = ("teams_rejected", 502),
     /// Teams answered something we cannot use.
     TeamsBadAnswer = ("teams_bad_answer", 502),
+    /// Slack, Discord or Telegram refused the bot's token or webhook
+    /// (invalid, revoked, deleted).
+    AuthRevoked = ("auth_revoked", 502),
+    /// The bot is not a member of the Slack channel or Telegram chat.
+    NotInChannel = ("not_in_channel", 502),
+    /// Slack, Discord or Telegram has no such channel, chat or thread.
+    DestinationNotFound = ("destination_not_found", 502),
+    /// Slack, Discord or Telegram refused the request for a reason of its own.
+    DestinationRefused = ("destination_refused", 502),
+    /// Slack, Discord or Telegram answered something we cannot use.
+    DestinationBadAnswer = ("destination_bad_answer", 502),
     /// Some targets of several took the message, some did not.
     PartialFailure = ("partial_failure", 502),
     /// No target of several took the message, for different reasons.
@@ -162,6 +176,8 @@ error_codes! {
     WebhookUnavailable = ("webhook_unavailable", 503),
     /// Teams (the Connector or Entra ID) is down or unreachable.
     TeamsUnavailable = ("teams_unavailable", 503),
+    /// Slack, Discord or Telegram is down or unreachable.
+    DestinationUnavailable = ("destination_unavailable", 503),
     /// A post left and no answer came: it may have been posted.
     OutcomeUnknown = ("outcome_unknown", 504),
     /// An edit, delete or login got no answer before the deadline.
@@ -170,6 +186,8 @@ error_codes! {
     SkypeTimeout = ("skype_timeout", 504),
     /// Teams did not answer in time (nothing was posted).
     TeamsTimeout = ("teams_timeout", 504),
+    /// Slack, Discord or Telegram did not answer in time (nothing was posted).
+    DestinationTimeout = ("destination_timeout", 504),
 }
 
 impl std::fmt::Display for ErrorCode {

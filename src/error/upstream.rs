@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{AppError, ErrorCode};
+use crate::bots::BotError;
 use crate::skype::SkypeError;
 use crate::teams::TeamsError;
 use crate::webhooks::WebhookError;
@@ -110,6 +111,37 @@ impl From<TeamsError> for AppError {
             TeamsError::Timeout => (ErrorCode::TeamsTimeout, None),
             // Sent, and no answer: see `App::earlier_post`.
             TeamsError::OutcomeUnknown => (ErrorCode::OutcomeUnknown, None),
+        };
+        let mut app = AppError::new(code, message);
+        app.retry_after = retry.map(whole_seconds);
+        app
+    }
+}
+
+/// The bot platforms' failures (Slack, Discord, Telegram) as API errors:
+/// the same codes for all three, the platform named in the message.
+impl From<BotError> for AppError {
+    fn from(err: BotError) -> Self {
+        let message = err.to_string();
+        let (code, retry) = match &err {
+            BotError::AuthRevoked { .. } => (ErrorCode::AuthRevoked, None),
+            BotError::NotInChannel { .. } => (ErrorCode::NotInChannel, None),
+            BotError::DestinationNotFound { .. } => (ErrorCode::DestinationNotFound, None),
+            BotError::MessageNotFound { .. } => (ErrorCode::MessageNotFound, None),
+            BotError::NotOwnMessage { .. } => (ErrorCode::NotOwnMessage, None),
+            BotError::TooLong { .. } => (ErrorCode::MessageTooLong, None),
+            BotError::FileTooLarge { .. } => (ErrorCode::FileTooLarge, None),
+            BotError::RateLimited { retry_after, .. } => (
+                ErrorCode::RateLimited,
+                Some(retry_after.unwrap_or(RATE_LIMIT_RETRY)),
+            ),
+            BotError::Refused { .. } => (ErrorCode::DestinationRefused, None),
+            BotError::Unavailable { .. } => {
+                (ErrorCode::DestinationUnavailable, Some(UNAVAILABLE_RETRY))
+            }
+            BotError::Timeout { .. } => (ErrorCode::DestinationTimeout, None),
+            BotError::OutcomeUnknown { .. } => (ErrorCode::OutcomeUnknown, None),
+            BotError::BadAnswer { .. } => (ErrorCode::DestinationBadAnswer, None),
         };
         let mut app = AppError::new(code, message);
         app.retry_after = retry.map(whole_seconds);

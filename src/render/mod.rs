@@ -5,6 +5,7 @@
 
 mod builder;
 mod dialect;
+mod discord;
 mod document;
 mod markdown;
 mod rich;
@@ -12,11 +13,14 @@ mod skype;
 mod slack;
 mod teams;
 mod teams_bot;
+mod telegram;
 
+pub use discord::discord;
 pub use skype::skype;
-pub use slack::slack;
+pub use slack::{slack, slack_bot};
 pub use teams::teams;
 pub use teams_bot::teams_bot;
+pub use telegram::{TelegramText, telegram};
 
 use crate::domain::{Content, Format};
 use builder::Builder;

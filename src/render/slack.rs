@@ -9,14 +9,26 @@ use super::dialect::{self, Dialect};
 use super::document::{Inline, plain_text, same_url, wrap};
 use crate::domain::{Content, Mention};
 
-/// The mrkdwn text for `content`.
+/// The mrkdwn text for `content`, for an incoming webhook: mentions show
+/// as `@Name`.
 pub fn slack(content: &Content) -> String {
-    dialect::write(&Slack, &super::read(content), content.text.as_str())
+    let slack = Slack { notify: false };
+    dialect::write(&slack, &super::read(content), content.text.as_str())
+}
+
+/// The mrkdwn text for `content`, for the Slack bot: mentions of Slack
+/// user ids (`U...`, `W...`) are `<@id>`, which notifies them.
+pub fn slack_bot(content: &Content) -> String {
+    let slack = Slack { notify: true };
+    dialect::write(&slack, &super::read(content), content.text.as_str())
 }
 
 /// Slack mrkdwn: markers hug their text (spaces moved outside), links
 /// show their label as plain text.
-struct Slack;
+struct Slack {
+    /// Write mentions as `<@id>` (the bot), not `@Name` (webhooks).
+    notify: bool,
+}
 
 impl Dialect for Slack {
     /// `&`, `<` and `>` as the entities Slack decodes.
@@ -55,7 +67,16 @@ impl Dialect for Slack {
     }
 
     fn mention(&self, mention: &Mention) -> String {
-        self.escape(&format!("@{}", mention.name))
+        let user_id = mention.id.len() <= 24
+            && mention
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        match (self.notify, mention.id.as_str()) {
+            (true, "*") => "<!channel>".to_string(),
+            (true, id) if user_id => format!("<@{id}>"),
+            _ => self.escape(&format!("@{}", mention.name)),
+        }
     }
 
     /// Every line behind `> ` (a blank one as a bare `>`).

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::domain::{ApiKeys, ChannelError, ChannelSpec, Channels, KeyEntry};
 use crate::skype::Credentials;
 use crate::teams::AppCredentials;
+use secrecy::SecretString;
 
 /// Everything the secret holds, checked.
 #[derive(Debug, Clone)]
@@ -17,6 +18,10 @@ pub struct Account {
     pub credentials: Option<Credentials>,
     /// The Teams bot's app registration (`"teams"`), if it has one.
     pub teams: Option<AppCredentials>,
+    /// The Slack bot's token (`"slack": {"bot_token"}`).
+    pub slack_token: Option<SecretString>,
+    /// The Telegram bot's token (`"telegram": {"bot_token"}`).
+    pub telegram_token: Option<SecretString>,
     /// Who may call over HTTP.
     pub keys: ApiKeys,
     /// Channel aliases.
@@ -50,8 +55,9 @@ pub enum AccountError {
     /// A `channels` alias is unusable.
     #[error(transparent)]
     BadChannel(#[from] ChannelError),
-    /// The `"teams"` block is unusable (never quotes the password).
-    #[error("the secret's \"teams\" block: {0}")]
+    /// A platform's block (`"teams"`, `"slack"`, `"telegram"`) is
+    /// unusable (never quotes a password or token).
+    #[error("the secret's {0}")]
     BadTeams(String),
     /// The source could not be read (Secrets Manager down, ...).
     #[error("{0}")]
@@ -74,6 +80,28 @@ struct SecretDocument {
     #[serde(default)]
     channels: BTreeMap<String, ChannelSpec>,
     teams: Option<TeamsDocument>,
+    slack: Option<BotDocument>,
+    telegram: Option<BotDocument>,
+}
+
+/// `"slack"` / `"telegram"`: `{"bot_token": "..."}`.
+#[derive(Deserialize)]
+struct BotDocument {
+    bot_token: String,
+}
+
+/// A bot token, checked to be one (never quoted in the error).
+fn bot_token(block: &str, token: String) -> Result<SecretString, AccountError> {
+    let token = token.trim();
+    let usable = !token.is_empty()
+        && token.len() <= 512
+        && token.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+    match usable {
+        true => Ok(SecretString::from(token.to_string())),
+        false => Err(AccountError::BadTeams(format!(
+            "\"{block}\" block: bot_token must be the bot's token (printable, no spaces or slashes)"
+        ))),
+    }
 }
 
 /// `"teams": {"app_id", "app_password", "tenant_id"}`.
@@ -87,7 +115,7 @@ struct TeamsDocument {
 impl TeamsDocument {
     fn check(self) -> Result<AppCredentials, AccountError> {
         AppCredentials::new(&self.app_id, &self.app_password, &self.tenant_id)
-            .map_err(|err| AccountError::BadTeams(err.to_string()))
+            .map_err(|err| AccountError::BadTeams(format!("\"teams\" block: {err}")))
     }
 }
 
@@ -124,6 +152,14 @@ impl Account {
             document.channels,
         )?;
         account.teams = document.teams.map(TeamsDocument::check).transpose()?;
+        account.slack_token = document
+            .slack
+            .map(|block| bot_token("slack", block.bot_token))
+            .transpose()?;
+        account.telegram_token = document
+            .telegram
+            .map(|block| bot_token("telegram", block.bot_token))
+            .transpose()?;
         Ok(account)
     }
 
@@ -146,6 +182,8 @@ impl Account {
         Ok(Self {
             credentials,
             teams: None,
+            slack_token: None,
+            telegram_token: None,
             keys: ApiKeys::new(keys),
             channels: Channels::new(channels)?,
             placeholder,
@@ -202,7 +240,8 @@ impl AccountSource for StaticAccount {
 
 /// Local mode: `SKYPE_USERNAME`, `SKYPE_PASSWORD`, `API_KEYS`
 /// (comma-separated), `CHANNELS` (a JSON object of aliases) and, for a
-/// Teams bot, `TEAMS_APP_ID`, `TEAMS_APP_PASSWORD` and `TEAMS_TENANT_ID`.
+/// Teams bot, `TEAMS_APP_ID`, `TEAMS_APP_PASSWORD` and `TEAMS_TENANT_ID`;
+/// `SLACK_BOT_TOKEN` and `TELEGRAM_BOT_TOKEN` for those bots.
 pub struct EnvAccountSource;
 
 #[async_trait::async_trait]
@@ -235,6 +274,12 @@ impl AccountSource for EnvAccountSource {
                 tenant_id: var("TEAMS_TENANT_ID").unwrap_or_default(),
             };
             account.teams = Some(teams.check()?);
+        }
+        if let Some(token) = var("SLACK_BOT_TOKEN") {
+            account.slack_token = Some(bot_token("slack", token)?);
+        }
+        if let Some(token) = var("TELEGRAM_BOT_TOKEN") {
+            account.telegram_token = Some(bot_token("telegram", token)?);
         }
         Ok(account)
     }
