@@ -15,6 +15,7 @@ mod openapi_spec;
 mod app_in_process;
 mod aws_state;
 mod bad_input;
+mod bots;
 mod channels;
 mod ecosystem;
 mod fault_matrix;
