@@ -72,9 +72,9 @@ impl Slack<'_> {
 
     /// The `ts` of the recent message posted with `key`, if any.
     pub async fn find_by_key(&self, channel: &str, key: &str) -> Result<Option<String>, BotError> {
-        let body =
+        let params =
             json!({"channel": channel, "limit": HISTORY_LIMIT, "include_all_metadata": true});
-        let answer = self.call("conversations.history", &body, false).await?;
+        let answer = self.call_form("conversations.history", &params).await?;
         let messages = answer["messages"].as_array().cloned().unwrap_or_default();
         Ok(messages.iter().find_map(|message| {
             let metadata = &message["metadata"];

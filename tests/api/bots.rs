@@ -7,6 +7,7 @@
 //! keyed post. And one key fanning out to every platform at once.
 
 use base64::Engine;
+use fake_discord::FakeDiscord;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use fake_slack::FakeSlack;
 use fake_telegram::{ChatKind, FakeTelegram};
@@ -28,11 +29,12 @@ const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
 struct World {
-    discord_url: String,
     slack: FakeSlack,
+    discord: FakeDiscord,
     telegram: FakeTelegram,
     skype: FakeSkype,
     app: App,
+    discord_url: String,
 }
 
 async fn world(name: &str) -> World {
@@ -40,7 +42,9 @@ async fn world(name: &str) -> World {
     slack.add_bot(SLACK_TOKEN, BOT_USER, "T0BOTS");
     slack.add_channel(SLACK_CHANNEL, "deploys");
     slack.join(SLACK_TOKEN, SLACK_CHANNEL);
-    let discord_url = String::from("https://discord.test/api/webhooks/1100000000000000001/not-yet");
+    let discord = FakeDiscord::start().await;
+    let discord_url = discord.add_webhook("1100000000000000001");
+    discord.add_thread("1100000000000000001", "1200000000000000002");
     let telegram = FakeTelegram::start().await;
     telegram.add_bot(TELEGRAM_TOKEN, "sender_bot");
     telegram.add_chat(GROUP_CHAT, ChatKind::Supergroup { forum: false });
@@ -62,7 +66,7 @@ async fn world(name: &str) -> World {
             "tg": {"kind": "telegram", "chat": GROUP_CHAT.to_string()},
             "tg-topic": {"kind": "telegram", "chat": FORUM, "topic": TOPIC},
             "standup": GROUP,
-            "everywhere": ["standup", "deploys", "tg"],
+            "everywhere": ["standup", "deploys", "discord", "tg"],
         }
     });
     let env: Vec<(&str, String)> = slack
@@ -74,6 +78,7 @@ async fn world(name: &str) -> World {
     let app = local_app::app(&skype, &secret, &format!("bots-{name}"), &overrides);
     World {
         slack,
+        discord,
         telegram,
         skype,
         app,
@@ -237,6 +242,94 @@ async fn slack_finds_a_lost_keyed_post_instead_of_posting_twice() {
     assert_eq!(body["id"].as_str(), Some(live[0].ts.as_str()));
 }
 
+// ---------------------------------------------------------------- Discord
+
+#[tokio::test]
+async fn discord_post_thread_edit_delete_mention_and_file() {
+    let w = world("discord").await;
+    let joe = "123456789012345678";
+    let (status, body) = w
+        .post(json!({"msg": "*deployed* @everyone", "format": "markdown", "channel": "discord", "mentions": [joe]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let posted = w.discord.message(&id).unwrap();
+    assert_eq!(posted.content, format!("<@{joe}> *deployed* \\@everyone"));
+    assert_eq!(posted.pinged_users, [joe]);
+    let thread = "1200000000000000002";
+    let (status, in_thread) = w
+        .post(json!({"msg": "in the thread", "channel": "discord", "thread": thread}))
+        .await;
+    assert_eq!(status, 200, "{in_thread}");
+    let thread_id = in_thread["id"].as_str().unwrap();
+    assert!(thread_id.starts_with(&format!("{thread}:")), "{thread_id}");
+    assert_eq!(
+        w.edit(thread_id, "discord", "edited in the thread").await.0,
+        200
+    );
+    assert_eq!(w.delete(thread_id, "discord").await.0, 200);
+    assert_eq!(w.edit(&id, "discord", "edited").await.0, 200);
+    assert_eq!(w.discord.message(&id).unwrap().content, "edited");
+    assert_eq!(w.delete(&id, "discord").await.0, 200);
+    let (status, again) = w.delete(&id, "discord").await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (404, Some("message_not_found")),
+        "{again}"
+    );
+    let (status, file) = w.file("discord", b"%PDF-1.7 report", "report.pdf").await;
+    assert_eq!(status, 200, "{file}");
+    let sent = w.discord.message(file["id"].as_str().unwrap()).unwrap();
+    assert_eq!(sent.attachments[0].filename, "report.pdf");
+    assert_no_secret(&w, &file);
+}
+
+#[tokio::test]
+async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
+    let w = world("discord-errors").await;
+    let (status, body) = w
+        .post(json!({"msg": "x".repeat(2_001), "channel": "discord", "format": "plain"}))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("message_too_long")),
+        "{body}"
+    );
+    w.discord.inject(
+        fake_discord::Op::Execute,
+        fake_discord::Fault::RateLimited {
+            retry_after: 0.3,
+            global: false,
+        },
+        1,
+    );
+    let (status, body) = w
+        .post(json!({"msg": "after the wait", "channel": "discord"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    w.discord.inject(
+        fake_discord::Op::Execute,
+        fake_discord::Fault::DropAfterHandling,
+        1,
+    );
+    let keyed = json!({"msg": "lost", "channel": "discord", "idempotency_key": "k-1"});
+    assert_eq!(w.post(keyed.clone()).await.1["error"], "outcome_unknown");
+    let (status, body) = w.post(keyed).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("earlier_outcome_unknown")),
+        "{body}"
+    );
+    w.discord.delete_webhook(&w.discord_url);
+    let (status, body) = w.post(json!({"msg": "gone", "channel": "discord"})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (502, Some("auth_revoked")),
+        "{body}"
+    );
+    assert_no_secret(&w, &body);
+}
+
 // --------------------------------------------------------------- Telegram
 
 #[tokio::test]
@@ -387,6 +480,16 @@ async fn one_key_reaches_every_platform_and_a_retry_posts_only_where_it_failed()
                 .messages(SLACK_CHANNEL)
                 .into_iter()
                 .map(|m| m.text)
+                .collect()
+        ),
+        1
+    );
+    assert_eq!(
+        texts(
+            w.discord
+                .messages("1100000000000000001")
+                .into_iter()
+                .map(|m| m.content)
                 .collect()
         ),
         1
