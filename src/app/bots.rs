@@ -141,6 +141,27 @@ impl App {
         })
     }
 
+    /// Whether `platform`'s bot token works (its cheapest authenticated call).
+    pub(super) async fn check_bot(
+        &self,
+        platform: Platform,
+        deadline: Deadline,
+    ) -> Result<(), AppError> {
+        let token = self.bot_token(platform).await?;
+        let bots = self.bots()?;
+        match platform {
+            Platform::Slack => {
+                let slack = bots.slack(&token);
+                self.bot_call(deadline, "Slack", || slack.check()).await
+            }
+            _ => {
+                let telegram = bots.telegram(&token);
+                self.bot_call(deadline, "Telegram", || telegram.check())
+                    .await
+            }
+        }
+    }
+
     /// Slack's read-back: the post tagged with `key`, if it arrived.
     pub(super) async fn earlier_bot_post(
         &self,

@@ -5,8 +5,10 @@ use std::sync::atomic::Ordering;
 
 use super::App;
 use crate::clock;
+use crate::deadline::Deadline;
 use crate::domain::LoginOutcome;
-use crate::error::AppError;
+use crate::domain::Platform;
+use crate::error::{AppError, ErrorCode};
 use crate::state::LoginRecord;
 
 /// The session's lifetime.
@@ -27,6 +29,16 @@ pub struct TeamsHealth {
     pub conversations: usize,
 }
 
+/// Whether a bot platform's credential works, by the cheap check it offers
+/// (Slack `auth.test`, Telegram `getMe`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialHealth {
+    /// Which platform.
+    pub platform: Platform,
+    /// The error code when the check failed (`auth_revoked`, ...).
+    pub error: Option<ErrorCode>,
+}
+
 /// What `GET /health` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -38,6 +50,8 @@ pub struct Health {
     pub last_login: Option<LoginRecord>,
     /// The Teams bot, when the secret configures one.
     pub teams: Option<TeamsHealth>,
+    /// The Slack and Telegram bots' credentials, when configured.
+    pub credentials: Vec<CredentialHealth>,
     /// Now, Unix seconds (what the expiries are compared with).
     pub now: u64,
 }
@@ -48,9 +62,13 @@ impl Health {
     /// login that failed (wall, refusal, throttle) means posts are failing
     /// or about to.
     pub fn healthy(&self) -> bool {
-        self.last_login
+        let logged_in = self
+            .last_login
             .as_ref()
-            .is_none_or(|login| login.outcome == LoginOutcome::Succeeded)
+            .is_none_or(|login| login.outcome == LoginOutcome::Succeeded);
+        // A revoked bot token fails every post to that platform.
+        let credentials = self.credentials.iter().all(|c| c.error.is_none());
+        logged_in && credentials
     }
 }
 
@@ -87,7 +105,40 @@ impl App {
             last_post_ms,
             last_login,
             teams,
+            credentials: self.credential_health().await,
             now: clock::unix_seconds(),
         })
+    }
+}
+
+impl App {
+    /// The configured bot tokens, each checked once (concurrently, within
+    /// a few seconds: a health check must answer fast).
+    async fn credential_health(&self) -> Vec<CredentialHealth> {
+        let Ok(account) = self.account().await else {
+            return Vec::new();
+        };
+        let check = async |platform: Platform| {
+            let error = self
+                .check_bot(platform, Deadline::after(std::time::Duration::from_secs(4)))
+                .await
+                .err()
+                .map(|err| err.code);
+            CredentialHealth { platform, error }
+        };
+        let slack = async {
+            match account.slack_token.is_some() {
+                true => Some(check(Platform::Slack).await),
+                false => None,
+            }
+        };
+        let telegram = async {
+            match account.telegram_token.is_some() {
+                true => Some(check(Platform::Telegram).await),
+                false => None,
+            }
+        };
+        let (slack, telegram) = tokio::join!(slack, telegram);
+        slack.into_iter().chain(telegram).collect()
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, OnceCell};
 
-pub use health::{Health, SessionHealth, TeamsHealth};
+pub use health::{CredentialHealth, Health, SessionHealth, TeamsHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
 pub use send::{FileRequest, Outcome, SendRequest};
 

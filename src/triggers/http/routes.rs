@@ -121,7 +121,7 @@ pub async fn health(app: &App, request: &HttpRequest) -> Result<Reply, AppError>
     let msg = if healthy {
         "healthy"
     } else {
-        "a person must log the bot in (see last_login)"
+        "a person must act: log the bot in (see last_login) or renew a bot token (see credentials)"
     };
     let body = json!({
         "ok": healthy,
@@ -140,6 +140,11 @@ pub async fn health(app: &App, request: &HttpRequest) -> Result<Reply, AppError>
             "app_token": if teams.app_token_cached { "cached" } else { "not yet fetched" },
             "conversations": teams.conversations,
         })),
+        "credentials": health.credentials.iter().map(|c| json!({
+            "platform": c.platform.kind(),
+            "ok": c.error.is_none(),
+            "error": c.error,
+        })).collect::<Vec<_>>(),
         "now": health.now,
     });
     Ok(Reply::new(status, body))
