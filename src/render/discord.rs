@@ -1,7 +1,8 @@
 //! Discord markdown, the `content` of a webhook message: `**bold**`,
 //! `*italic*`, `~~strike~~`, code, `[text](<url>)` links, `> ` quotes.
 //! Discord honours a backslash before any marker character, so the
-//! caller's text is shown as typed. Mentions of Discord user ids (digits)
+//! caller's text is shown as typed (parentheses need none: with `[` and
+//! `]` escaped, no link can form). Mentions of Discord user ids (digits)
 //! are `<@id>`, and only those people are pinged (`allowed_mentions`); any
 //! other mention shows as `@Name`. The walk is shared (`dialect`).
 
@@ -34,20 +35,7 @@ impl Dialect for Discord {
         for c in text.chars() {
             if matches!(
                 c,
-                '\\' | '*'
-                    | '_'
-                    | '~'
-                    | '`'
-                    | '|'
-                    | '>'
-                    | '<'
-                    | '#'
-                    | '-'
-                    | '['
-                    | ']'
-                    | '('
-                    | ')'
-                    | '@'
+                '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '-' | '[' | ']' | '@'
             ) {
                 out.push('\\');
             }

@@ -7,6 +7,7 @@
 //!
 //! The same code in this process is tested in `tests/api`.
 
+mod bots;
 mod cargo_lambda_watch;
 mod cli;
 mod function;
