@@ -14,8 +14,9 @@
 //!   module below.
 //! - [`idempotency`]: at most one post per key, target and part, and who
 //!   posted what. Uses `state` (an object store) and `domain`.
-//! - [`render`]: one message for Skype, Slack and Teams (readers, one
-//!   document, writers); pure. Uses `domain` and `skype::markup`.
+//! - [`render`]: one message for every platform (readers, one document,
+//!   writers); pure. Uses `domain`, `skype::markup` and the platforms'
+//!   message types (`teams`, `bots`).
 //! - [`domain`]: values parsed once at the edge (message text, mentions,
 //!   channels and their aliases, conversation ids, webhook URLs, API keys
 //!   and callers) and what a post came to (`Delivered`, `Platform`,
@@ -27,6 +28,9 @@
 //! - [`teams`]: the Microsoft Teams bot (inbound Bot Framework tokens, the
 //!   app token, the Connector REST API). No Lambda, no AWS; uses `domain`,
 //!   `base_url`, `http_answer`.
+//! - [`bots`]: Slack's Web API, Discord webhooks and Telegram's Bot API,
+//!   one adapter each with one error type. No Lambda, no AWS; uses
+//!   `domain`, `base_url`, `http_answer`.
 //! - [`webhooks`]: the Teams Workflows and Slack webhook clients. Uses
 //!   `domain` (webhook URLs, platforms), `http_answer`.
 //! - [`state`]: credentials, API keys and the session, behind traits

@@ -505,3 +505,36 @@ async fn one_key_reaches_every_platform_and_a_retry_posts_only_where_it_failed()
         1
     );
 }
+
+#[tokio::test]
+async fn a_warm_message_is_one_request_on_every_bot_platform() {
+    let w = world("warm").await;
+    for alias in ["deploys", "discord", "tg"] {
+        // The first post of a container may set things up; the next ones
+        // are one request each, and nothing else.
+        assert_eq!(
+            w.post(json!({"msg": "warming up", "channel": alias}))
+                .await
+                .0,
+            200
+        );
+        let before = (
+            w.slack.requests().len(),
+            w.discord.requests().len(),
+            w.telegram.requests().len(),
+        );
+        for i in 0..3 {
+            let (status, body) = w
+                .post(json!({"msg": format!("warm {i}"), "channel": alias}))
+                .await;
+            assert_eq!(status, 200, "{alias}: {body}");
+        }
+        let after = (
+            w.slack.requests().len(),
+            w.discord.requests().len(),
+            w.telegram.requests().len(),
+        );
+        let made = (after.0 - before.0) + (after.1 - before.1) + (after.2 - before.2);
+        assert_eq!(made, 3, "{alias}: one request per warm message");
+    }
+}
