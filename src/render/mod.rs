@@ -7,20 +7,18 @@ mod builder;
 mod dialect;
 mod discord;
 mod document;
+mod html;
 mod markdown;
 mod rich;
 mod skype;
 mod slack;
 mod teams;
-mod teams_bot;
-mod telegram;
 
 pub use discord::discord;
+pub use html::{TelegramText, teams_bot, telegram};
 pub use skype::skype;
 pub use slack::{slack, slack_bot};
 pub use teams::teams;
-pub use teams_bot::teams_bot;
-pub use telegram::{TelegramText, telegram};
 
 use crate::domain::{Content, Format};
 use builder::Builder;
