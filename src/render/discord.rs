@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 
 use super::dialect::{self, Dialect};
-use super::document::{Inline, plain_text, wrap};
+use super::document::{Inline, plain_text, quote_lines, wrap};
 use crate::bots::discord::DiscordMessage;
 use crate::domain::{Content, Mention};
 
@@ -87,11 +87,7 @@ impl Dialect for Discord {
     }
 
     fn quote(&self, inner: &str) -> String {
-        let lines: Vec<String> = inner
-            .split('\n')
-            .map(|line| format!("> {line}").trim_end().to_string())
-            .collect();
-        lines.join("\n")
+        quote_lines(inner)
     }
 }
 

@@ -133,6 +133,16 @@ pub fn wrap(inner: &str, open: &str, close: &str) -> String {
     format!("{}{open}{trimmed}{close}{}", &inner[..start], &inner[end..])
 }
 
+/// Every line behind `> ` (a blank one as a bare `>`): a quote in the
+/// markdown-like dialects (Slack, Discord).
+pub fn quote_lines(inner: &str) -> String {
+    let lines: Vec<String> = inner
+        .split('\n')
+        .map(|line| format!("> {line}").trim_end().to_string())
+        .collect();
+    lines.join("\n")
+}
+
 /// `body` as a list item: `marker` before its first line, the others
 /// indented so they stay inside the item.
 pub fn list_item(marker: &str, body: &str, line_end: &str) -> String {

@@ -6,7 +6,7 @@
 //! how mrkdwn writes each piece.
 
 use super::dialect::{self, Dialect};
-use super::document::{Inline, plain_text, same_url, wrap};
+use super::document::{Inline, plain_text, quote_lines, same_url, wrap};
 use crate::domain::{Content, Mention};
 
 /// The mrkdwn text for `content`, for an incoming webhook: mentions show
@@ -79,13 +79,8 @@ impl Dialect for Slack {
         }
     }
 
-    /// Every line behind `> ` (a blank one as a bare `>`).
     fn quote(&self, inner: &str) -> String {
-        let lines: Vec<String> = inner
-            .split('\n')
-            .map(|line| format!("> {line}").trim_end().to_string())
-            .collect();
-        lines.join("\n")
+        quote_lines(inner)
     }
 }
 
