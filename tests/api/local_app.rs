@@ -67,3 +67,37 @@ pub fn stores_in(secret: &Value, dir: &std::path::Path) -> Stores {
 pub fn app(fake: &FakeSkype, secret: &Value, name: &str, overrides: &[(&str, &str)]) -> App {
     App::new(config(fake, overrides), stores(secret, name))
 }
+
+/// An API caller of an in-process app: one key, the Lambda entry point,
+/// answers as (status, body).
+pub struct Api<'a> {
+    /// The app.
+    pub app: &'a App,
+    /// The key presented (`x-api-key`).
+    pub key: &'a str,
+}
+
+impl Api<'_> {
+    /// `POST /send-message` with `body`.
+    pub async fn post(&self, body: Value) -> (u16, Value) {
+        self.call("POST", "/send-message", body).await
+    }
+
+    /// `method path` with a JSON `body`.
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let event = lambda_harness::events::json_request(method, path, self.key, body);
+        lambda_harness::events::status_and_body(&crate::handle(self.app, event).await.unwrap())
+    }
+
+    /// `PATCH /messages/{id}`: new text `msg` in `channel`.
+    pub async fn edit(&self, id: &str, channel: &str, msg: &str) -> (u16, Value) {
+        let body = serde_json::json!({"msg": msg, "channel": channel});
+        self.call("PATCH", &format!("/messages/{id}"), body).await
+    }
+
+    /// `DELETE /messages/{id}` in `channel`.
+    pub async fn delete(&self, id: &str, channel: &str) -> (u16, Value) {
+        let body = serde_json::json!({"channel": channel});
+        self.call("DELETE", &format!("/messages/{id}"), body).await
+    }
+}

@@ -8,7 +8,7 @@
 use base64::Engine;
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use fake_teams::{FakeTeams, Fault, Inbound, InboundKind, Member, Op, TokenSpec};
-use lambda_harness::events::{http_v2, json_request, send_message, status_and_body};
+use lambda_harness::events::{http_v2, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
 
@@ -87,27 +87,27 @@ impl World {
         assert_eq!(self.inbound(Some(&token), &activity).await.0, 200);
     }
 
+    fn api(&self) -> local_app::Api<'_> {
+        local_app::Api {
+            app: &self.app,
+            key: KEY,
+        }
+    }
+
     async fn post(&self, body: Value) -> (u16, Value) {
-        status_and_body(
-            &crate::handle(&self.app, send_message(KEY, body))
-                .await
-                .unwrap(),
-        )
+        self.api().post(body).await
     }
 
     async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        let event = json_request(method, path, KEY, body);
-        status_and_body(&crate::handle(&self.app, event).await.unwrap())
+        self.api().call(method, path, body).await
     }
 
     async fn edit(&self, id: &str, channel: &str, msg: &str) -> (u16, Value) {
-        let body = json!({"msg": msg, "channel": channel});
-        self.call("PATCH", &format!("/messages/{id}"), body).await
+        self.api().edit(id, channel, msg).await
     }
 
     async fn delete(&self, id: &str, channel: &str) -> (u16, Value) {
-        let body = json!({"channel": channel});
-        self.call("DELETE", &format!("/messages/{id}"), body).await
+        self.api().delete(id, channel).await
     }
 
     /// The bot's own activities in `conversation`.
