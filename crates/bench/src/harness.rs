@@ -39,6 +39,8 @@ pub struct World {
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
     pub secret_id: String,
+    /// Secrets Manager at moto (for the secrets of other figures).
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub function: PathBuf,
     pub hello: PathBuf,
     /// A private scratch directory (the zip).
@@ -64,12 +66,9 @@ impl World {
             "api_keys": [API_KEY],
             "channels": {"standup": GROUP},
         });
-        let secret_id = moto::create_secret(
-            &moto::secrets(&sdk, &admin),
-            "skype-sender-bench",
-            &secret.to_string(),
-        )
-        .await;
+        let secrets = moto::secrets(&sdk, &admin);
+        let secret_id =
+            moto::create_secret(&secrets, "skype-sender-bench", &secret.to_string()).await;
         let scratch =
             std::env::temp_dir().join(format!("skype-sender-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
@@ -80,6 +79,7 @@ impl World {
             s3,
             bucket,
             secret_id,
+            secrets,
             function: params.function.clone(),
             hello: params.hello.clone(),
             scratch,

@@ -13,6 +13,7 @@ mod cold_start;
 mod concurrency;
 mod harness;
 mod package;
+mod platforms;
 mod proxy;
 mod report;
 mod sqs;
@@ -47,6 +48,8 @@ pub struct Sizes {
     pub rss_first: usize,
     /// Warm invocations in all (timed, and the second peak RSS).
     pub warm_total: usize,
+    /// Warm messages to each of Teams, Slack, Discord and Telegram.
+    pub platform_messages: usize,
     /// `AWS_LAMBDA_MAX_CONCURRENCY` of the concurrent container.
     pub concurrency: usize,
     /// How long the fake takes over each message in the concurrency figure.
@@ -75,6 +78,7 @@ impl Sizes {
             warm_up: 100,
             rss_first: 1_000,
             warm_total: 10_000,
+            platform_messages: 200,
             concurrency: 32,
             skype_delay: Duration::from_millis(20),
             concurrent_messages: 640,
@@ -95,6 +99,7 @@ impl Sizes {
             warm_up: 3,
             rss_first: 10,
             warm_total: 30,
+            platform_messages: 5,
             concurrency: 32,
             skype_delay: Duration::from_millis(20),
             concurrent_messages: 64,
@@ -148,6 +153,7 @@ pub async fn run(params: &Params) -> Report {
         .await,
     );
     report.add(phase(warm::IDS, warm::warm(w(), s())).await);
+    report.add(phase(platforms::IDS, platforms::platforms(w(), s())).await);
     report.add(phase(concurrency::IDS, concurrency::concurrency(w(), s())).await);
     report.add(
         phase(

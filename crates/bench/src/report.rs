@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Params, PhaseOutput};
 
 /// Every figure: id, what it is, its target ("reported": no target).
-pub const CATALOGUE: [(&str, &str, &str); 14] = [
+pub const CATALOGUE: [(&str, &str, &str); 15] = [
     (
         "cold_start",
         "cold start: spawn → first /next, vs hello-world lambda_runtime (medians)",
@@ -30,6 +30,11 @@ pub const CATALOGUE: [(&str, &str, &str); 14] = [
         "upstream_per_warm_message",
         "upstream requests per warm message (at the fake / at moto)",
         "1 Skype, 0 AWS",
+    ),
+    (
+        "upstream_per_warm_message_by_platform",
+        "the same for Teams, Slack, Discord and Telegram (at each fake / at moto)",
+        "1 each, 0 AWS",
     ),
     (
         "rss_peak",
