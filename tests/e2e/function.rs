@@ -140,6 +140,17 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
                 assert_eq!(file.messagetype, "RichText/Media_GenericFile");
                 expected_messages += 2;
             }
+            // The Teams bot's endpoint, as the Bot Framework calls it; this
+            // token is signed by no key of the Bot Framework's (and this
+            // function has no Teams bot configured): refused, nothing read.
+            "apigw-http-teams-activity" => {
+                let (status, body) = status_and_body(&outcome.response());
+                assert_eq!(
+                    (status, &body["error"]),
+                    (401, &json!("unauthorized")),
+                    "{name}: {body}"
+                );
+            }
             "apigw-http-health" => {
                 let (status, body) = status_and_body(&outcome.response());
                 assert_eq!((status, &body["ok"]), (200, &json!(true)), "{name}: {body}");
@@ -179,7 +190,7 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
         }
         seen.push(name);
     }
-    assert_eq!(seen.len(), 12, "every sample event is used: {seen:?}");
+    assert_eq!(seen.len(), 13, "every sample event is used: {seen:?}");
 
     // The log readers trail the answers by a moment: wait for them.
     let sent_count = |emf: &[Value]| {
