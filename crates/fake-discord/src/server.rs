@@ -1,49 +1,30 @@
-//! The HTTP side: one catch-all axum handler that reads the whole request,
-//! records it, routes it, applies any injected fault, reads the body (JSON
-//! or multipart) and hands it to the operation's handler.
-//!
-//! Routing is done by hand rather than with axum's router so that every
-//! request, unknown paths and wrong methods included, goes through the same
-//! recording and refusal path.
+//! The HTTP side: routes each request, answers injected faults in Discord's
+//! shapes, reads the body (JSON or multipart) and hands it to the
+//! operation's handler. The shared loop (`fake_http::serve`) reads, records
+//! and answers it.
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
-use tokio::net::TcpListener;
+use std::sync::Mutex;
+
+use fake_http::{Effect, Log, Service, injected_status, lock};
 
 use super::form::{self, Payload};
-use super::state::{self, State};
+use super::state::State;
 use super::wire::{self, Req, Resp};
-use super::{Fault, MAX_FILE_BYTES, MAX_FILES, Op, RecordedRequest, webhook};
+use super::{Fault, MAX_FILE_BYTES, MAX_FILES, Op, webhook};
 
 /// Bodies larger than this are refused before anything else (413 `40005`):
 /// ten files at the per-file limit, and room for the JSON.
 const MAX_BODY: usize = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024;
 
-type Shared = std::sync::Arc<std::sync::Mutex<State>>;
-
-/// Serve `listener` in the background until the runtime stops.
-pub(crate) fn spawn(listener: TcpListener, state: Shared) {
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let router = Router::new()
-        .fallback(handle)
-        .with_state((state, format!("http://127.0.0.1:{port}")));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-}
-
 /// The path parameters an operation needs.
-struct Target {
+pub(crate) struct Target {
     webhook_id: String,
     token: String,
     message_id: Option<String>,
 }
 
 /// The outcome of routing one request.
-enum Route {
+pub(crate) enum Route {
     Op(Op, Target),
     /// `/webhooks/{id}` without a token: a bot token's route.
     Unauthorized,
@@ -92,135 +73,89 @@ fn route(method: &str, path: &str) -> Route {
     }
 }
 
-/// When the answer leaves, once the request was handled.
-enum Delivery {
-    Now,
-    Never,
+/// The webhook API as the shared server loop drives it.
+pub(crate) struct Discord {
+    /// `http://127.0.0.1:{port}`, for the webhook URLs it answers.
+    pub base_url: String,
 }
 
-async fn handle(
-    AxumState((state, base_url)): AxumState<(Shared, String)>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let (body, body_ok) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => (bytes.to_vec(), true),
-        Err(_) => (Vec::new(), false),
-    };
-    let raw_query = parts.uri.query().map(str::to_string);
-    let req = Req {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: raw_query
-            .as_deref()
-            .and_then(|q| serde_urlencoded::from_str(q).ok())
-            .unwrap_or_default(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body,
-    };
-    let route = route(&req.method, &req.path);
-    let op = match &route {
-        Route::Op(op, _) => Some(*op),
-        _ => None,
-    };
-    let index = state::lock(&state).record(RecordedRequest {
-        op,
-        method: req.method.clone(),
-        path: req.path.clone(),
-        query: raw_query,
-        headers: req.headers.clone(),
-        body: req.body.clone(),
-        status: 0,
-    });
-    let (resp, delivery) = if body_ok {
-        dispatch(&state, &base_url, route, &req).await
-    } else {
-        (wire::too_large(), Delivery::Now)
-    };
-    if let Delivery::Never = delivery {
-        // Unwinding ends this connection's task, so hyper closes the socket
-        // without a response; `resume_unwind` skips the panic hook, so
-        // nothing is printed. No lock is held here.
-        std::panic::resume_unwind(Box::new("fake-discord: connection dropped on purpose"));
+impl Service for Discord {
+    type State = State;
+    type Route = Route;
+    type Op = Op;
+
+    const MAX_BODY: usize = MAX_BODY;
+
+    fn log(state: &mut State) -> &mut Log<Op> {
+        &mut state.requests
     }
-    if let Some(recorded) = state::lock(&state).requests.get_mut(index) {
-        recorded.status = resp.status;
+
+    fn route(&self, req: &Req) -> Route {
+        route(&req.method, &req.path)
     }
-    into_response(resp)
+
+    fn op(route: &Route) -> Option<Op> {
+        match route {
+            Route::Op(op, _) => Some(*op),
+            _ => None,
+        }
+    }
+
+    fn too_large(&self) -> Resp {
+        wire::too_large()
+    }
+
+    fn before(&self, state: &mut State, route: &Route, _req: &Req) -> Option<Effect> {
+        let (op, target) = match route {
+            Route::NotFound => return Some(Effect::Answer(wire::http_error(404))),
+            Route::MethodNotAllowed => return Some(Effect::Answer(wire::http_error(405))),
+            Route::Unauthorized => return Some(Effect::Answer(wire::http_error(401))),
+            Route::Op(op, target) => (*op, target),
+        };
+        Some(match state.faults.take(&op)? {
+            Fault::Slow(delay) => Effect::Slow(delay),
+            Fault::DropConnection => Effect::DropConnection,
+            Fault::DropAfterHandling => Effect::DropAfterHandling,
+            Fault::RateLimited {
+                retry_after,
+                global,
+            } => Effect::Answer(state.injected_rate_limit(&target.webhook_id, retry_after, global)),
+            Fault::Status(status) => Effect::Answer(wire::http_error(injected_status(status))),
+        })
+    }
+
+    async fn handle(&self, state: &Mutex<State>, route: Route, req: &Req) -> Resp {
+        match route {
+            Route::Op(op, target) => handle_op(state, &self.base_url, op, target, req).await,
+            // Refused in `before`.
+            _ => wire::http_error(500),
+        }
+    }
 }
 
-async fn dispatch(state: &Shared, base_url: &str, route: Route, req: &Req) -> (Resp, Delivery) {
-    let (op, target) = match route {
-        Route::NotFound => return (wire::http_error(404), Delivery::Now),
-        Route::MethodNotAllowed => return (wire::http_error(405), Delivery::Now),
-        Route::Unauthorized => return (wire::http_error(401), Delivery::Now),
-        Route::Op(op, target) => (op, target),
-    };
-    let fault = state::lock(state).take_fault(op);
-    let mut delivery = Delivery::Now;
-    match fault {
-        None => {}
-        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::DropConnection) => return (Resp::empty(0), Delivery::Never),
-        Some(Fault::DropAfterHandling) => delivery = Delivery::Never,
-        Some(Fault::RateLimited {
-            retry_after,
-            global,
-        }) => {
-            let resp =
-                state::lock(state).injected_rate_limit(&target.webhook_id, retry_after, global);
-            return (resp, Delivery::Now);
-        }
-        Some(Fault::Status(status)) => {
-            let status = if (100..=999).contains(&status) {
-                status
-            } else {
-                500
-            };
-            return (wire::http_error(status), Delivery::Now);
-        }
-    }
+async fn handle_op(
+    state: &Mutex<State>,
+    base_url: &str,
+    op: Op,
+    target: Target,
+    req: &Req,
+) -> Resp {
     // The body is read before the lock is taken (multipart reading awaits);
     // its errors are answered only after the webhook and token checks.
     let payload: Option<Result<Payload, Resp>> = match op {
         Op::Execute | Op::Edit => Some(form::parse(req).await),
         _ => None,
     };
-    let mut state = state::lock(state);
+    let mut state = lock(state);
     let state = &mut *state;
     let (id, token) = (target.webhook_id.as_str(), target.token.as_str());
     let message_id = target.message_id.as_deref().unwrap_or("");
-    let resp = match (op, payload) {
+    match (op, payload) {
         (Op::Execute, Some(payload)) => webhook::execute(state, req, id, token, payload),
         (Op::Edit, Some(payload)) => webhook::edit(state, req, id, token, message_id, payload),
         (Op::Delete, _) => webhook::delete(state, req, id, token, message_id),
         (Op::GetMessage, _) => webhook::get_message(state, req, id, token, message_id),
         (Op::GetWebhook, _) => webhook::get_webhook(state, id, token, base_url),
         _ => wire::http_error(500),
-    };
-    (resp, delivery)
-}
-
-fn into_response(resp: Resp) -> Response {
-    let mut response = Response::new(Body::from(resp.body));
-    *response.status_mut() =
-        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in resp.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().append(name, value);
-        }
     }
-    response
 }

@@ -2,22 +2,17 @@
 //! buckets, queued faults and the request log. One mutex guards it;
 //! handlers hold it briefly and never across an `.await`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+use fake_http::{Faults, Log};
 
 use serde_json::Value;
 
 use super::wire::{self, Resp};
-use super::{DiscordMessage, Fault, Op, RecordedRequest};
+use super::{DiscordMessage, Fault, Op};
 
-/// Lock the state, surviving a poisoned mutex (a panicking test thread must
-/// not take every later request down with it).
-pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) use fake_http::lock;
 
 /// The rate-limit headers' bucket when no limit is set: too large to empty.
 const UNLIMITED: (u32, Duration) = (10_000, Duration::from_secs(1));
@@ -59,8 +54,8 @@ pub(crate) struct State {
     last_snowflake: u64,
     pub rate_limit: Option<(u32, Duration)>,
     pub buckets: HashMap<String, Bucket>,
-    pub faults: HashMap<Op, VecDeque<Fault>>,
-    pub requests: Vec<RecordedRequest>,
+    pub faults: Faults<Op, Fault>,
+    pub requests: Log<Op>,
 }
 
 impl State {
@@ -73,8 +68,8 @@ impl State {
             last_snowflake: 0,
             rate_limit: None,
             buckets: HashMap::new(),
-            faults: HashMap::new(),
-            requests: Vec::new(),
+            faults: Faults::default(),
+            requests: Log::default(),
         };
         state.guild_id = state.snowflake();
         state
@@ -104,11 +99,6 @@ impl State {
         self.threads
             .iter()
             .any(|(c, t)| c == channel_id && t == thread_id)
-    }
-
-    /// Take the next queued fault for `op`, if any.
-    pub fn take_fault(&mut self, op: Op) -> Option<Fault> {
-        self.faults.get_mut(&op).and_then(VecDeque::pop_front)
     }
 
     /// Count one request against `webhook_id`'s bucket: the `X-RateLimit-*`
@@ -149,12 +139,6 @@ impl State {
         let reset_after = Duration::from_secs_f64(retry_after.max(0.0));
         let headers = rate_headers(webhook_id, limit, 0, reset_after);
         too_many(retry_after, global, headers)
-    }
-
-    /// Log a request as it arrives; its status is filled in when answered.
-    pub fn record(&mut self, request: RecordedRequest) -> usize {
-        self.requests.push(request);
-        self.requests.len() - 1
     }
 }
 

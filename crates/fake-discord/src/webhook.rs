@@ -42,18 +42,18 @@ fn thread(state: &State, req: &Req, channel_id: &str) -> Result<Option<String>, 
     let Some(thread_id) = req.query_param("thread_id") else {
         return Ok(None);
     };
-    if !is_snowflake(thread_id) {
-        return Err(not_snowflake("thread_id", thread_id));
+    if !is_snowflake(&thread_id) {
+        return Err(not_snowflake("thread_id", &thread_id));
     }
-    if !state.is_thread_of(channel_id, thread_id) {
+    if !state.is_thread_of(channel_id, &thread_id) {
         return Err(wire::unknown_channel());
     }
-    Ok(Some(thread_id.to_string()))
+    Ok(Some(thread_id))
 }
 
 /// `?wait=`: Discord's boolean spellings.
 fn wait(req: &Req) -> Result<bool, Resp> {
-    match req.query_param("wait") {
+    match req.query_param("wait").as_deref() {
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),

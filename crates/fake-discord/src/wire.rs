@@ -1,83 +1,11 @@
-//! The fake's own view of an HTTP exchange ([`Req`], [`Resp`]), Discord's
-//! error bodies, and the small encodings the handlers share (snowflakes,
+//! Discord's error bodies, and the small encodings the handlers share (snowflakes,
 //! tokens, timestamps).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-/// A received request, body already read, so handlers are plain functions.
-pub(crate) struct Req {
-    pub method: String,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Req {
-    /// The first value of a header, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `Content-Type` without parameters, lower-cased.
-    pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-    }
-
-    /// The last value of a query parameter (Discord reads the last one).
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An answer, turned into an HTTP response by the server module.
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    pub fn json(status: u16, value: &Value) -> Resp {
-        let mut resp = Resp::empty(status).header("Content-Type", "application/json");
-        resp.body = value.to_string().into_bytes();
-        resp
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
-    pub fn headers(mut self, headers: Vec<(String, String)>) -> Resp {
-        self.headers.extend(headers);
-        self
-    }
-}
+pub(crate) use fake_http::{Req, Resp};
 
 /// Discord's JSON error body: `{"message", "code"}`.
 pub(crate) fn error(status: u16, code: u32, message: &str) -> Resp {

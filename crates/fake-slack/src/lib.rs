@@ -124,10 +124,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of a header, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        fake_http::header(&self.headers, name)
     }
 
     /// The body as text (empty when it is not UTF-8).
@@ -143,6 +140,22 @@ impl RecordedRequest {
     /// The body decoded as a form (empty when it is not one).
     pub fn form(&self) -> Vec<(String, String)> {
         serde_urlencoded::from_bytes(&self.body).unwrap_or_default()
+    }
+}
+
+/// Slack's names for the shared log's fields: the Slack method is
+/// `method`, the HTTP one `http_method`.
+impl From<fake_http::RecordedRequest<String>> for RecordedRequest {
+    fn from(r: fake_http::RecordedRequest<String>) -> RecordedRequest {
+        RecordedRequest {
+            method: r.op,
+            http_method: r.method,
+            path: r.path,
+            query: r.query,
+            headers: r.headers,
+            body: r.body,
+            status: r.status,
+        }
     }
 }
 
@@ -205,12 +218,9 @@ impl FakeSlack {
     /// Start on an ephemeral port of 127.0.0.1, with no bots and no
     /// channels.
     pub async fn start() -> FakeSlack {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("binding 127.0.0.1:0 must succeed");
-        let port = listener.local_addr().expect("bound address").port();
+        let (listener, port) = fake_http::listen().await;
         let state = Arc::new(Mutex::new(State::new(port)));
-        server::spawn(listener, state.clone());
+        fake_http::serve(listener, state.clone(), server::Slack);
         FakeSlack { state, port }
     }
 
@@ -339,23 +349,20 @@ impl FakeSlack {
     /// Make the next `times` requests of `method` (`"chat.postMessage"`,
     /// or [`UPLOAD`]) draw `fault` (FIFO per method).
     pub fn inject(&self, method: &str, fault: Fault, times: usize) {
-        let mut state = self.lock();
-        let queue = state.faults.entry(method.to_string()).or_default();
-        queue.extend(std::iter::repeat_n(fault, times));
+        self.lock().faults.inject(method.to_string(), fault, times);
     }
 
     /// Every request received, in arrival order, rejected ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        let requests = self.lock().requests.requests();
+        requests.into_iter().map(RecordedRequest::from).collect()
     }
 
     /// How many requests of `method` arrived (accepted and rejected).
     pub fn count(&self, method: &str) -> usize {
         self.lock()
             .requests
-            .iter()
-            .filter(|r| r.method.as_deref() == Some(method))
-            .count()
+            .count(|name| name.map(String::as_str) == Some(method))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -1,22 +1,15 @@
-//! The HTTP side: one catch-all axum handler that reads the whole request,
-//! records it, routes it (`/api/{method}` or an upload URL), applies any
-//! injected fault, reads the parameters, authenticates the token and hands
-//! the call to the method's handler.
-//!
-//! Routing is done by hand rather than with axum's router so that every
-//! request, unknown paths and methods included, goes through the same
-//! recording and refusal path.
+//! The HTTP side: routes each request (`/api/{method}` or an upload URL),
+//! answers injected faults in Slack's shapes, reads the parameters,
+//! authenticates the token and hands the call to the method's handler. The
+//! shared loop (`fake_http::serve`) reads, records and answers it.
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
-use tokio::net::TcpListener;
+use std::sync::Mutex;
 
-use super::state::{self, Bot, State};
+use fake_http::{Effect, Log, Service, injected_status, lock};
+
+use super::state::{Bot, State};
 use super::wire::{Outcome, Params, Refusal, Req, Resp, answer, error_status, read_params};
-use super::{Fault, METHODS, RecordedRequest, UPLOAD, chat, files, wire};
+use super::{Fault, METHODS, UPLOAD, chat, files, wire};
 
 /// Bodies larger than this are refused before anything else.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -31,18 +24,8 @@ const JSON_METHODS: &[&str] = &[
     "files.completeUploadExternal",
 ];
 
-type Shared = std::sync::Arc<std::sync::Mutex<State>>;
-
-/// Serve `listener` in the background until the runtime stops.
-pub(crate) fn spawn(listener: TcpListener, state: Shared) {
-    let router = Router::new().fallback(handle).with_state(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-}
-
 /// The outcome of routing one request.
-enum Route {
+pub(crate) enum Route {
     /// `/api/{method}` of a method this fake implements.
     Method(String),
     /// `/api/{name}` of any other name.
@@ -82,131 +65,89 @@ fn route(path: &str) -> Route {
     }
 }
 
-/// When the answer leaves, once the request was handled.
-enum Delivery {
-    Now,
-    Never,
-}
+/// The Web API as the shared server loop drives it.
+pub(crate) struct Slack;
 
-async fn handle(AxumState(state): AxumState<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let (body, body_ok) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => (bytes.to_vec(), true),
-        Err(_) => (Vec::new(), false),
-    };
-    let req = Req {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(str::to_string),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body,
-    };
-    let route = route(&req.path);
-    let index = state::lock(&state).record(RecordedRequest {
-        method: route.name(),
-        http_method: req.method.clone(),
-        path: req.path.clone(),
-        query: req.query.clone(),
-        headers: req.headers.clone(),
-        body: req.body.clone(),
-        status: 0,
-    });
-    let (resp, delivery) = if body_ok {
-        dispatch(&state, route, &req).await
-    } else {
-        (error_status(413, "request_too_large"), Delivery::Now)
-    };
-    if let Delivery::Never = delivery {
-        // Unwinding ends this connection's task, so hyper closes the socket
-        // without a response; `resume_unwind` skips the panic hook, so
-        // nothing is printed. No lock is held here.
-        std::panic::resume_unwind(Box::new("fake-slack: connection dropped on purpose"));
-    }
-    if let Some(recorded) = state::lock(&state).requests.get_mut(index) {
-        recorded.status = resp.status;
-    }
-    into_response(resp)
-}
+impl Service for Slack {
+    type State = State;
+    type Route = Route;
+    type Op = String;
 
-async fn dispatch(state: &Shared, route: Route, req: &Req) -> (Resp, Delivery) {
-    let upload = matches!(route, Route::Upload(_));
-    let name = match &route {
-        Route::NotFound => {
-            return (
-                Resp::text(404, "text/plain; charset=utf-8", "Not Found"),
-                Delivery::Now,
-            );
+    const MAX_BODY: usize = MAX_BODY;
+
+    fn log(state: &mut State) -> &mut Log<String> {
+        &mut state.requests
+    }
+
+    fn route(&self, req: &Req) -> Route {
+        route(&req.path)
+    }
+
+    fn op(route: &Route) -> Option<String> {
+        route.name()
+    }
+
+    fn too_large(&self) -> Resp {
+        error_status(413, "request_too_large")
+    }
+
+    fn before(&self, state: &mut State, route: &Route, req: &Req) -> Option<Effect> {
+        let upload = matches!(route, Route::Upload(_));
+        let name = match route {
+            Route::NotFound => {
+                let resp = Resp::text(404, "text/plain; charset=utf-8", "Not Found");
+                return Some(Effect::Answer(resp));
+            }
+            Route::UnknownMethod(_) => {
+                return Some(Effect::Answer(error_status(404, "unknown_method")));
+            }
+            Route::Method(name) => name.as_str(),
+            Route::Upload(_) => UPLOAD,
+        };
+        let allowed = if upload {
+            req.method == "POST"
+        } else {
+            req.method == "POST" || req.method == "GET"
+        };
+        if !allowed {
+            let resp = error_status(405, "method_not_allowed").header("Allow", "GET, POST");
+            return Some(Effect::Answer(resp));
         }
-        Route::UnknownMethod(_) => return (error_status(404, "unknown_method"), Delivery::Now),
-        Route::Method(name) => name.clone(),
-        Route::Upload(_) => UPLOAD.to_string(),
-    };
-    let allowed = if upload {
-        req.method == "POST"
-    } else {
-        req.method == "POST" || req.method == "GET"
-    };
-    if !allowed {
-        return (
-            error_status(405, "method_not_allowed").header("Allow", "GET, POST"),
-            Delivery::Now,
-        );
-    }
-    let fault = state::lock(state).take_fault(&name);
-    let mut delivery = Delivery::Now;
-    match fault {
-        None => {}
-        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::DropConnection) => return (Resp::empty(0), Delivery::Never),
-        Some(Fault::DropAfterHandling) => delivery = Delivery::Never,
-        Some(Fault::RateLimited { retry_after_secs }) => {
-            return (
+        Some(match state.faults.take(name)? {
+            Fault::Slow(delay) => Effect::Slow(delay),
+            Fault::DropConnection => Effect::DropConnection,
+            Fault::DropAfterHandling => Effect::DropAfterHandling,
+            Fault::RateLimited { retry_after_secs } => Effect::Answer(
                 error_status(429, "ratelimited")
                     .header("Retry-After", retry_after_secs.to_string()),
-                Delivery::Now,
-            );
-        }
-        Some(Fault::Status(status)) => {
-            let status = if (100..=999).contains(&status) {
-                status
-            } else {
-                500
-            };
-            let page =
-                format!("<html><body><h1>{status}</h1><p>Injected failure.</p></body></html>");
-            return (
-                Resp::text(status, "text/html; charset=utf-8", &page),
-                Delivery::Now,
-            );
-        }
-        Some(Fault::Error(code)) => {
-            let resp = if upload {
+            ),
+            Fault::Status(status) => {
+                let status = injected_status(status);
+                let page =
+                    format!("<html><body><h1>{status}</h1><p>Injected failure.</p></body></html>");
+                Effect::Answer(Resp::text(status, "text/html; charset=utf-8", &page))
+            }
+            Fault::Error(code) => Effect::Answer(if upload {
                 Resp::text(400, "text/plain; charset=utf-8", code)
             } else {
                 answer(Err(Refusal::new(code)), &[])
-            };
-            return (resp, Delivery::Now);
+            }),
+        })
+    }
+
+    async fn handle(&self, state: &Mutex<State>, route: Route, req: &Req) -> Resp {
+        match route {
+            Route::Upload(ticket) => upload_bytes(state, req, &ticket).await,
+            Route::Method(name) => call(state, &name, req).await,
+            // Refused in `before`.
+            Route::UnknownMethod(_) | Route::NotFound => error_status(404, "unknown_method"),
         }
     }
-    let resp = match route {
-        Route::Upload(ticket) => upload_bytes(state, req, &ticket).await,
-        _ => call(state, &name, req).await,
-    };
-    (resp, delivery)
 }
 
 /// An upload URL's POST: the raw body, or the `file` part of a multipart
 /// body.
-async fn upload_bytes(state: &Shared, req: &Req, ticket: &str) -> Resp {
+async fn upload_bytes(state: &Mutex<State>, req: &Req, ticket: &str) -> Resp {
     let multipart = req
         .header("content-type")
         .is_some_and(|t| wire::ContentType::parse(t).media == "multipart/form-data");
@@ -218,16 +159,16 @@ async fn upload_bytes(state: &Shared, req: &Req, ticket: &str) -> Resp {
     } else {
         Some(req.body.clone())
     };
-    files::upload(&mut state::lock(state), ticket, bytes)
+    files::upload(&mut lock(state), ticket, bytes)
 }
 
 /// An API call: parameters, token, then the method.
-async fn call(state: &Shared, name: &str, req: &Req) -> Resp {
+async fn call(state: &Mutex<State>, name: &str, req: &Req) -> Resp {
     let params = match read_params(req, JSON_METHODS.contains(&name)).await {
         Ok(params) => params,
         Err(refusal) => return answer(Err(refusal), &[]),
     };
-    let mut state = state::lock(state);
+    let mut state = lock(state);
     let outcome = match authenticate(&state, req, &params) {
         Ok(bot) => run(&mut state, name, &bot, &params),
         Err(refusal) => Err(refusal),
@@ -274,19 +215,4 @@ fn run(state: &mut State, name: &str, bot: &Bot, params: &Params) -> Outcome {
         "files.info" => files::info(state, params),
         _ => Err(Refusal::new("unknown_method")),
     }
-}
-
-fn into_response(resp: Resp) -> Response {
-    let mut response = Response::new(Body::from(resp.body));
-    *response.status_mut() =
-        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in resp.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().append(name, value);
-        }
-    }
-    response
 }

@@ -2,19 +2,14 @@
 //! tickets, queued faults and the request log. One mutex guards it;
 //! handlers hold it briefly and never across an `.await`.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Fault, RecordedRequest, SlackFile, SlackMessage};
+use fake_http::{Faults, Log};
 
-/// Lock the state, surviving a poisoned mutex (a panicking test thread must
-/// not take every later request down with it).
-pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use super::{Fault, SlackFile, SlackMessage};
+
+pub(crate) use fake_http::lock;
 
 /// A registered bot token.
 #[derive(Debug, Clone)]
@@ -82,8 +77,9 @@ pub(crate) struct State {
     pub edits: HashMap<(String, String), String>,
     /// The last `ts` handed out, in microseconds.
     pub last_ts: u128,
-    pub faults: HashMap<String, VecDeque<Fault>>,
-    pub requests: Vec<RecordedRequest>,
+    pub faults: Faults<String, Fault>,
+    /// Recorded by Slack method name (see [`crate::RecordedRequest`]).
+    pub requests: Log<String>,
 }
 
 impl State {
@@ -97,8 +93,8 @@ impl State {
             files: Vec::new(),
             edits: HashMap::new(),
             last_ts: 0,
-            faults: HashMap::new(),
-            requests: Vec::new(),
+            faults: Faults::default(),
+            requests: Log::default(),
         }
     }
 
@@ -142,17 +138,6 @@ impl State {
         let ts = now.max(self.last_ts + 1);
         self.last_ts = ts;
         format!("{}.{:06}", ts / 1_000_000, ts % 1_000_000)
-    }
-
-    /// Take the next queued fault for `method`, if any.
-    pub fn take_fault(&mut self, method: &str) -> Option<Fault> {
-        self.faults.get_mut(method).and_then(VecDeque::pop_front)
-    }
-
-    /// Log a request as it arrives; its status is filled in when answered.
-    pub fn record(&mut self, request: RecordedRequest) -> usize {
-        self.requests.push(request);
-        self.requests.len() - 1
     }
 }
 

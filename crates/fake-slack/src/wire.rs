@@ -1,28 +1,10 @@
-//! The fake's own view of an HTTP exchange ([`Req`], [`Resp`]), how a
-//! method's parameters are read from it ([`Params`], with Slack's rules on
+//! How a method's parameters are read from a request ([`Params`], with Slack's rules on
 //! content types and field types), Slack's answer shapes and its
 //! timestamps.
 
 use serde_json::{Map, Value, json};
 
-/// A received request, body already read, so handlers are plain functions.
-pub(crate) struct Req {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Req {
-    /// The first value of a header, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub(crate) use fake_http::{Req, Resp};
 
 /// A `Content-Type` split into its media type (lower-cased) and `charset`.
 pub(crate) struct ContentType {
@@ -39,42 +21,6 @@ impl ContentType {
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
             .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase());
         ContentType { media, charset }
-    }
-}
-
-/// An answer, turned into an HTTP response by the server module.
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    pub fn json(status: u16, value: &Value) -> Resp {
-        let mut resp =
-            Resp::empty(status).header("Content-Type", "application/json; charset=utf-8");
-        resp.body = value.to_string().into_bytes();
-        resp
-    }
-
-    pub fn text(status: u16, content_type: &str, text: &str) -> Resp {
-        let mut resp = Resp::empty(status).header("Content-Type", content_type);
-        resp.body = text.as_bytes().to_vec();
-        resp
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
-        self.headers.push((name.to_string(), value.into()));
-        self
     }
 }
 
@@ -145,12 +91,12 @@ pub(crate) fn answer(outcome: Outcome, warnings: &[&'static str]) -> Resp {
             }
         }
     }
-    Resp::json(200, &Value::Object(body))
+    Resp::json_utf8(200, &Value::Object(body))
 }
 
 /// `{"ok": false, "error": code}` with another status (404, 405, 429).
 pub(crate) fn error_status(status: u16, code: &str) -> Resp {
-    Resp::json(status, &json!({"ok": false, "error": code}))
+    Resp::json_utf8(status, &json!({"ok": false, "error": code}))
 }
 
 /// One parameter as it arrived: a string (query, form) or a JSON value.

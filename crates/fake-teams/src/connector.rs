@@ -171,7 +171,7 @@ pub(crate) fn send(state: &mut State, req: &Req, raw_conversation: &str) -> Resp
     };
     let thread = allowed.thread.clone();
     let id = store(state, &allowed, checked, body, thread, None);
-    Resp::json(201, &json!({"id": id}))
+    Resp::json_utf8(201, &json!({"id": id}))
 }
 
 /// `POST /v3/conversations/{id}/activities/{activityId}`: a reply to that
@@ -192,7 +192,7 @@ pub(crate) fn reply(
     let thread = state.activities[target].thread.clone();
     let reply_to = state.activities[target].id.clone();
     let id = store(state, &allowed, checked, body, thread, Some(reply_to));
-    Resp::json(201, &json!({"id": id}))
+    Resp::json_utf8(201, &json!({"id": id}))
 }
 
 /// `PUT /v3/conversations/{id}/activities/{activityId}`: replace the text,
@@ -218,7 +218,7 @@ pub(crate) fn update(
     activity.entities = checked.entities;
     activity.body = body;
     activity.edited = true;
-    Resp::json(200, &json!({"id": activity.id}))
+    Resp::json_utf8(200, &json!({"id": activity.id}))
 }
 
 /// `DELETE /v3/conversations/{id}/activities/{activityId}`: one of the
@@ -303,7 +303,7 @@ pub(crate) fn create_conversation(state: &mut State, req: &Req) -> Resp {
         thread: None,
     };
     let id = store(state, &allowed, checked, activity.clone(), None, None);
-    Resp::json(
+    Resp::json_utf8(
         201,
         &json!({"id": format!("{base};messageid={id}"), "activityId": id}),
     )
@@ -320,7 +320,7 @@ pub(crate) fn members(state: &State, req: &Req, raw_conversation: &str) -> Resp 
         .get(&allowed.base)
         .map(|c| c.members.iter().map(member_json).collect())
         .unwrap_or_default();
-    Resp::json(200, &Value::Array(members))
+    Resp::json_utf8(200, &Value::Array(members))
 }
 
 fn member_json(member: &Member) -> Value {

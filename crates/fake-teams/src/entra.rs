@@ -42,7 +42,7 @@ fn refusal(state: &State, status: u16, error: &str, code: u32, text: &str) -> Re
     let timestamp = entra_timestamp(now);
     let trace_id = guid();
     let correlation_id = guid();
-    Resp::json(
+    Resp::json_utf8(
         status,
         &json!({
             "error": error,
@@ -203,7 +203,7 @@ pub(crate) fn token(state: &mut State, req: &Req, tenant: &str) -> Resp {
             expires_at: now_secs() + lifetime,
         },
     );
-    Resp::json(
+    Resp::json_utf8(
         200,
         &json!({
             "token_type": "Bearer",

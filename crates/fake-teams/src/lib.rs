@@ -120,39 +120,9 @@ pub enum Fault {
     DropAfterHandling,
 }
 
-/// One request as the fake received it, with the status it answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordedRequest {
-    /// The operation it was routed to; `None` for unknown paths or methods.
-    pub op: Option<Op>,
-    /// HTTP method.
-    pub method: String,
-    /// The raw (still percent-encoded) path.
-    pub path: String,
-    /// The raw query string, if any.
-    pub query: Option<String>,
-    /// All headers, names lowercase, in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// The raw body.
-    pub body: Vec<u8>,
-    /// The status answered (0: the connection was dropped on purpose).
-    pub status: u16,
-}
-
-impl RecordedRequest {
-    /// The first value of a header, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as text (empty when it is not UTF-8).
-    pub fn body_str(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap_or("")
-    }
-}
+/// One request as the fake received it, with the status it answered
+/// (`op`: the operation it was routed to).
+pub type RecordedRequest = fake_http::RecordedRequest<Op>;
 
 /// What a conversation is; decides whether replies make threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -242,12 +212,9 @@ pub struct StoredActivity {
 impl FakeTeams {
     /// Start on an ephemeral port of 127.0.0.1, with one signing key.
     pub async fn start() -> FakeTeams {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("binding 127.0.0.1:0 must succeed");
-        let port = listener.local_addr().expect("bound address").port();
+        let (listener, port) = fake_http::listen().await;
         let state = Arc::new(Mutex::new(State::new(port)));
-        server::spawn(listener, state.clone());
+        fake_http::serve(listener, state.clone(), server::Teams);
         FakeTeams { state, port }
     }
 
@@ -453,23 +420,17 @@ impl FakeTeams {
 
     /// Make the next `times` requests of `op` draw `fault` (FIFO per op).
     pub fn inject(&self, op: Op, fault: Fault, times: usize) {
-        let mut state = self.lock();
-        let queue = state.faults.entry(op).or_default();
-        queue.extend(std::iter::repeat_n(fault, times));
+        self.lock().faults.inject(op, fault, times);
     }
 
     /// Every request received, in arrival order, rejected ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        self.lock().requests.requests()
     }
 
     /// How many requests of `op` arrived (accepted and rejected).
     pub fn count(&self, op: Op) -> usize {
-        self.lock()
-            .requests
-            .iter()
-            .filter(|r| r.op == Some(op))
-            .count()
+        self.lock().requests.count(|o| o == Some(&op))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

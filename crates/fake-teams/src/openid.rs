@@ -20,7 +20,7 @@ pub(crate) const JWKS_PATH: &str = "/openid/v1/keys";
 /// `GET` the metadata document.
 pub(crate) fn metadata(state: &State) -> Resp {
     let base = format!("http://127.0.0.1:{}", state.port);
-    Resp::json(
+    Resp::json_utf8(
         200,
         &json!({
             "issuer": BOT_FRAMEWORK_ISSUER,
@@ -40,5 +40,5 @@ pub(crate) fn jwks(state: &State) -> Resp {
         .filter_map(|kid| state.key(kid))
         .map(|key| key.jwk())
         .collect();
-    Resp::json(200, &json!({"keys": keys}))
+    Resp::json_utf8(200, &json!({"keys": keys}))
 }

@@ -1,38 +1,22 @@
-//! The HTTP side: one catch-all axum handler that reads the whole request,
-//! records it, routes it by prefix to one of the three services, applies
-//! any injected fault and hands it to the operation's handler.
-//!
-//! Routing is done by hand rather than with axum's router so that every
-//! request, unknown paths and wrong methods included, goes through the same
-//! recording and refusal path.
+//! The HTTP side: routes each request by prefix to one of the three
+//! services, answers injected faults in the service's shape and hands the
+//! request to the operation's handler. The shared loop (`fake_http::serve`)
+//! reads, records and answers it.
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
-use tokio::net::TcpListener;
+use std::sync::Mutex;
 
-use super::state::{self, State};
+use fake_http::{Effect, Log, Service, injected_status, lock};
+
+use super::state::State;
 use super::wire::{Req, Resp, connector_error, framework_message};
-use super::{Fault, Op, RecordedRequest, connector, entra, openid};
+use super::{Fault, Op, connector, entra, openid};
 
 /// Bodies larger than this are refused before anything else (far above the
 /// Connector's own message limit, so that one is what a test meets).
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
-type Shared = std::sync::Arc<std::sync::Mutex<State>>;
-
-/// Serve `listener` in the background until the runtime stops.
-pub(crate) fn spawn(listener: TcpListener, state: Shared) {
-    let router = Router::new().fallback(handle).with_state(state);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-}
-
 /// The path parameters an operation needs (raw, still percent-encoded).
-enum Target {
+pub(crate) enum Target {
     None,
     Tenant(String),
     Conversation(String),
@@ -43,7 +27,7 @@ enum Target {
 }
 
 /// The outcome of routing one request.
-enum Route {
+pub(crate) enum Route {
     Op(Op, Target),
     MethodNotAllowed,
     NotFound,
@@ -101,110 +85,73 @@ fn route(method: &str, path: &str) -> Route {
     }
 }
 
-/// When the answer leaves, once the request was handled.
-enum Delivery {
-    Now,
-    Never,
-}
+/// The Teams services as the shared server loop drives them.
+pub(crate) struct Teams;
 
-async fn handle(AxumState(state): AxumState<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let (body, body_ok) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => (bytes.to_vec(), true),
-        Err(_) => (Vec::new(), false),
-    };
-    let req = Req {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body,
-    };
-    let route = route(&req.method, &req.path);
-    let op = match &route {
-        Route::Op(op, _) => Some(*op),
-        _ => None,
-    };
-    let index = state::lock(&state).record(RecordedRequest {
-        op,
-        method: req.method.clone(),
-        path: req.path.clone(),
-        query: parts.uri.query().map(str::to_string),
-        headers: req.headers.clone(),
-        body: req.body.clone(),
-        status: 0,
-    });
-    let (resp, delivery) = if body_ok {
-        dispatch(&state, route, &req).await
-    } else {
-        (
-            connector_error(413, "MessageSizeTooBig", "Message size too large."),
-            Delivery::Now,
-        )
-    };
-    if let Delivery::Never = delivery {
-        // Unwinding ends this connection's task, so hyper closes the socket
-        // without a response; `resume_unwind` skips the panic hook, so
-        // nothing is printed. No lock is held here.
-        std::panic::resume_unwind(Box::new("fake-teams: connection dropped on purpose"));
-    }
-    if let Some(recorded) = state::lock(&state).requests.get_mut(index) {
-        recorded.status = resp.status;
-    }
-    into_response(resp)
-}
+impl Service for Teams {
+    type State = State;
+    type Route = Route;
+    type Op = Op;
 
-async fn dispatch(state: &Shared, route: Route, req: &Req) -> (Resp, Delivery) {
-    let (op, target) = match route {
-        Route::NotFound => {
-            let message = format!(
-                "No HTTP resource was found that matches the request URI '{}'.",
-                req.path
-            );
-            return (framework_message(404, &message), Delivery::Now);
-        }
-        Route::MethodNotAllowed => {
-            let message = format!(
-                "The requested resource does not support http method '{}'.",
-                req.method
-            );
-            return (framework_message(405, &message), Delivery::Now);
-        }
-        Route::Op(op, target) => (op, target),
-    };
-    let fault = state::lock(state).take_fault(op);
-    let mut delivery = Delivery::Now;
-    match fault {
-        None => {}
-        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::DropConnection) => return (Resp::empty(0), Delivery::Never),
-        Some(Fault::DropAfterHandling) => delivery = Delivery::Never,
-        Some(Fault::TooManyRequests { retry_after_secs }) => {
-            let resp = fault_answer(&state::lock(state), op, 429);
-            return (
-                resp.header("Retry-After", retry_after_secs.to_string()),
-                Delivery::Now,
-            );
-        }
-        Some(Fault::Status(status)) => {
-            let status = if (100..=999).contains(&status) {
-                status
-            } else {
-                500
-            };
-            return (fault_answer(&state::lock(state), op, status), Delivery::Now);
+    const MAX_BODY: usize = MAX_BODY;
+
+    fn log(state: &mut State) -> &mut Log<Op> {
+        &mut state.requests
+    }
+
+    fn route(&self, req: &Req) -> Route {
+        route(&req.method, &req.path)
+    }
+
+    fn op(route: &Route) -> Option<Op> {
+        match route {
+            Route::Op(op, _) => Some(*op),
+            _ => None,
         }
     }
-    let mut state = state::lock(state);
-    (handle_op(&mut state, op, &target, req), delivery)
+
+    fn too_large(&self) -> Resp {
+        connector_error(413, "MessageSizeTooBig", "Message size too large.")
+    }
+
+    fn before(&self, state: &mut State, route: &Route, req: &Req) -> Option<Effect> {
+        let op = match route {
+            Route::NotFound => {
+                let message = format!(
+                    "No HTTP resource was found that matches the request URI '{}'.",
+                    req.path
+                );
+                return Some(Effect::Answer(framework_message(404, &message)));
+            }
+            Route::MethodNotAllowed => {
+                let message = format!(
+                    "The requested resource does not support http method '{}'.",
+                    req.method
+                );
+                return Some(Effect::Answer(framework_message(405, &message)));
+            }
+            Route::Op(op, _) => *op,
+        };
+        Some(match state.faults.take(&op)? {
+            Fault::Slow(delay) => Effect::Slow(delay),
+            Fault::DropConnection => Effect::DropConnection,
+            Fault::DropAfterHandling => Effect::DropAfterHandling,
+            Fault::TooManyRequests { retry_after_secs } => Effect::Answer(
+                fault_answer(state, op, 429).header("Retry-After", retry_after_secs.to_string()),
+            ),
+            Fault::Status(status) => {
+                Effect::Answer(fault_answer(state, op, injected_status(status)))
+            }
+        })
+    }
+
+    async fn handle(&self, state: &Mutex<State>, route: Route, req: &Req) -> Resp {
+        match route {
+            Route::Op(op, target) => handle_op(&mut lock(state), op, &target, req),
+            // Refused in `before`.
+            _ => framework_message(500, "fake-teams: refused route handled"),
+        }
+    }
 }
 
 /// The body each service gives with a throttling or failure status.
@@ -254,19 +201,4 @@ fn handle_op(state: &mut State, op: Op, target: &Target, req: &Req) -> Resp {
         ) => connector::delete(state, req, conversation, activity),
         _ => framework_message(500, "fake-teams: operation routed without its target"),
     }
-}
-
-fn into_response(resp: Resp) -> Response {
-    let mut response = Response::new(Body::from(resp.body));
-    *response.status_mut() =
-        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in resp.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            response.headers_mut().append(name, value);
-        }
-    }
-    response
 }

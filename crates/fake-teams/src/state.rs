@@ -2,23 +2,18 @@
 //! activities and the request log. One mutex guards it; handlers hold it
 //! briefly and never across an `.await`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use fake_http::{Faults, Log};
 
 use super::keys::{SigningKey, new_kid};
 use super::wire::now_ms;
 use super::{
-    ConversationKind, DEFAULT_TOKEN_LIFETIME, Fault, Member, Op, RecordedRequest, StoredActivity,
+    ConversationKind, DEFAULT_TOKEN_LIFETIME, Fault, Member, Op, StoredActivity,
     default_endorsements,
 };
 
-/// Lock the state, surviving a poisoned mutex (a panicking test thread must
-/// not take every later request down with it).
-pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) use fake_http::lock;
 
 /// A registered app (bot) of the token endpoint.
 pub(crate) struct App {
@@ -68,8 +63,8 @@ pub(crate) struct State {
     pub conversations: BTreeMap<String, Conversation>,
     pub activities: Vec<StoredActivity>,
     pub last_activity_id: u64,
-    pub faults: HashMap<Op, VecDeque<Fault>>,
-    pub requests: Vec<RecordedRequest>,
+    pub faults: Faults<Op, Fault>,
+    pub requests: Log<Op>,
 }
 
 impl State {
@@ -88,8 +83,8 @@ impl State {
             conversations: BTreeMap::new(),
             activities: Vec::new(),
             last_activity_id: 0,
-            faults: HashMap::new(),
-            requests: Vec::new(),
+            faults: Faults::default(),
+            requests: Log::default(),
         }
     }
 
@@ -121,22 +116,11 @@ impl State {
             })
     }
 
-    /// Take the next queued fault for `op`, if any.
-    pub fn take_fault(&mut self, op: Op) -> Option<Fault> {
-        self.faults.get_mut(&op).and_then(VecDeque::pop_front)
-    }
-
     /// A new activity id: the arrival time in ms, made unique (Teams' own
     /// channel activity ids look the same).
     pub fn next_activity_id(&mut self) -> String {
         let id = now_ms().max(self.last_activity_id + 1);
         self.last_activity_id = id;
         id.to_string()
-    }
-
-    /// Log a request as it arrives; its status is filled in when answered.
-    pub fn record(&mut self, request: RecordedRequest) -> usize {
-        self.requests.push(request);
-        self.requests.len() - 1
     }
 }

@@ -1,72 +1,15 @@
-//! The fake's own view of an HTTP exchange ([`Req`], [`Resp`]), the error
-//! body of each service, and the small encodings the handlers share.
+//! The error body of each service, and the small encodings the handlers
+//! share (the exchange itself, [`Req`] and [`Resp`], is `fake_http`'s).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-/// A received request, body already read, so handlers are plain functions.
-pub(crate) struct Req {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Req {
-    /// The first value of a header, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `Content-Type` without parameters, lower-cased.
-    pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-    }
-}
-
-/// An answer, turned into an HTTP response by the server module.
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    pub fn json(status: u16, value: &Value) -> Resp {
-        let mut resp =
-            Resp::empty(status).header("Content-Type", "application/json; charset=utf-8");
-        resp.body = value.to_string().into_bytes();
-        resp
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-}
+pub(crate) use fake_http::{Req, Resp};
 
 /// The Connector's error body: `{"error": {"code", "message"}}`.
 pub(crate) fn connector_error(status: u16, code: &str, message: &str) -> Resp {
-    Resp::json(
+    Resp::json_utf8(
         status,
         &json!({"error": {"code": code, "message": message}}),
     )
@@ -80,7 +23,7 @@ pub(crate) fn bad_argument(message: &str) -> Resp {
 /// The web framework's own bodies in front of the Connector (401, 404,
 /// 405, 415): a bare `{"message": ...}`.
 pub(crate) fn framework_message(status: u16, message: &str) -> Resp {
-    Resp::json(status, &json!({"message": message}))
+    Resp::json_utf8(status, &json!({"message": message}))
 }
 
 /// What the Connector answers any request whose bearer token it refuses.

@@ -185,10 +185,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of a header, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        fake_http::header(&self.headers, name)
     }
 
     /// The body as text (lossy).
@@ -197,15 +194,28 @@ impl RecordedRequest {
     }
 }
 
+/// The Bot API's names for the shared log's fields: the Bot API method is
+/// `method` (empty when the path has none), the HTTP one `http_method`.
+impl From<fake_http::RecordedRequest<String>> for RecordedRequest {
+    fn from(r: fake_http::RecordedRequest<String>) -> RecordedRequest {
+        RecordedRequest {
+            method: r.op.unwrap_or_default(),
+            http_method: r.method,
+            path: r.path,
+            query: r.query,
+            headers: r.headers,
+            body: r.body,
+            status: r.status,
+        }
+    }
+}
+
 impl FakeTelegram {
     /// Start on an ephemeral port of 127.0.0.1, with no bots and no chats.
     pub async fn start() -> FakeTelegram {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("binding 127.0.0.1:0 must succeed");
-        let port = listener.local_addr().expect("bound address").port();
+        let (listener, port) = fake_http::listen().await;
         let state = Arc::new(Mutex::new(State::default()));
-        server::spawn(listener, state.clone());
+        fake_http::serve(listener, state.clone(), server::Telegram);
         FakeTelegram { state, port }
     }
 
@@ -367,14 +377,13 @@ impl FakeTelegram {
     pub fn inject(&self, method: &str, fault: Fault, times: usize) {
         let name = params::canonical_method(method)
             .unwrap_or_else(|| panic!("fake-telegram: unknown method {method:?}"));
-        let mut state = self.lock();
-        let queue = state.faults.entry(name).or_default();
-        queue.extend(std::iter::repeat_n(fault, times));
+        self.lock().faults.inject(name, fault, times);
     }
 
     /// Every request received, in arrival order, rejected ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().requests.clone()
+        let requests = self.lock().requests.requests();
+        requests.into_iter().map(RecordedRequest::from).collect()
     }
 
     /// How many requests named `method` (compared case-insensitively)
@@ -382,9 +391,7 @@ impl FakeTelegram {
     pub fn count(&self, method: &str) -> usize {
         self.lock()
             .requests
-            .iter()
-            .filter(|r| r.method.eq_ignore_ascii_case(method))
-            .count()
+            .count(|name| name.map_or("", String::as_str).eq_ignore_ascii_case(method))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -2,20 +2,15 @@
 //! the request log. One mutex guards it; handlers hold it briefly and never
 //! across an `.await`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet};
+
+use fake_http::{Faults, Log};
 
 use serde_json::Value;
 
-use super::{ChatKind, Fault, RecordedRequest, TelegramFile, TelegramMessage};
+use super::{ChatKind, Fault, TelegramFile, TelegramMessage};
 
-/// Lock the state, surviving a poisoned mutex (a panicking test thread must
-/// not take every later request down with it).
-pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) use fake_http::lock;
 
 /// A registered bot.
 pub(crate) struct Bot {
@@ -117,8 +112,9 @@ pub(crate) struct State {
     pub chats: BTreeMap<i64, Chat>,
     pub messages: Vec<StoredMessage>,
     /// Keyed by the method's documented spelling.
-    pub faults: HashMap<&'static str, VecDeque<Fault>>,
-    pub requests: Vec<RecordedRequest>,
+    pub faults: Faults<&'static str, Fault>,
+    /// Recorded by the method as the path spelled it.
+    pub requests: Log<String>,
 }
 
 impl State {
@@ -146,16 +142,5 @@ impl State {
         self.messages
             .iter_mut()
             .find(|m| m.chat_id == chat_id && m.message_id == message_id)
-    }
-
-    /// Take the next queued fault for a method, if any.
-    pub fn take_fault(&mut self, method: &'static str) -> Option<Fault> {
-        self.faults.get_mut(method).and_then(VecDeque::pop_front)
-    }
-
-    /// Log a request as it arrives; its status is filled in when answered.
-    pub fn record(&mut self, request: RecordedRequest) -> usize {
-        self.requests.push(request);
-        self.requests.len() - 1
     }
 }

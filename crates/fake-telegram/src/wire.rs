@@ -1,66 +1,11 @@
-//! The fake's own view of an HTTP exchange ([`Req`], [`Resp`]) and the Bot
-//! API's two answer shapes.
+//! The Bot API's two answer shapes, and the small encodings the methods
+//! share.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-/// A received request, body already read, so handlers are plain functions.
-pub(crate) struct Req {
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Req {
-    /// The first value of a header, case-insensitively.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `Content-Type` without parameters, lower-cased.
-    pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-    }
-}
-
-/// An answer, turned into an HTTP response by the server module.
-#[derive(Debug)]
-pub(crate) struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    pub fn json(status: u16, value: &Value) -> Resp {
-        let mut resp = Resp::empty(status).header("Content-Type", "application/json");
-        resp.body = value.to_string().into_bytes();
-        resp
-    }
-
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Resp {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-}
+pub(crate) use fake_http::{Req, Resp};
 
 /// `{"ok": true, "result": ...}` with 200.
 pub(crate) fn ok(result: Value) -> Resp {
