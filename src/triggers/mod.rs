@@ -6,9 +6,9 @@ mod answer;
 mod http;
 mod payload;
 mod python_literal;
+mod sqs;
 pub(crate) mod upload;
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -97,7 +97,7 @@ pub async fn handle_within(
         Trigger::Http(shape) => Ok(http::handle(app, event, shape, deadline).await),
         Trigger::Direct => Ok(send_payload(app, event, None, deadline).await?),
         Trigger::EventBridge => eventbridge(app, event, deadline).await,
-        Trigger::Sqs => Ok(sqs(app, &event, deadline).await),
+        Trigger::Sqs => Ok(sqs::handle(app, &event, deadline).await),
         Trigger::Refresh => refresh(app, &event).await,
         Trigger::Unknown => Err(AppError::new(ErrorCode::UnknownEvent,
             "expected an API Gateway / Function URL request, {\"msg\": ..., \"channel\": ...}, an EventBridge event whose detail holds them, an SQS batch of them, or {\"action\": \"refresh\"}",
@@ -159,42 +159,6 @@ async fn eventbridge(app: &App, event: Value, deadline: Deadline) -> Result<Valu
 
 /// An SQS batch: each record on its own; only failures are reported, so
 /// only they are retried (the queue needs `ReportBatchItemFailures`).
-async fn sqs(app: &App, event: &Value, deadline: Deadline) -> Value {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut response = SqsBatchResponse::default();
-    for record in records {
-        let message_id = record
-            .get("messageId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let body = record
-            .get("body")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let outcome = match payload::parse_text(body) {
-            Some(payload) => send_payload(app, payload, Some(&message_id), deadline)
-                .await
-                .map(|_| ()),
-            None => Err(AppError::new(
-                ErrorCode::InvalidJson,
-                "the SQS message body is neither JSON nor a Python dict literal",
-            )),
-        };
-        if let Err(err) = outcome {
-            tracing::warn!(message_id = %message_id, error = err.code.as_str(), reason = %err.message, "SQS record failed");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
-        }
-    }
-    serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
-}
-
 async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
     if event.get("action").and_then(Value::as_str) != Some("refresh") {
         return Err(

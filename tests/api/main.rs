@@ -24,6 +24,7 @@ mod messages_api;
 mod openapi;
 mod skpy_reference;
 mod skype_client;
+mod sqs_batches;
 mod teams;
 mod template;
 mod webhooks;
