@@ -110,8 +110,34 @@ impl App {
         }
     }
 
-    /// Who holds `presented` (`None`: no key was presented).
+    /// Who holds `presented` (`None`: no key was presented). On a cold
+    /// container the stored session is read at the same time as the
+    /// secret, so the first send waits for one round trip to AWS, not two;
+    /// a wrong key is answered as soon as the secret says so, without
+    /// waiting for (or telling anything of) that read.
     pub async fn authenticate(&self, presented: Option<&str>) -> Result<Caller, AppError> {
+        let check = self.check_key(presented);
+        if self.ready.initialized() {
+            return check.await;
+        }
+        let prefetch = self.ready();
+        tokio::pin!(check, prefetch);
+        let mut prefetched = false;
+        let caller = loop {
+            tokio::select! {
+                caller = &mut check => break caller,
+                _ = &mut prefetch, if !prefetched => prefetched = true,
+            }
+        };
+        if caller.is_ok() && !prefetched {
+            // Its failure is the send's to report, when it needs the session.
+            let _ = prefetch.await;
+        }
+        caller
+    }
+
+    /// Checks `presented` against the account's keys.
+    async fn check_key(&self, presented: Option<&str>) -> Result<Caller, AppError> {
         let presented = presented.filter(|key| !key.trim().is_empty());
         let account = self.configured_account().await?;
         let Some(key) = presented else {
@@ -268,7 +294,9 @@ impl App {
     }
 
     async fn load(&self) -> Result<Ready, AppError> {
-        let account = self.accounts.get().await?;
+        // Both reads at once: a cold container's first send waits for one.
+        let (account, stored) = tokio::join!(self.accounts.get(), self.vault.load());
+        let account = account?;
         let gate: Arc<dyn LoginGate> = self.gate.clone();
         let skype = SkypeClient::new(
             self.config.skype_urls.clone(),
@@ -276,7 +304,7 @@ impl App {
             account.credentials.clone(),
         )?
         .with_login_gate(gate);
-        if let Some(session) = self.vault.load().await? {
+        if let Some(session) = stored? {
             skype.restore(session);
         }
         Ok(Ready {
