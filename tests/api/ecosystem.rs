@@ -3,7 +3,7 @@
 //! `application/octet`, and SQS producers that queued `str(dict)`.
 
 use base64::Engine;
-use fake_skype::{Account as FakeAccount, FakeSkype};
+use fake_skype::FakeSkype;
 use lambda_harness::events::{http_v2, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
@@ -17,16 +17,12 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01";
 const BOUNDARY: &str = "9a3f8c2e1b7d4f60a5c3e8b21d9f0c47";
 
 async fn world(name: &str) -> (FakeSkype, App) {
-    let skype = FakeSkype::start().await;
-    skype.add_account(FakeAccount::fred());
-    let secret = json!({
-        "username": "fred.adams@example.com",
-        "password": "p&ss<w>rd",
-        "api_keys": [KEY],
-        "channels": {"standup": GROUP},
-    });
-    let app = local_app::app(&skype, &secret, &format!("ecosystem-{name}"), &[]);
-    (skype, app)
+    local_app::fred_app(
+        &format!("ecosystem-{name}"),
+        json!([KEY]),
+        json!({"standup": GROUP}),
+    )
+    .await
 }
 
 /// `requests.post(url, files={"document": (file_name, bytes, declared),

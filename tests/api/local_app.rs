@@ -101,3 +101,18 @@ impl Api<'_> {
         self.call("DELETE", &format!("/messages/{id}"), body).await
     }
 }
+
+/// A fake Skype with the bot's account, and an app logged in as it with
+/// `keys` and `channels` (the secret's fields), its files named after `name`.
+pub async fn fred_app(name: &str, keys: Value, channels: Value) -> (FakeSkype, App) {
+    let skype = FakeSkype::start().await;
+    skype.add_account(fake_skype::Account::fred());
+    let secret = serde_json::json!({
+        "username": "fred.adams@example.com",
+        "password": "p&ss<w>rd",
+        "api_keys": keys,
+        "channels": channels,
+    });
+    let app = app(&skype, &secret, name, &[]);
+    (skype, app)
+}

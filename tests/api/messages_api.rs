@@ -4,7 +4,7 @@
 //! deletes (by id and by idempotency key), and GET /health.
 
 use base64::Engine;
-use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use fake_skype::{FakeSkype, Fault, Op};
 use lambda_harness::events::{http_v2, json_request, send_message, status_and_body};
 use serde_json::{Value, json};
 use skype_sender::app::App;
@@ -17,16 +17,8 @@ const KEY: &str = "admin-key";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 async fn world(name: &str) -> (FakeSkype, App) {
-    let skype = FakeSkype::start().await;
-    skype.add_account(FakeAccount::fred());
-    let secret = json!({
-        "username": "fred.adams@example.com",
-        "password": "p&ss<w>rd",
-        "api_keys": [KEY],
-        "channels": {"standup": GROUP, "alerts": {"kind": "slack-webhook", "url": "https://hooks.example.test/services/T/B/x"}},
-    });
-    let app = local_app::app(&skype, &secret, &format!("messages-{name}"), &[]);
-    (skype, app)
+    let channels = json!({"standup": GROUP, "alerts": {"kind": "slack-webhook", "url": "https://hooks.example.test/services/T/B/x"}});
+    local_app::fred_app(&format!("messages-{name}"), json!([KEY]), channels).await
 }
 
 async fn call(app: &App, event: Value) -> (u16, Value) {

@@ -3,7 +3,7 @@
 //! within their `MessageGroupId`, a failed record holding back the rest of
 //! its group (reported failed, not sent) while other groups go on.
 
-use fake_skype::{Account as FakeAccount, FakeSkype, Fault, Op};
+use fake_skype::{FakeSkype, Fault, Op};
 use serde_json::{Value, json};
 use skype_sender::app::App;
 
@@ -13,16 +13,8 @@ const GROUP: &str = "19:0123456789abcdef0123456789abcdef@thread.skype";
 const OTHER: &str = "19:fedcba9876543210fedcba9876543210@thread.skype";
 
 async fn world(name: &str) -> (FakeSkype, App) {
-    let skype = FakeSkype::start().await;
-    skype.add_account(FakeAccount::fred());
-    let secret = json!({
-        "username": "fred.adams@example.com",
-        "password": "p&ss<w>rd",
-        "api_keys": ["k"],
-        "channels": {"standup": GROUP, "other": OTHER},
-    });
-    let app = local_app::app(&skype, &secret, &format!("sqs-{name}"), &[]);
-    (skype, app)
+    let channels = json!({"standup": GROUP, "other": OTHER});
+    local_app::fred_app(&format!("sqs-{name}"), json!(["k"]), channels).await
 }
 
 /// A record of `queue` (`.fifo` queues carry a group) posting `body`.
