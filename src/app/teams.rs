@@ -284,7 +284,7 @@ impl App {
         let account = self.account().await?;
         let Some(app) = account.teams.clone() else {
             tracing::warn!("a Teams activity arrived, but the secret has no \"teams\" block");
-            return Err(AppError::unauthorized());
+            return Err(not_from_the_bot_framework());
         };
         let client = self.teams()?;
         let token = client
@@ -292,7 +292,7 @@ impl App {
             .await
             .map_err(|refusal| {
                 tracing::info!(reason = %refusal, "refused a Teams activity");
-                AppError::unauthorized()
+                not_from_the_bot_framework()
             })?;
         let activity: Activity = serde_json::from_slice(body).map_err(|_| {
             AppError::new(
@@ -302,13 +302,13 @@ impl App {
         })?;
         if !token.vouches_for(&activity.service_url) {
             tracing::info!("refused a Teams activity: its serviceUrl is not its token's");
-            return Err(AppError::unauthorized());
+            return Err(not_from_the_bot_framework());
         }
         let Some(service_url) = client.urls().allowed_service_url(&activity.service_url) else {
             tracing::warn!(
                 "refused a Teams activity: its serviceUrl is not an allowed Bot Framework host"
             );
-            return Err(AppError::unauthorized());
+            return Err(not_from_the_bot_framework());
         };
         let asked = activity.asked();
         let Some(reference) = reference_of(&activity, service_url) else {
@@ -380,6 +380,15 @@ impl App {
     pub(super) async fn teams_conversations(&self) -> Result<usize, AppError> {
         Ok(self.teams_store.count().await?)
     }
+}
+
+/// The one answer to anything the checks refuse: it says what is expected
+/// and nothing of which check failed (that is logged).
+fn not_from_the_bot_framework() -> AppError {
+    AppError::new(
+        ErrorCode::Unauthorized,
+        "this is the Teams bot's endpoint: it takes activities from the Bot Framework, with a valid Bot Framework token for this bot",
+    )
 }
 
 /// The reference an activity gives, when its conversation id is usable.

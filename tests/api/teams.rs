@@ -244,7 +244,15 @@ async fn hostile_inbound_requests_get_401_and_cause_no_outbound_call() {
         "allow-list"
     );
     // No token, a garbage token, another scheme.
-    assert_eq!(w.inbound(None, &activity).await.0, 401);
+    let (status, body) = w.inbound(None, &activity).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["msg"]
+            .as_str()
+            .unwrap()
+            .contains("Bot Framework token"),
+        "{body}"
+    );
     assert_eq!(w.inbound(Some("not.a.jwt"), &activity).await.0, 401);
     assert_eq!(w.outbound_calls(), 0);
     assert_eq!(w.stored_references(), 0);
