@@ -23,7 +23,7 @@ pub use vault::{Saved, SessionVault};
 
 use crate::config::StateLocation;
 
-/// The S3 prefix of the Teams conversation references (design.md).
+/// The S3 prefix of the Teams conversation references (docs/architecture.md §3).
 pub const TEAMS_PREFIX: &str = "teams/";
 
 /// Where the account, the token file and the login lease live.

@@ -21,7 +21,7 @@ pub const DEFAULT_SERVICE_URLS: &[&str] = &[
     "https://smba.infra.dod.teams.microsoft.us/",
 ];
 
-/// The hosts of one Teams bot (`TEAMS_*` settings, design.md).
+/// The hosts of one Teams bot (`TEAMS_*` settings: README, "Configuration").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamsUrls {
     /// `TEAMS_OPENID_URL`: the metadata document itself.
