@@ -6,11 +6,11 @@
 use secrecy::SecretString;
 
 use super::App;
-use super::deliver::{Body, fits, paced};
+use super::deliver::{Body, cut_off_post, fits, paced};
 use crate::bots::telegram::TelegramPlace;
 use crate::bots::{BotError, Bots};
 use crate::deadline::Deadline;
-use crate::domain::{AttachmentKind, Delivered, DeliveryStatus, Destination, Platform, Target};
+use crate::domain::{AttachmentKind, Delivered, Destination, Platform, Target};
 use crate::error::{AppError, ErrorCode};
 use crate::render;
 
@@ -52,10 +52,9 @@ impl App {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, BotError>>,
     {
-        match paced(deadline, service, call, BotError::rate_limit).await {
-            Some(result) => result.map_err(AppError::from),
-            None => Err(AppError::deadline().as_uncertain()),
-        }
+        paced(deadline, service, call, AppError::from)
+            .await
+            .map_err(cut_off_post)
     }
 
     /// Posts `body` to a bot platform's `target`; `key` tags a Slack post
@@ -133,12 +132,7 @@ impl App {
                 ));
             }
         };
-        Ok(Delivered {
-            id: Some(id),
-            channel: target.name.clone(),
-            arrival_time: None,
-            status: DeliveryStatus::Posted,
-        })
+        Ok(Delivered::posted(&target.name, id, None))
     }
 
     /// Whether `platform`'s bot token works (its cheapest authenticated call).
@@ -177,12 +171,7 @@ impl App {
         let found = self
             .bot_call(deadline, "Slack", || slack.find_by_key(channel, key))
             .await?;
-        Ok(found.map(|ts| Delivered {
-            id: Some(ts),
-            channel: target.name.clone(),
-            arrival_time: None,
-            status: DeliveryStatus::Posted,
-        }))
+        Ok(found.map(|ts| Delivered::posted(&target.name, ts, None)))
     }
 
     /// Replaces (`Some` content) or deletes (`None`) message `id` on a bot

@@ -15,6 +15,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 
 use super::{App, NO_FILES, Ready, require, unable};
+use crate::bots::BotError;
 use crate::deadline::Deadline;
 use crate::domain::{
     Attachment, Capability, Content, ConversationId, Delivered, DeliveryStatus, Destination, Target,
@@ -22,7 +23,7 @@ use crate::domain::{
 use crate::error::{AppError, ErrorCode};
 use crate::render;
 use crate::skype::{OutgoingMessage, SkypeError};
-use crate::teams::{self, NotAPicture};
+use crate::teams::{self, NotAPicture, TeamsError};
 use crate::webhooks::Receipt;
 
 /// What one post carries to one target, and where in it.
@@ -145,12 +146,7 @@ impl App {
                 ready.skype.find_sent(conversation, client_id)
             })
             .await?;
-        Ok(found.map(|sent| Delivered {
-            id: Some(sent.id),
-            channel: target.name.clone(),
-            arrival_time: sent.arrival_time,
-            status: DeliveryStatus::Posted,
-        }))
+        Ok(found.map(|sent| Delivered::posted(&target.name, sent.id, sent.arrival_time)))
     }
 
     /// One post to a Skype conversation, with the same `clientmessageid`
@@ -180,17 +176,8 @@ impl App {
                 }
             })
             .await
-            // Cut off by the deadline: the post may have been taken.
-            .map_err(|err| match err.code {
-                ErrorCode::DeadlineExceeded => err.as_uncertain(),
-                _ => err,
-            })?;
-        Ok(Delivered {
-            id: Some(sent.id),
-            channel: target.name.clone(),
-            arrival_time: sent.arrival_time,
-            status: DeliveryStatus::Posted,
-        })
+            .map_err(cut_off_post)?;
+        Ok(Delivered::posted(&target.name, sent.id, sent.arrival_time))
     }
 
     /// One Skype call: paced when Skype throttles (backoff with jitter,
@@ -207,38 +194,62 @@ impl App {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SkypeError>>,
     {
-        let limited = |err: &SkypeError| match err {
-            SkypeError::RateLimited { retry_after } => Some(*retry_after),
-            _ => None,
-        };
-        let result = match paced(deadline, "Skype", call, limited).await {
-            Some(result) => result.map_err(translate),
-            None => Err(AppError::deadline()),
-        };
+        let result = paced(deadline, "Skype", call, translate).await;
         self.save_session(ready).await;
         result
     }
 }
 
-/// Runs `call`, and again after each rate limit (`limited` says whether
-/// an error is one, and the wait the service asked for): the service's
-/// wait, else a short jittered backoff, as long as the deadline allows.
-/// `None`: the deadline passed first.
+/// An error that may be a rate limit: `Some` with the wait the service
+/// asked for (if it said one).
+pub(super) trait Throttled {
+    /// `Some(wait)` when the service throttled us.
+    fn rate_limit(&self) -> Option<Option<Duration>>;
+}
+
+impl Throttled for SkypeError {
+    fn rate_limit(&self) -> Option<Option<Duration>> {
+        match self {
+            SkypeError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+impl Throttled for TeamsError {
+    fn rate_limit(&self) -> Option<Option<Duration>> {
+        match self {
+            TeamsError::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+impl Throttled for BotError {
+    fn rate_limit(&self) -> Option<Option<Duration>> {
+        BotError::rate_limit(self)
+    }
+}
+
+/// Runs `call`, and again after each rate limit: the service's wait, else
+/// a short jittered backoff, as long as the deadline allows. Its error is
+/// `translate`d; the deadline passing first is `deadline_exceeded`.
 pub(super) async fn paced<T, E, F, Fut>(
     deadline: Deadline,
     service: &'static str,
     call: F,
-    limited: impl Fn(&E) -> Option<Option<Duration>>,
-) -> Option<Result<T, E>>
+    translate: impl FnOnce(E) -> AppError,
+) -> Result<T, AppError>
 where
+    E: Throttled,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
     let paced = call
         .retry(PACING)
-        .when(|err| limited(err).is_some())
-        .adjust(|err, backoff| {
-            let wait = limited(err).flatten().or(backoff)?;
+        .when(|err: &E| err.rate_limit().is_some())
+        .adjust(|err: &E, backoff| {
+            let wait = err.rate_limit().flatten().or(backoff)?;
             // Past the budget, the caller (or Lambda) retries later.
             (wait < deadline.budget()).then_some(wait)
         })
@@ -249,7 +260,10 @@ where
                 "pacing: the service asked us to wait"
             )
         });
-    tokio::time::timeout(deadline.budget(), paced).await.ok()
+    match tokio::time::timeout(deadline.budget(), paced).await {
+        Ok(result) => result.map_err(translate),
+        Err(_) => Err(AppError::deadline()),
+    }
 }
 
 /// A picture as a Teams activity, or why it cannot be one.
@@ -275,6 +289,15 @@ fn teams_picture(target: &Target, attachment: &Attachment) -> Result<serde_json:
 enum SkypePost<'a> {
     Message(&'a OutgoingMessage),
     File(&'a Attachment),
+}
+
+/// A post cut off by the deadline may have been taken: its outcome is
+/// unknown, not just late.
+pub(super) fn cut_off_post(err: AppError) -> AppError {
+    match err.code {
+        ErrorCode::DeadlineExceeded => err.as_uncertain(),
+        _ => err,
+    }
 }
 
 /// Webhook calls end at the deadline too; a post cut off there may have

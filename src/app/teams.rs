@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::App;
-use super::deliver::paced;
+use super::deliver::{cut_off_post, paced};
 use crate::deadline::Deadline;
-use crate::domain::{Delivered, DeliveryStatus, Target, TeamsChat};
+use crate::domain::{Delivered, Target, TeamsChat};
 use crate::error::{AppError, ErrorCode};
 use crate::skype::markup;
 use crate::state::StoreError;
@@ -178,23 +178,12 @@ impl App {
     }
 
     /// One Teams call: paced when Teams throttles, cut off at the deadline.
-    pub(super) async fn teams_call<T, F, Fut>(
-        &self,
-        deadline: Deadline,
-        call: F,
-    ) -> Result<T, AppError>
+    async fn teams_call<T, F, Fut>(&self, deadline: Deadline, call: F) -> Result<T, AppError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, TeamsError>>,
     {
-        let limited = |err: &TeamsError| match err {
-            TeamsError::RateLimited { retry_after } => Some(*retry_after),
-            _ => None,
-        };
-        match paced(deadline, "Teams", call, limited).await {
-            Some(result) => result.map_err(AppError::from),
-            None => Err(AppError::deadline()),
-        }
+        paced(deadline, "Teams", call, AppError::from).await
     }
 
     /// Posts `activity` to `chat`: into the conversation, as a reply to
@@ -234,15 +223,9 @@ impl App {
                         thread.unwrap_or_default()
                     ),
                 ),
-                ErrorCode::DeadlineExceeded => err.as_uncertain(),
-                _ => err,
+                _ => cut_off_post(err),
             })?;
-        Ok(Delivered {
-            id: Some(id),
-            channel: target.name.clone(),
-            arrival_time: None,
-            status: DeliveryStatus::Posted,
-        })
+        Ok(Delivered::posted(&target.name, id, None))
     }
 
     /// Replaces (`Some`) or deletes (`None`) activity `id` in `chat`.

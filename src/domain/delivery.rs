@@ -17,14 +17,26 @@ pub enum DeliveryStatus {
 /// A post one target took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
-    /// Skype's message id (webhooks give none).
+    /// The platform's message id (webhooks give none).
     pub id: Option<String>,
     /// The target's name: the conversation id, or the webhook's alias.
     pub channel: String,
-    /// Skype's arrival time, Unix milliseconds.
+    /// Skype's arrival time, Unix milliseconds (others give none).
     pub arrival_time: Option<u64>,
     /// Posted, or only accepted.
     pub status: DeliveryStatus,
+}
+
+impl Delivered {
+    /// A post the platform confirmed, with its id.
+    pub fn posted(channel: &str, id: String, arrival_time: Option<u64>) -> Self {
+        Self {
+            id: Some(id),
+            channel: channel.to_string(),
+            arrival_time,
+            status: DeliveryStatus::Posted,
+        }
+    }
 }
 
 /// How a login attempt ended: kept with the login lease (health), counted
