@@ -93,26 +93,10 @@ impl World {
         }
     }
 
-    async fn post(&self, body: Value) -> (u16, Value) {
-        self.api().post(body).await
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        self.api().call(method, path, body).await
-    }
-
-    async fn edit(&self, id: &str, channel: &str, msg: &str) -> (u16, Value) {
-        self.api().edit(id, channel, msg).await
-    }
-
-    async fn delete(&self, id: &str, channel: &str) -> (u16, Value) {
-        self.api().delete(id, channel).await
-    }
-
     async fn file(&self, channel: &str, bytes: &[u8], name: &str) -> (u16, Value) {
         let content = base64::engine::general_purpose::STANDARD.encode(bytes);
         let body = json!({"channel": channel, "file": {"name": name, "content_base64": content}});
-        self.call("POST", "/send-file", body).await
+        self.api().call("POST", "/send-file", body).await
     }
 }
 
@@ -134,8 +118,7 @@ fn assert_no_secret(w: &World, body: &Value) {
 #[tokio::test]
 async fn slack_post_thread_edit_delete_mention_and_file() {
     let w = world("slack").await;
-    let (status, body) = w
-        .post(json!({"msg": "**Deployed** v2", "format": "markdown", "channel": "deploys", "mentions": ["U0JOE0001"]}))
+    let (status, body) = w.api().post(json!({"msg": "**Deployed** v2", "format": "markdown", "channel": "deploys", "mentions": ["U0JOE0001"]}))
         .await;
     assert_eq!(status, 200, "{body}");
     let ts = body["id"].as_str().unwrap().to_string();
@@ -143,6 +126,7 @@ async fn slack_post_thread_edit_delete_mention_and_file() {
     assert_eq!(posted.text, "<@U0JOE0001> *Deployed* v2");
     assert!(posted.bot);
     let (status, reply) = w
+        .api()
         .post(json!({"msg": "details", "channel": "deploys", "thread": ts}))
         .await;
     assert_eq!(status, 200, "{reply}");
@@ -151,13 +135,13 @@ async fn slack_post_thread_edit_delete_mention_and_file() {
         .message(SLACK_CHANNEL, reply["id"].as_str().unwrap())
         .unwrap();
     assert_eq!(reply.thread_ts.as_deref(), Some(ts.as_str()));
-    assert_eq!(w.edit(&ts, "deploys", "Deployed v3").await.0, 200);
+    assert_eq!(w.api().edit(&ts, "deploys", "Deployed v3").await.0, 200);
     let edited = w.slack.message(SLACK_CHANNEL, &ts).unwrap();
     assert!(edited.edited);
     assert_eq!(edited.text, "Deployed v3");
-    assert_eq!(w.delete(&ts, "deploys").await.0, 200);
+    assert_eq!(w.api().delete(&ts, "deploys").await.0, 200);
     assert!(w.slack.message(SLACK_CHANNEL, &ts).unwrap().deleted);
-    let (status, again) = w.delete(&ts, "deploys").await;
+    let (status, again) = w.api().delete(&ts, "deploys").await;
     assert_eq!(
         (status, again["error"].as_str()),
         (404, Some("message_not_found")),
@@ -177,6 +161,7 @@ async fn slack_limits_rate_limits_and_revoked_tokens() {
     let w = world("slack-errors").await;
     let long = "x".repeat(40_001);
     let (status, body) = w
+        .api()
         .post(json!({"msg": long, "channel": "deploys", "format": "plain"}))
         .await;
     assert_eq!(
@@ -197,11 +182,13 @@ async fn slack_limits_rate_limits_and_revoked_tokens() {
         1,
     );
     let (status, body) = w
+        .api()
         .post(json!({"msg": "after the wait", "channel": "deploys"}))
         .await;
     assert_eq!(status, 200, "{body}");
     w.slack.revoke(SLACK_TOKEN);
     let (status, body) = w
+        .api()
         .post(json!({"msg": "revoked", "channel": "deploys"}))
         .await;
     assert_eq!(
@@ -219,13 +206,13 @@ async fn slack_finds_a_lost_keyed_post_instead_of_posting_twice() {
         .inject("chat.postMessage", fake_slack::Fault::DropAfterHandling, 1);
     let keyed =
         json!({"msg": "exactly once", "channel": "deploys", "idempotency_key": "deploy-42"});
-    let (status, body) = w.post(keyed.clone()).await;
+    let (status, body) = w.api().post(keyed.clone()).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (504, Some("outcome_unknown")),
         "{body}"
     );
-    let (status, body) = w.post(keyed).await;
+    let (status, body) = w.api().post(keyed).await;
     assert_eq!(status, 200, "{body}");
     let live: Vec<_> = w
         .slack
@@ -243,8 +230,7 @@ async fn slack_finds_a_lost_keyed_post_instead_of_posting_twice() {
 async fn discord_post_thread_edit_delete_mention_and_file() {
     let w = world("discord").await;
     let joe = "123456789012345678";
-    let (status, body) = w
-        .post(json!({"msg": "*deployed* @everyone", "format": "markdown", "channel": "discord", "mentions": [joe]}))
+    let (status, body) = w.api().post(json!({"msg": "*deployed* @everyone", "format": "markdown", "channel": "discord", "mentions": [joe]}))
         .await;
     assert_eq!(status, 200, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
@@ -253,20 +239,24 @@ async fn discord_post_thread_edit_delete_mention_and_file() {
     assert_eq!(posted.pinged_users, [joe]);
     let thread = "1200000000000000002";
     let (status, in_thread) = w
+        .api()
         .post(json!({"msg": "in the thread", "channel": "discord", "thread": thread}))
         .await;
     assert_eq!(status, 200, "{in_thread}");
     let thread_id = in_thread["id"].as_str().unwrap();
     assert!(thread_id.starts_with(&format!("{thread}:")), "{thread_id}");
     assert_eq!(
-        w.edit(thread_id, "discord", "edited in the thread").await.0,
+        w.api()
+            .edit(thread_id, "discord", "edited in the thread")
+            .await
+            .0,
         200
     );
-    assert_eq!(w.delete(thread_id, "discord").await.0, 200);
-    assert_eq!(w.edit(&id, "discord", "edited").await.0, 200);
+    assert_eq!(w.api().delete(thread_id, "discord").await.0, 200);
+    assert_eq!(w.api().edit(&id, "discord", "edited").await.0, 200);
     assert_eq!(w.discord.message(&id).unwrap().content, "edited");
-    assert_eq!(w.delete(&id, "discord").await.0, 200);
-    let (status, again) = w.delete(&id, "discord").await;
+    assert_eq!(w.api().delete(&id, "discord").await.0, 200);
+    let (status, again) = w.api().delete(&id, "discord").await;
     assert_eq!(
         (status, again["error"].as_str()),
         (404, Some("message_not_found")),
@@ -283,6 +273,7 @@ async fn discord_post_thread_edit_delete_mention_and_file() {
 async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
     let w = world("discord-errors").await;
     let (status, body) = w
+        .api()
         .post(json!({"msg": "x".repeat(2_001), "channel": "discord", "format": "plain"}))
         .await;
     assert_eq!(
@@ -299,6 +290,7 @@ async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
         1,
     );
     let (status, body) = w
+        .api()
         .post(json!({"msg": "after the wait", "channel": "discord"}))
         .await;
     assert_eq!(status, 200, "{body}");
@@ -308,15 +300,21 @@ async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
         1,
     );
     let keyed = json!({"msg": "lost", "channel": "discord", "idempotency_key": "k-1"});
-    assert_eq!(w.post(keyed.clone()).await.1["error"], "outcome_unknown");
-    let (status, body) = w.post(keyed).await;
+    assert_eq!(
+        w.api().post(keyed.clone()).await.1["error"],
+        "outcome_unknown"
+    );
+    let (status, body) = w.api().post(keyed).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (409, Some("earlier_outcome_unknown")),
         "{body}"
     );
     w.discord.delete_webhook(&w.discord_url);
-    let (status, body) = w.post(json!({"msg": "gone", "channel": "discord"})).await;
+    let (status, body) = w
+        .api()
+        .post(json!({"msg": "gone", "channel": "discord"}))
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (502, Some("auth_revoked")),
@@ -330,8 +328,7 @@ async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
 #[tokio::test]
 async fn telegram_post_reply_topic_edit_delete_mention_and_files() {
     let w = world("telegram").await;
-    let (status, body) = w
-        .post(json!({"msg": "**Deployed** <v2> & done", "format": "markdown", "channel": "tg", "mentions": [{"id": "777000", "name": "Joe"}]}))
+    let (status, body) = w.api().post(json!({"msg": "**Deployed** <v2> & done", "format": "markdown", "channel": "tg", "mentions": [{"id": "777000", "name": "Joe"}]}))
         .await;
     assert_eq!(status, 200, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
@@ -344,6 +341,7 @@ async fn telegram_post_reply_topic_edit_delete_mention_and_files() {
     );
     assert!(posted.entities.iter().any(|e| e["type"] == "bold"));
     let (status, reply) = w
+        .api()
         .post(json!({"msg": "details", "channel": "tg", "thread": id}))
         .await;
     assert_eq!(status, 200, "{reply}");
@@ -356,6 +354,7 @@ async fn telegram_post_reply_topic_edit_delete_mention_and_files() {
         Some(id.parse().unwrap())
     );
     let (status, topic) = w
+        .api()
         .post(json!({"msg": "in the topic", "channel": "tg-topic"}))
         .await;
     assert_eq!(status, 200, "{topic}");
@@ -367,7 +366,7 @@ async fn telegram_post_reply_topic_edit_delete_mention_and_files() {
             .message_thread_id,
         Some(TOPIC)
     );
-    assert_eq!(w.edit(&id, "tg", "Deployed v3").await.0, 200);
+    assert_eq!(w.api().edit(&id, "tg", "Deployed v3").await.0, 200);
     assert_eq!(
         w.telegram
             .message(GROUP_CHAT, id.parse().unwrap())
@@ -376,8 +375,8 @@ async fn telegram_post_reply_topic_edit_delete_mention_and_files() {
             .as_deref(),
         Some("Deployed v3")
     );
-    assert_eq!(w.delete(&id, "tg").await.0, 200);
-    let (status, again) = w.delete(&id, "tg").await;
+    assert_eq!(w.api().delete(&id, "tg").await.0, 200);
+    let (status, again) = w.api().delete(&id, "tg").await;
     assert_eq!(
         (status, again["error"].as_str()),
         (404, Some("message_not_found")),
@@ -409,12 +408,14 @@ async fn telegram_limits_rate_limits_and_revoked_tokens() {
     // 4096 visible characters fit, whatever the markup around them.
     let fits = format!("**{}**", "y".repeat(4_096));
     assert_eq!(
-        w.post(json!({"msg": fits, "channel": "tg", "format": "markdown"}))
+        w.api()
+            .post(json!({"msg": fits, "channel": "tg", "format": "markdown"}))
             .await
             .0,
         200
     );
     let (status, body) = w
+        .api()
         .post(json!({"msg": "y".repeat(4_097), "channel": "tg", "format": "plain"}))
         .await;
     assert_eq!(
@@ -430,13 +431,17 @@ async fn telegram_limits_rate_limits_and_revoked_tokens() {
         1,
     );
     assert_eq!(
-        w.post(json!({"msg": "after the wait", "channel": "tg"}))
+        w.api()
+            .post(json!({"msg": "after the wait", "channel": "tg"}))
             .await
             .0,
         200
     );
     w.telegram.revoke(TELEGRAM_TOKEN);
-    let (status, body) = w.post(json!({"msg": "revoked", "channel": "tg"})).await;
+    let (status, body) = w
+        .api()
+        .post(json!({"msg": "revoked", "channel": "tg"}))
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (502, Some("auth_revoked")),
@@ -454,9 +459,9 @@ async fn one_key_reaches_every_platform_and_a_retry_posts_only_where_it_failed()
         .inject("sendMessage", fake_telegram::Fault::Status(500), 1);
     let keyed =
         json!({"msg": "release 7", "channel": "everywhere", "idempotency_key": "release-7"});
-    let (status, first) = w.post(keyed.clone()).await;
+    let (status, first) = w.api().post(keyed.clone()).await;
     assert_eq!(status, 207, "{first}");
-    let (status, second) = w.post(keyed).await;
+    let (status, second) = w.api().post(keyed).await;
     assert_eq!(status, 200, "{second}");
     let texts = |messages: Vec<String>| messages.iter().filter(|t| t.contains("release 7")).count();
     assert_eq!(
@@ -508,7 +513,8 @@ async fn a_warm_message_is_one_request_on_every_bot_platform() {
         // The first post of a container may set things up; the next ones
         // are one request each, and nothing else.
         assert_eq!(
-            w.post(json!({"msg": "warming up", "channel": alias}))
+            w.api()
+                .post(json!({"msg": "warming up", "channel": alias}))
                 .await
                 .0,
             200
@@ -520,6 +526,7 @@ async fn a_warm_message_is_one_request_on_every_bot_platform() {
         );
         for i in 0..3 {
             let (status, body) = w
+                .api()
                 .post(json!({"msg": format!("warm {i}"), "channel": alias}))
                 .await;
             assert_eq!(status, 200, "{alias}: {body}");

@@ -94,22 +94,6 @@ impl World {
         }
     }
 
-    async fn post(&self, body: Value) -> (u16, Value) {
-        self.api().post(body).await
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        self.api().call(method, path, body).await
-    }
-
-    async fn edit(&self, id: &str, channel: &str, msg: &str) -> (u16, Value) {
-        self.api().edit(id, channel, msg).await
-    }
-
-    async fn delete(&self, id: &str, channel: &str) -> (u16, Value) {
-        self.api().delete(id, channel).await
-    }
-
     /// The bot's own activities in `conversation`.
     fn bot_posts(&self, conversation: &str) -> Vec<fake_teams::StoredActivity> {
         let bot = format!("28:{APP}");
@@ -292,6 +276,7 @@ async fn post_reply_edit_delete_with_mentions_and_markdown() {
     w.install(CHAT).await;
     let joe = Member::named("Joe");
     let (status, body) = w
+        .api()
         .post(json!({
             "msg": "**Deploy** done @{29:1zed|Zed}", "format": "markdown", "channel": "chat",
             "mentions": [{"id": joe.id, "name": "Joe"}],
@@ -313,6 +298,7 @@ async fn post_reply_edit_delete_with_mentions_and_markdown() {
     assert_eq!(mentioned, [joe.id.as_str(), "29:1zed"]);
     // A reply in its thread.
     let (status, reply) = w
+        .api()
         .post(json!({"msg": "and again", "channel": "chat", "thread": id}))
         .await;
     assert_eq!(status, 200, "{reply}");
@@ -322,16 +308,16 @@ async fn post_reply_edit_delete_with_mentions_and_markdown() {
         Some(id.as_str())
     );
     // Edit, then delete.
-    let (status, edited) = w.edit(&id, "chat", "fixed").await;
+    let (status, edited) = w.api().edit(&id, "chat", "fixed").await;
     assert_eq!(status, 200, "{edited}");
     let after = w.teams.activity(&id).unwrap();
     assert!(after.edited);
     assert_eq!(after.text.as_deref(), Some("fixed"));
-    let (status, deleted) = w.delete(&id, "chat").await;
+    let (status, deleted) = w.api().delete(&id, "chat").await;
     assert_eq!(status, 200, "{deleted}");
     assert!(w.teams.activity(&id).unwrap().deleted);
     // Gone: a second delete is a clear 404, not a success.
-    let (status, again) = w.delete(&id, "chat").await;
+    let (status, again) = w.api().delete(&id, "chat").await;
     assert_eq!(
         (status, again["error"].as_str()),
         (404, Some("message_not_found")),
@@ -346,13 +332,14 @@ async fn a_channel_alias_starts_a_new_thread_per_post() {
     let w = world("threads").await;
     w.install(CHANNEL).await;
     let (status, body) = w
+        .api()
         .post(json!({"msg": "new topic", "channel": "threads"}))
         .await;
     assert_eq!(status, 200, "{body}");
     let id = body["id"].as_str().unwrap();
     let root = w.teams.activity(id).unwrap();
     assert_eq!(root.thread.as_deref(), Some(id), "a thread of its own");
-    let (status, edited) = w.edit(id, "threads", "new topic (edited)").await;
+    let (status, edited) = w.api().edit(id, "threads", "new topic (edited)").await;
     assert_eq!(status, 200, "{edited}");
     assert!(w.teams.activity(id).unwrap().edited);
 }
@@ -362,7 +349,10 @@ async fn pictures_go_inline_within_teams_limits() {
     let w = world("pictures").await;
     w.install(CHAT).await;
     let file = |bytes: &[u8], name: &str| json!({"channel": "chat", "file": {"name": name, "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}});
-    let (status, body) = w.call("POST", "/send-file", file(PNG, "chart.png")).await;
+    let (status, body) = w
+        .api()
+        .call("POST", "/send-file", file(PNG, "chart.png"))
+        .await;
     assert_eq!(status, 200, "{body}");
     let picture = w.teams.activity(body["id"].as_str().unwrap()).unwrap();
     assert_eq!(picture.attachments[0]["contentType"], "image/png");
@@ -374,13 +364,17 @@ async fn pictures_go_inline_within_teams_limits() {
     );
     let mut big = PNG.to_vec();
     big.resize(1024 * 1024 + 1, 0);
-    let (status, body) = w.call("POST", "/send-file", file(&big, "big.png")).await;
+    let (status, body) = w
+        .api()
+        .call("POST", "/send-file", file(&big, "big.png"))
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (413, Some("file_too_large")),
         "{body}"
     );
     let (status, body) = w
+        .api()
         .call("POST", "/send-file", file(b"%PDF-1.7", "report.pdf"))
         .await;
     assert_eq!(
@@ -395,7 +389,7 @@ async fn pictures_go_inline_within_teams_limits() {
 async fn failures_are_typed_and_plain() {
     let w = world("errors").await;
     // Never installed: nothing to post with.
-    let (status, body) = w.post(json!({"msg": "hi", "channel": "chat"})).await;
+    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (502, Some("teams_not_in_conversation")),
@@ -411,12 +405,13 @@ async fn failures_are_typed_and_plain() {
         1,
     );
     let (status, body) = w
+        .api()
         .post(json!({"msg": "after the wait", "channel": "chat"}))
         .await;
     assert_eq!(status, 200, "{body}");
     // Removed from the chat since.
     w.teams.uninstall(APP, CHAT);
-    let (status, body) = w.post(json!({"msg": "hi", "channel": "chat"})).await;
+    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (502, Some("teams_not_in_conversation")),
@@ -424,6 +419,7 @@ async fn failures_are_typed_and_plain() {
     );
     // Threads where there are none.
     let (status, body) = w
+        .api()
         .post(json!({"msg": "hi", "channel": "standup", "thread": "1"}))
         .await;
     assert_eq!(
@@ -434,6 +430,7 @@ async fn failures_are_typed_and_plain() {
     // A reply to nothing.
     w.teams.install(APP, CHAT);
     let (status, body) = w
+        .api()
         .post(json!({"msg": "hi", "channel": "chat", "thread": "123"}))
         .await;
     assert_eq!(
@@ -449,7 +446,7 @@ async fn failures_are_typed_and_plain() {
 async fn a_wrong_app_password_is_named_and_never_shown() {
     let w = world_with("wrong-password", "not-the-password").await;
     w.install(CHAT).await; // inbound works: it needs no app token
-    let (status, body) = w.post(json!({"msg": "hi", "channel": "chat"})).await;
+    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (502, Some("teams_credentials_refused")),
@@ -467,21 +464,21 @@ async fn keyed_sends_post_once_and_an_unknown_outcome_is_not_resent() {
     let w = world("once").await;
     w.install(CHAT).await;
     let keyed = json!({"msg": "once", "channel": "chat", "idempotency_key": "k-1"});
-    let (status, first) = w.post(keyed.clone()).await;
+    let (status, first) = w.api().post(keyed.clone()).await;
     assert_eq!(status, 200, "{first}");
-    assert_eq!(w.post(keyed).await.1["id"], first["id"]);
+    assert_eq!(w.api().post(keyed).await.1["id"], first["id"]);
     assert_eq!(w.bot_posts(CHAT).len(), 2, "the hello and one post");
     // Taken by Teams, answer lost: unknown, and never posted again under that key.
     w.teams
         .inject(Op::SendActivity, Fault::DropAfterHandling, 1);
     let lost = json!({"msg": "lost answer", "channel": "chat", "idempotency_key": "k-2"});
-    let (status, body) = w.post(lost.clone()).await;
+    let (status, body) = w.api().post(lost.clone()).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (504, Some("outcome_unknown")),
         "{body}"
     );
-    let (status, body) = w.post(lost).await;
+    let (status, body) = w.api().post(lost).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (409, Some("earlier_outcome_unknown")),
@@ -494,7 +491,10 @@ async fn keyed_sends_post_once_and_an_unknown_outcome_is_not_resent() {
 async fn one_key_fans_out_to_skype_and_teams() {
     let w = world("fan-out").await;
     w.install(CHAT).await;
-    let (status, body) = w.post(json!({"msg": "to both", "channel": "both"})).await;
+    let (status, body) = w
+        .api()
+        .post(json!({"msg": "to both", "channel": "both"}))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         w.bot_posts(CHAT).last().unwrap().text.as_deref(),
@@ -536,6 +536,7 @@ async fn a_teams_only_deployment_needs_no_skype_account() {
     let token = w.teams.inbound_token(&TokenSpec::new(APP));
     assert_eq!(w.inbound(Some(&token), &added).await.0, 200);
     let (status, body) = w
+        .api()
         .post(json!({"msg": "no Skype needed", "channel": "chat"}))
         .await;
     assert_eq!(status, 200, "{body}");
