@@ -160,15 +160,13 @@ async fn slack_post_thread_edit_delete_mention_and_file() {
 async fn slack_limits_rate_limits_and_revoked_tokens() {
     let w = world("slack-errors").await;
     let long = "x".repeat(40_001);
-    let (status, body) = w
-        .api()
-        .post(json!({"msg": long, "channel": "deploys", "format": "plain"}))
+    w.api()
+        .refused(
+            json!({"msg": long, "channel": "deploys", "format": "plain"}),
+            413,
+            "message_too_long",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (413, Some("message_too_long")),
-        "{body}"
-    );
     assert_eq!(
         w.slack.count("chat.postMessage"),
         0,
@@ -187,15 +185,14 @@ async fn slack_limits_rate_limits_and_revoked_tokens() {
         .await;
     assert_eq!(status, 200, "{body}");
     w.slack.revoke(SLACK_TOKEN);
-    let (status, body) = w
+    let body = w
         .api()
-        .post(json!({"msg": "revoked", "channel": "deploys"}))
+        .refused(
+            json!({"msg": "revoked", "channel": "deploys"}),
+            502,
+            "auth_revoked",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("auth_revoked")),
-        "{body}"
-    );
     assert_no_secret(&w, &body);
 }
 
@@ -206,12 +203,7 @@ async fn slack_finds_a_lost_keyed_post_instead_of_posting_twice() {
         .inject("chat.postMessage", fake_slack::Fault::DropAfterHandling, 1);
     let keyed =
         json!({"msg": "exactly once", "channel": "deploys", "idempotency_key": "deploy-42"});
-    let (status, body) = w.api().post(keyed.clone()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (504, Some("outcome_unknown")),
-        "{body}"
-    );
+    w.api().refused(keyed.clone(), 504, "outcome_unknown").await;
     let (status, body) = w.api().post(keyed).await;
     assert_eq!(status, 200, "{body}");
     let live: Vec<_> = w
@@ -272,15 +264,13 @@ async fn discord_post_thread_edit_delete_mention_and_file() {
 #[tokio::test]
 async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
     let w = world("discord-errors").await;
-    let (status, body) = w
-        .api()
-        .post(json!({"msg": "x".repeat(2_001), "channel": "discord", "format": "plain"}))
+    w.api()
+        .refused(
+            json!({"msg": "x".repeat(2_001), "channel": "discord", "format": "plain"}),
+            413,
+            "message_too_long",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (413, Some("message_too_long")),
-        "{body}"
-    );
     w.discord.inject(
         fake_discord::Op::Execute,
         fake_discord::Fault::RateLimited {
@@ -304,22 +294,16 @@ async fn discord_limits_rate_limits_deleted_webhooks_and_lost_answers() {
         w.api().post(keyed.clone()).await.1["error"],
         "outcome_unknown"
     );
-    let (status, body) = w.api().post(keyed).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (409, Some("earlier_outcome_unknown")),
-        "{body}"
-    );
+    w.api().refused(keyed, 409, "earlier_outcome_unknown").await;
     w.discord.delete_webhook(&w.discord_url);
-    let (status, body) = w
+    let body = w
         .api()
-        .post(json!({"msg": "gone", "channel": "discord"}))
+        .refused(
+            json!({"msg": "gone", "channel": "discord"}),
+            502,
+            "auth_revoked",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("auth_revoked")),
-        "{body}"
-    );
     assert_no_secret(&w, &body);
 }
 
@@ -414,15 +398,13 @@ async fn telegram_limits_rate_limits_and_revoked_tokens() {
             .0,
         200
     );
-    let (status, body) = w
-        .api()
-        .post(json!({"msg": "y".repeat(4_097), "channel": "tg", "format": "plain"}))
+    w.api()
+        .refused(
+            json!({"msg": "y".repeat(4_097), "channel": "tg", "format": "plain"}),
+            413,
+            "message_too_long",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (413, Some("message_too_long")),
-        "{body}"
-    );
     w.telegram.inject(
         "sendMessage",
         fake_telegram::Fault::RateLimited {
@@ -438,15 +420,14 @@ async fn telegram_limits_rate_limits_and_revoked_tokens() {
         200
     );
     w.telegram.revoke(TELEGRAM_TOKEN);
-    let (status, body) = w
+    let body = w
         .api()
-        .post(json!({"msg": "revoked", "channel": "tg"}))
+        .refused(
+            json!({"msg": "revoked", "channel": "tg"}),
+            502,
+            "auth_revoked",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("auth_revoked")),
-        "{body}"
-    );
     assert_no_secret(&w, &body);
 }
 

@@ -116,3 +116,17 @@ pub async fn fred_app(name: &str, keys: Value, channels: Value) -> (FakeSkype, A
     let app = app(&skype, &secret, name, &[]);
     (skype, app)
 }
+
+impl Api<'_> {
+    /// Posts `body` and checks it is refused with `status` and `code`; the
+    /// answer (to check more of it).
+    pub async fn refused(&self, body: Value, status: u16, code: &str) -> Value {
+        let (got, answer) = self.post(body).await;
+        assert_eq!(
+            (got, answer["error"].as_str()),
+            (status, Some(code)),
+            "{answer}"
+        );
+        answer
+    }
+}

@@ -389,12 +389,13 @@ async fn pictures_go_inline_within_teams_limits() {
 async fn failures_are_typed_and_plain() {
     let w = world("errors").await;
     // Never installed: nothing to post with.
-    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("teams_not_in_conversation")),
-        "{body}"
-    );
+    w.api()
+        .refused(
+            json!({"msg": "hi", "channel": "chat"}),
+            502,
+            "teams_not_in_conversation",
+        )
+        .await;
     w.install(CHAT).await;
     // Throttled once: paced, then posted.
     w.teams.inject(
@@ -411,33 +412,31 @@ async fn failures_are_typed_and_plain() {
     assert_eq!(status, 200, "{body}");
     // Removed from the chat since.
     w.teams.uninstall(APP, CHAT);
-    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("teams_not_in_conversation")),
-        "{body}"
-    );
-    // Threads where there are none.
-    let (status, body) = w
-        .api()
-        .post(json!({"msg": "hi", "channel": "standup", "thread": "1"}))
+    w.api()
+        .refused(
+            json!({"msg": "hi", "channel": "chat"}),
+            502,
+            "teams_not_in_conversation",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("not_supported")),
-        "{body}"
-    );
+    // Threads where there are none.
+    w.api()
+        .refused(
+            json!({"msg": "hi", "channel": "standup", "thread": "1"}),
+            400,
+            "not_supported",
+        )
+        .await;
     // A reply to nothing.
     w.teams.install(APP, CHAT);
-    let (status, body) = w
+    let body = w
         .api()
-        .post(json!({"msg": "hi", "channel": "chat", "thread": "123"}))
+        .refused(
+            json!({"msg": "hi", "channel": "chat", "thread": "123"}),
+            404,
+            "message_not_found",
+        )
         .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (404, Some("message_not_found")),
-        "{body}"
-    );
     let text = body.to_string();
     assert!(!text.contains(PASSWORD));
 }
@@ -446,12 +445,14 @@ async fn failures_are_typed_and_plain() {
 async fn a_wrong_app_password_is_named_and_never_shown() {
     let w = world_with("wrong-password", "not-the-password").await;
     w.install(CHAT).await; // inbound works: it needs no app token
-    let (status, body) = w.api().post(json!({"msg": "hi", "channel": "chat"})).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (502, Some("teams_credentials_refused")),
-        "{body}"
-    );
+    let body = w
+        .api()
+        .refused(
+            json!({"msg": "hi", "channel": "chat"}),
+            502,
+            "teams_credentials_refused",
+        )
+        .await;
     assert!(
         body["msg"].as_str().unwrap().contains("AADSTS7000215"),
         "{body}"
@@ -472,18 +473,8 @@ async fn keyed_sends_post_once_and_an_unknown_outcome_is_not_resent() {
     w.teams
         .inject(Op::SendActivity, Fault::DropAfterHandling, 1);
     let lost = json!({"msg": "lost answer", "channel": "chat", "idempotency_key": "k-2"});
-    let (status, body) = w.api().post(lost.clone()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (504, Some("outcome_unknown")),
-        "{body}"
-    );
-    let (status, body) = w.api().post(lost).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (409, Some("earlier_outcome_unknown")),
-        "{body}"
-    );
+    w.api().refused(lost.clone(), 504, "outcome_unknown").await;
+    w.api().refused(lost, 409, "earlier_outcome_unknown").await;
     assert_eq!(w.bot_posts(CHAT).len(), 3);
 }
 
