@@ -9,11 +9,11 @@ use serde_json::Value;
 use super::App;
 use super::deliver::{cut_off_post, paced};
 use crate::deadline::Deadline;
-use crate::domain::{Delivered, Target, TeamsChat};
+use crate::domain::{Delivered, Target, TeamsChat, is_teams_conversation_id};
 use crate::error::{AppError, ErrorCode};
 use crate::skype::markup;
 use crate::state::StoreError;
-use crate::teams::reference::{base_conversation, is_conversation_id, storage_key};
+use crate::teams::reference::{base_conversation, storage_key};
 use crate::teams::{AppCredentials, ConversationRef, TeamsClient, TeamsError, TeamsMessage};
 
 /// What the Bot Framework posts: the fields the bot reads.
@@ -378,7 +378,7 @@ fn not_from_the_bot_framework() -> AppError {
 fn reference_of(activity: &Activity, service_url: String) -> Option<ConversationRef> {
     let conversation = activity.conversation.as_ref()?;
     let id = base_conversation(&conversation.id);
-    if !is_conversation_id(id) {
+    if !is_teams_conversation_id(id) {
         return None;
     }
     let channel_data = activity.channel_data.as_ref();

@@ -640,4 +640,11 @@ mod tests {
             Err(ChannelError::TooMany(21))
         );
     }
+
+    #[test]
+    fn teams_conversation_ids_are_printable_with_a_colon() {
+        assert!(is_teams_conversation_id("19:abc@thread.tacv2"));
+        assert!(!is_teams_conversation_id("19:a b"));
+        assert!(!is_teams_conversation_id("nocolon"));
+    }
 }
