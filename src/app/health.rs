@@ -9,7 +9,7 @@ use crate::deadline::Deadline;
 use crate::domain::LoginOutcome;
 use crate::domain::Platform;
 use crate::error::{AppError, ErrorCode};
-use crate::state::LoginRecord;
+use crate::state::{Account, LoginRecord};
 
 /// The session's lifetime.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,8 @@ impl App {
         };
         let last_login = self.gate.last_login().await?;
         let last_post_ms = Some(self.last_post_ms.load(Ordering::Relaxed)).filter(|ms| *ms > 0);
-        let teams = match self.account().await?.teams.is_some() {
+        let account = self.account().await?;
+        let teams = match account.teams.is_some() {
             true => Some(TeamsHealth {
                 app_token_cached: match self.teams.get() {
                     Some(client) => client.has_token().await,
@@ -105,7 +106,7 @@ impl App {
             last_post_ms,
             last_login,
             teams,
-            credentials: self.credential_health().await,
+            credentials: self.credential_health(&account).await,
             now: clock::unix_seconds(),
         })
     }
@@ -114,10 +115,7 @@ impl App {
 impl App {
     /// The configured bot tokens, each checked once (concurrently, within
     /// a few seconds: a health check must answer fast).
-    async fn credential_health(&self) -> Vec<CredentialHealth> {
-        let Ok(account) = self.account().await else {
-            return Vec::new();
-        };
+    async fn credential_health(&self, account: &Account) -> Vec<CredentialHealth> {
         let check = async |platform: Platform| {
             let error = self
                 .check_bot(platform, Deadline::after(std::time::Duration::from_secs(4)))
