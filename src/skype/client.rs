@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::config::{ClientOptions, SkypeUrls};
 use super::error::SkypeError;
 use super::http::Api;
-use super::login::{Credentials, Profile};
+use super::login::Credentials;
 use super::messages::{MessageBody, MessageId, OutgoingMessage, SentMessage, find_listed};
 use super::session::{Freshness, Session, SkypeAuth};
 use crate::clock::unix_seconds;
@@ -66,7 +66,6 @@ pub struct SkypeClient {
 #[derive(Default)]
 struct State {
     session: Option<Arc<Session>>,
-    profile: Option<Arc<Profile>>,
     /// Bumped on every new session, so the owner knows when to save it.
     generation: u64,
     /// No login is tried before this Unix second; the error is answered
@@ -141,7 +140,7 @@ impl SkypeClient {
 
     /// Adopts a stored session (e.g. a SkPy token file), without any request.
     pub fn restore(&self, session: Session) {
-        self.replace_session(session, None);
+        self.replace_session(session);
     }
 
     /// Why logins are blocked right now, if they are: the wall's error, or
@@ -214,9 +213,8 @@ impl SkypeClient {
         message: &OutgoingMessage,
         client_id: &str,
     ) -> Result<SentMessage, SkypeError> {
-        let profile = self.profile(session).await?;
-        let body =
-            MessageBody::text(message, &profile.display_name).with_client_id(client_id.to_string());
+        let name = self.display_name(session).await?;
+        let body = MessageBody::text(message, &name).with_client_id(client_id.to_string());
         self.api
             .post_message(&session.registration, conversation, &body)
             .await
@@ -278,8 +276,8 @@ impl SkypeClient {
         id: &MessageId,
         message: &OutgoingMessage,
     ) -> Result<Option<u64>, SkypeError> {
-        let profile = self.profile(session).await?;
-        let body = MessageBody::text(message, &profile.display_name);
+        let name = self.display_name(session).await?;
+        let body = MessageBody::text(message, &name);
         self.api
             .put_message(&session.registration, conversation, id, &body)
             .await
@@ -414,7 +412,7 @@ impl SkypeClient {
         match self.api.register(&auth).await {
             Ok(registration) => {
                 tracing::info!(user = %auth.user_id, expires_at = registration.expires_at, "registered messaging endpoint");
-                Ok(self.replace_session(Session { auth, registration }, None))
+                Ok(self.replace_session(Session { auth, registration }))
             }
             Err(SkypeError::SkypeTokenRejected) => self.login(refused).await,
             Err(err) => Err(err),
@@ -443,7 +441,7 @@ impl SkypeClient {
                 expires_at = session.expires_at(),
                 "adopting a session renewed elsewhere"
             );
-            return Ok(self.replace_session(session, None));
+            return Ok(self.replace_session(session));
         }
         let result = self.password_login().await;
         gate.after_login(result.as_deref()).await;
@@ -486,7 +484,7 @@ impl SkypeClient {
             "adopting a stored session while logins are blocked"
         );
         self.write_state(|state| state.login_block = None);
-        Some(self.replace_session(session, None))
+        Some(self.replace_session(session))
     }
 
     /// The credentials, if a login may be tried now: there are some, and
@@ -507,7 +505,7 @@ impl SkypeClient {
     /// A password login and a registration.
     async fn password_login(&self) -> Result<Arc<Session>, SkypeError> {
         let credentials = self.credentials_for_login()?;
-        let (auth, profile) = match self.api.login(&credentials).await {
+        let auth = match self.api.login(&credentials).await {
             Ok(done) => done,
             Err(err) => {
                 // Trying again soon would not help and Skype may punish it:
@@ -530,35 +528,57 @@ impl SkypeClient {
         };
         tracing::info!(user = %auth.user_id, expires_at = auth.expires_at, "logged in to Skype");
         let registration = self.api.register(&auth).await?;
-        Ok(self.replace_session(Session { auth, registration }, Some(profile)))
+        Ok(self.replace_session(Session { auth, registration }))
     }
 
-    /// The bot's profile (for its display name): read once per session owner.
-    async fn profile(&self, session: &Session) -> Result<Arc<Profile>, SkypeError> {
-        if let Some(profile) = self.read_state(|state| state.profile.clone()) {
-            return Ok(profile);
+    /// The name our messages carry (`imdisplayname`). A session from a
+    /// login or from the token store knows it; one from a bare SkPy token
+    /// file costs one profile read, and the named session then counts as
+    /// new, so that its owner stores the name beside the file.
+    async fn display_name(&self, session: &Session) -> Result<String, SkypeError> {
+        if let Some(name) = &session.auth.display_name {
+            return Ok(name.clone());
         }
-        let profile = Arc::new(self.api.profile(&session.auth.token).await?);
-        self.write_state(|state| state.profile = Some(profile.clone()));
-        Ok(profile)
-    }
-
-    fn replace_session(&self, session: Session, profile: Option<Profile>) -> Arc<Session> {
-        let session = Arc::new(session);
-        self.write_state(|state| {
-            let same_user = state
+        let known = self.read_state(|state| {
+            state
                 .session
                 .as_ref()
-                .is_some_and(|old| old.auth.user_id == session.auth.user_id);
-            match profile {
-                Some(profile) => state.profile = Some(Arc::new(profile)),
-                None if !same_user => state.profile = None,
-                None => {}
+                .filter(|current| current.auth.user_id == session.auth.user_id)
+                .and_then(|current| current.auth.display_name.clone())
+        });
+        if let Some(name) = known {
+            return Ok(name);
+        }
+        let profile = self.api.profile(&session.auth.token).await?;
+        self.write_state(|state| {
+            let Some(current) = &state.session else {
+                return;
+            };
+            if current.auth.display_name.is_none() && current.auth.user_id == profile.user_id {
+                let mut named = (**current).clone();
+                named.auth.display_name = Some(profile.display_name.clone());
+                state.session = Some(Arc::new(named));
+                state.generation += 1;
             }
+        });
+        Ok(profile.display_name)
+    }
+
+    /// Makes `session` the one in use. A session without a name (a token
+    /// file) keeps the name we know for the same user.
+    fn replace_session(&self, mut session: Session) -> Arc<Session> {
+        self.write_state(|state| {
+            if session.auth.display_name.is_none()
+                && let Some(old) = &state.session
+                && old.auth.user_id == session.auth.user_id
+            {
+                session.auth.display_name = old.auth.display_name.clone();
+            }
+            let session = Arc::new(session);
             state.session = Some(session.clone());
             state.generation += 1;
-        });
-        session
+            session
+        })
     }
 
     /// A fresh `clientmessageid`, for callers that retry a send themselves

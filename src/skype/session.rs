@@ -10,6 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct SkypeAuth {
     /// The profile user name (`fred.2`, `live:.cid.92bd244e945d8335`).
     pub user_id: String,
+    /// The name shown next to our messages (`imdisplayname`), when known:
+    /// a login reads it from the profile; a SkPy token file has no room
+    /// for it, so the token store keeps it beside the file.
+    pub display_name: Option<String>,
     /// The `skypetoken`, sent as `X-SkypeToken` / `Authentication` / ASM auth.
     pub token: SecretString,
     /// Absolute expiry, Unix seconds.
@@ -115,6 +119,7 @@ pub fn parse_token_file(text: &str) -> Result<Session, MalformedTokenFile> {
     Ok(Session {
         auth: SkypeAuth {
             user_id: user_id.to_string(),
+            display_name: None,
             token: SecretString::from(skype_token),
             expires_at: timestamp(skype_expiry)?,
         },
@@ -180,6 +185,7 @@ mod tests {
         Session {
             auth: SkypeAuth {
                 user_id: "live:.cid.92bd244e945d8335".into(),
+                display_name: None,
                 token: SecretString::from("skype-token"),
                 expires_at: skype_expiry,
             },

@@ -205,6 +205,10 @@ impl TokenStore for S3TokenStore {
             Err(e) => return Err(StoreError::Unavailable(format!("S3: {}", kind(&e)))),
         };
         let version = Version(output.e_tag().unwrap_or_default().to_string());
+        let label = output
+            .metadata()
+            .and_then(|meta| meta.get(LABEL))
+            .and_then(|label| decode_label(label));
         let bytes = output
             .body
             .collect()
@@ -213,10 +217,19 @@ impl TokenStore for S3TokenStore {
             .into_bytes();
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| StoreError::Unavailable("S3: the object is not text".into()))?;
-        Ok(Some(StoredToken { text, version }))
+        Ok(Some(StoredToken {
+            text,
+            version,
+            label,
+        }))
     }
 
-    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError> {
+    async fn save_labelled(
+        &self,
+        text: &str,
+        label: Option<&str>,
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError> {
         let request = self
             .clients
             .s3()
@@ -226,7 +239,8 @@ impl TokenStore for S3TokenStore {
             .key(&self.key)
             .content_type("text/plain; charset=utf-8")
             .server_side_encryption(ServerSideEncryption::Aes256)
-            .body(ByteStream::from(text.as_bytes().to_vec()));
+            .body(ByteStream::from(text.as_bytes().to_vec()))
+            .set_metadata(label.map(|label| [(LABEL.to_string(), encode_label(label))].into()));
         let request = match expected {
             Some(version) => request.if_match(&version.0),
             None => request.if_none_match("*"),
@@ -243,6 +257,23 @@ impl TokenStore for S3TokenStore {
             Err(e) => Err(StoreError::Unavailable(format!("S3: {}", kind(&e)))),
         }
     }
+}
+
+/// The user metadata key of [`StoredToken::label`] (`x-amz-meta-label`).
+const LABEL: &str = "label";
+
+/// S3 metadata travels in HTTP headers, which carry ASCII only: the label
+/// (a display name may be "José") is percent-encoded as UTF-8.
+fn encode_label(label: &str) -> String {
+    percent_encoding::utf8_percent_encode(label, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The label back; one that does not decode is no label.
+fn decode_label(encoded: &str) -> Option<String> {
+    let label = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .ok()?;
+    Some(label.into_owned()).filter(|label| !label.trim().is_empty())
 }
 
 /// Objects under a prefix of a bucket.

@@ -13,6 +13,10 @@ pub struct StoredToken {
     pub text: String,
     /// For the next conditional write.
     pub version: Version,
+    /// A short line kept beside the text, not in it (S3 user metadata),
+    /// so that the text stays as other tools write it: the token file's
+    /// display name. Files have no room for one.
+    pub label: Option<String>,
 }
 
 /// An opaque version: an S3 ETag, or a content digest for files.
@@ -37,7 +41,18 @@ pub trait TokenStore: Send + Sync {
     async fn load(&self) -> Result<Option<StoredToken>, StoreError>;
 
     /// Writes `text` if the store still holds `expected` (`None`: nothing).
-    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError>;
+    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError> {
+        self.save_labelled(text, None, expected).await
+    }
+
+    /// [`TokenStore::save`], with a [`StoredToken::label`] where the store
+    /// can keep one (a file store cannot, and drops it).
+    async fn save_labelled(
+        &self,
+        text: &str,
+        label: Option<&str>,
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError>;
 }
 
 /// A token file on disk (local mode), readable by SkPy as is.
@@ -74,10 +89,16 @@ impl TokenStore for FileTokenStore {
         Ok(self.read()?.map(|text| StoredToken {
             version: Self::version_of(&text),
             text,
+            label: None,
         }))
     }
 
-    async fn save(&self, text: &str, expected: Option<&Version>) -> Result<Version, StoreError> {
+    async fn save_labelled(
+        &self,
+        text: &str,
+        _label: Option<&str>,
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError> {
         let current = self.read()?.map(|text| Self::version_of(&text));
         if current.as_ref() != expected {
             return Err(StoreError::Conflict);

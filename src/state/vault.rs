@@ -6,8 +6,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-use super::token_store::{StoreError, TokenStore, Version};
-use crate::skype::{Session, parse_token_file, write_token_file};
+use super::token_store::{StoreError, StoredToken, TokenStore, Version};
+use crate::skype::{MalformedTokenFile, Session, parse_token_file, write_token_file};
 
 /// What a save did.
 #[derive(Debug)]
@@ -31,8 +31,23 @@ struct Known {
     digest: Option<[u8; 32]>,
 }
 
-fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
+/// Of the text and its label: a session that learnt its display name is
+/// saved again, once, so the next container need not ask Skype for it.
+fn digest(text: &str, label: Option<&str>) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    if let Some(label) = label {
+        hasher.update([0]);
+        hasher.update(label.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// The session a stored token file and its label describe.
+fn session_of(stored: &StoredToken) -> Result<Session, MalformedTokenFile> {
+    let mut session = parse_token_file(&stored.text)?;
+    session.auth.display_name = stored.label.clone();
+    Ok(session)
 }
 
 impl SessionVault {
@@ -50,9 +65,9 @@ impl SessionVault {
             return Ok(None);
         };
         let mut known = self.known.lock().await;
-        known.version = Some(stored.version);
-        known.digest = Some(digest(&stored.text));
-        match parse_token_file(&stored.text) {
+        known.version = Some(stored.version.clone());
+        known.digest = Some(digest(&stored.text, stored.label.as_deref()));
+        match session_of(&stored) {
             Ok(session) => Ok(Some(session)),
             Err(err) => {
                 // A broken file is replaced by the next login.
@@ -78,15 +93,20 @@ impl SessionVault {
     /// keeps the stored session if it lasts at least as long as ours.
     pub async fn save(&self, session: &Session) -> Result<Saved, StoreError> {
         let text = write_token_file(session);
+        let label = session.auth.display_name.as_deref();
         let mut known = self.known.lock().await;
-        if known.digest == Some(digest(&text)) {
+        if known.digest == Some(digest(&text, label)) {
             return Ok(Saved::Stored);
         }
-        match self.store.save(&text, known.version.as_ref()).await {
+        match self
+            .store
+            .save_labelled(&text, label, known.version.as_ref())
+            .await
+        {
             Ok(version) => {
                 *known = Known {
                     version: Some(version),
-                    digest: Some(digest(&text)),
+                    digest: Some(digest(&text, label)),
                 };
                 tracing::info!(expires_at = session.expires_at(), "session saved");
                 return Ok(Saved::Stored);
@@ -96,10 +116,10 @@ impl SessionVault {
         }
         // Someone wrote since we read: look before writing again.
         let stored = self.store.load().await?;
-        let theirs = stored.as_ref().and_then(|s| parse_token_file(&s.text).ok());
+        let theirs = stored.as_ref().and_then(|s| session_of(s).ok());
         *known = Known {
             version: stored.as_ref().map(|s| s.version.clone()),
-            digest: stored.as_ref().map(|s| digest(&s.text)),
+            digest: stored.as_ref().map(|s| digest(&s.text, s.label.as_deref())),
         };
         if let Some(theirs) = theirs {
             if theirs.same_tokens(session) {
@@ -110,10 +130,13 @@ impl SessionVault {
                 return Ok(Saved::Adopt(theirs));
             }
         }
-        let version = self.store.save(&text, known.version.as_ref()).await?;
+        let version = self
+            .store
+            .save_labelled(&text, label, known.version.as_ref())
+            .await?;
         *known = Known {
             version: Some(version),
-            digest: Some(digest(&text)),
+            digest: Some(digest(&text, label)),
         };
         Ok(Saved::Stored)
     }

@@ -11,16 +11,34 @@ use fake_skype::{Fault, Op};
 use lambda_harness::moto::{self, RequestCounter};
 use secrecy::ExposeSecret;
 use skype_sender::app::App;
-use skype_sender::skype::{parse_token_file, write_token_file};
-use skype_sender::state::{AwsClients, ObjectStore, S3Objects, StoreError};
+use skype_sender::skype::{Session, parse_token_file, write_token_file};
+use skype_sender::state::{
+    AwsClients, ObjectStore, S3Objects, S3TokenStore, StoreError, TokenStore,
+};
 
 use crate::aws_world::{GROUP, KEY, now, secret, send_one, world};
+
+/// The token file as `skype-sender-cli login --bucket` uploads it: the
+/// function's own S3 store, with the display name as the object's label.
+async fn upload_named(world: &crate::aws_world::World, session: &Session) {
+    let aws = AwsClients::from_clients(
+        moto::s3(&world.sdk, &RequestCounter::default()),
+        moto::secrets(&world.sdk, &RequestCounter::default()),
+    );
+    let label = session.auth.display_name.as_deref();
+    assert_eq!(label, Some("Fred Adams"), "a login knows the display name");
+    S3TokenStore::new(aws, &world.bucket, KEY)
+        .save_labelled(&write_token_file(session), label, None)
+        .await
+        .unwrap();
+}
 
 #[tokio::test]
 async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws() {
     let world = world().await;
     let session = world.login().await;
-    world.put_token(&write_token_file(&session)).await;
+    upload_named(&world, &session).await;
+    let profile_reads = world.fake.count(Op::Profile);
     let counter = RequestCounter::default();
     let app = world.app(&counter, &[]);
 
@@ -35,6 +53,11 @@ async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws()
         1,
         "the stored session was used, no login"
     );
+    assert_eq!(
+        world.fake.count(Op::Profile),
+        profile_reads,
+        "the display name came with the token file: no profile read"
+    );
 
     let sends_before = world.fake.count(Op::Send);
     for i in 0..20 {
@@ -47,11 +70,59 @@ async fn a_stored_token_file_is_used_without_login_and_warm_sends_touch_no_aws()
         "one Skype request per message"
     );
     assert_eq!(world.fake.messages(GROUP).len(), 21);
+    assert!(
+        world
+            .fake
+            .messages(GROUP)
+            .iter()
+            .all(|m| m.imdisplayname.as_deref() == Some("Fred Adams")),
+        "every message carries the stored display name"
+    );
     assert_eq!(
         world.get_object(KEY).await.unwrap(),
         write_token_file(&session),
         "nothing rewritten"
     );
+}
+
+#[tokio::test]
+async fn a_skpy_token_file_costs_one_profile_read_then_keeps_the_name_beside_it() {
+    let world = world().await;
+    let session = world.login().await;
+    // As SkPy writes it: six lines and no label.
+    world.put_token(&write_token_file(&session)).await;
+    let profile_reads = world.fake.count(Op::Profile);
+
+    let counter = RequestCounter::default();
+    send_one(&world.app(&counter, &[]), "first").await.unwrap();
+    assert_eq!(world.fake.count(Op::Profile), profile_reads + 1);
+    assert_eq!(
+        counter.get(),
+        3,
+        "the secret, the token file, and one write of the label"
+    );
+    assert_eq!(
+        world.get_object(KEY).await.unwrap(),
+        write_token_file(&session),
+        "the file itself is unchanged, still SkPy's"
+    );
+
+    // The next cold container finds the name with the file.
+    let counter = RequestCounter::default();
+    send_one(&world.app(&counter, &[]), "second").await.unwrap();
+    assert_eq!(
+        world.fake.count(Op::Profile),
+        profile_reads + 1,
+        "no second profile read"
+    );
+    assert_eq!(counter.get(), 2);
+    let names: Vec<_> = world
+        .fake
+        .messages(GROUP)
+        .iter()
+        .map(|m| m.imdisplayname.clone())
+        .collect();
+    assert_eq!(names, vec![Some("Fred Adams".to_string()); 2]);
 }
 
 #[tokio::test]
@@ -298,4 +369,29 @@ async fn teams_references_are_objects_under_their_prefix_and_counted() {
             .await
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn a_label_of_any_script_survives_s3_metadata() {
+    let world = world().await;
+    let counter = RequestCounter::default();
+    let aws = AwsClients::from_clients(
+        moto::s3(&world.sdk, &counter),
+        moto::secrets(&world.sdk, &counter),
+    );
+    let store = S3TokenStore::new(aws, &world.bucket, "labelled");
+    let name = "José «Bot» 日本 %41 100%";
+    let version = store
+        .save_labelled("text\n", Some(name), None)
+        .await
+        .unwrap();
+    let stored = store.load().await.unwrap().unwrap();
+    assert_eq!(stored.label.as_deref(), Some(name));
+    assert_eq!(
+        (stored.text.as_str(), &stored.version),
+        ("text\n", &version)
+    );
+    // A plain save keeps no label.
+    store.save("text\n", Some(&version)).await.unwrap();
+    assert_eq!(store.load().await.unwrap().unwrap().label, None);
 }

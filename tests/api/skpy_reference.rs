@@ -73,6 +73,7 @@ fn session(skype_expiry: u64, reg_expiry: u64) -> Session {
     Session {
         auth: SkypeAuth {
             user_id: "live:.cid.92bd244e945d8335".into(),
+            display_name: None,
             token: SecretString::from("eyJhbGciOiJSUzI1NiIsImtpZCI6IjEwNiJ9.payload.sig"),
             expires_at: skype_expiry,
         },

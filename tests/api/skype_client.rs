@@ -267,9 +267,17 @@ async fn a_saved_token_file_sends_without_any_login() {
     let fake = fake().await;
     let first = client(&fake, EMAIL, PASSWORD);
     first.ensure_session().await.unwrap();
-    let file = write_token_file(&first.session().unwrap());
+    let logged_in = first.session().unwrap();
+    assert_eq!(
+        logged_in.auth.display_name.as_deref(),
+        Some("Fred Adams"),
+        "a login reads the display name with the profile"
+    );
+    let file = write_token_file(&logged_in);
+    let profile_reads = fake.count(Op::Profile);
 
-    // A new process: no credentials at all, only the token file.
+    // A new process: no credentials at all, only the token file (which
+    // has no room for the display name).
     let second = SkypeClient::new(urls(&fake), options(), None).unwrap();
     second.restore(parse_token_file(&file).unwrap());
     let generation = second.generation();
@@ -279,18 +287,39 @@ async fn a_saved_token_file_sends_without_any_login() {
         .unwrap();
 
     assert_eq!((fake.logins(), fake.registrations()), (1, 1));
+    assert_eq!(fake.count(Op::Profile), profile_reads + 1);
     assert_eq!(
         second.generation(),
-        generation,
-        "nothing changed, nothing to save"
+        generation + 1,
+        "the learnt display name is a change worth saving"
     );
-    // The display name costs one profile read per client, then none.
+    assert_eq!(
+        second.session().unwrap().auth.display_name.as_deref(),
+        Some("Fred Adams")
+    );
+    // Read once, then known.
     second
         .send(&group(), &OutgoingMessage::rich("again"))
         .await
         .unwrap();
-    assert_eq!(fake.count(Op::Profile), 2);
+    assert_eq!(fake.count(Op::Profile), profile_reads + 1);
+    assert_eq!(second.generation(), generation + 1, "nothing new to save");
     assert_eq!(fake.messages(GROUP).len(), 2);
+
+    // A session that comes with its name (as the token store keeps it)
+    // costs no profile read at all.
+    let third = SkypeClient::new(urls(&fake), options(), None).unwrap();
+    third.restore((*logged_in).clone());
+    third
+        .send(&group(), &OutgoingMessage::rich("named"))
+        .await
+        .unwrap();
+    assert_eq!(fake.count(Op::Profile), profile_reads + 1);
+    assert!(
+        fake.messages(GROUP)
+            .iter()
+            .all(|m| m.imdisplayname.as_deref() == Some("Fred Adams"))
+    );
 }
 
 #[tokio::test]
@@ -864,7 +893,9 @@ async fn a_huge_answer_is_cut_short_not_read_whole() {
     const HUGE: usize = 150 * 1024 * 1024;
     let fake = fake().await;
     let first = client(&fake, EMAIL, PASSWORD);
-    let session = (*first.ensure_session().await.unwrap()).clone();
+    let mut session = (*first.ensure_session().await.unwrap()).clone();
+    // As from a bare token file: the name must be read from the profile.
+    session.auth.display_name = None;
 
     // An error body: its start is enough to say what happened.
     fake.inject(

@@ -159,7 +159,10 @@ async fn upload(
             Some(stored.version)
         }
     };
-    match store.save(text, expected.as_ref()).await {
+    // The display name goes along, so the function's first send after
+    // this upload needs no profile read.
+    let label = session.auth.display_name.as_deref();
+    match store.save_labelled(text, label, expected.as_ref()).await {
         Ok(_) => {
             println!("Uploaded to {location} (server-side encrypted).");
             Ok(())

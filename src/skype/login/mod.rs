@@ -65,10 +65,7 @@ pub(crate) struct IssuedToken {
 
 impl Api {
     /// Logs in with the flow SkPy would pick, then reads the profile.
-    pub(crate) async fn login(
-        &self,
-        credentials: &Credentials,
-    ) -> Result<(SkypeAuth, Profile), SkypeError> {
+    pub(crate) async fn login(&self, credentials: &Credentials) -> Result<SkypeAuth, SkypeError> {
         let issued = if credentials.username.contains('@') {
             self.soap_login(credentials).await?
         } else {
@@ -76,12 +73,12 @@ impl Api {
         };
         let started = unix_seconds();
         let profile = self.profile(&issued.token).await?;
-        let auth = SkypeAuth {
-            user_id: profile.user_id.clone(),
+        Ok(SkypeAuth {
+            user_id: profile.user_id,
+            display_name: Some(profile.display_name),
             token: issued.token,
             expires_at: started.saturating_add(issued.expires_in),
-        };
-        Ok((auth, profile))
+        })
     }
 
     /// `GET /users/self/profile`: the user id and display name.
