@@ -28,7 +28,7 @@ use crate::domain::{Caller, Capability, ChannelNames, Channels, LoginOutcome, Ta
 use crate::error::{AppError, ErrorCode};
 use crate::idempotency::Ledger;
 use crate::metrics;
-use crate::skype::{LoginGate, SkypeClient};
+use crate::skype::{LoginGate, SkypeClient, SkypeError};
 use crate::state::{
     Account, AccountCache, LeaseTiming, ObjectStore, Saved, SessionVault, StoreLoginGate, Stores,
 };
@@ -136,6 +136,18 @@ impl App {
         caller
     }
 
+    /// The configured account, for a caller the trigger already trusts
+    /// (direct, EventBridge and SQS invocations have no key to check): on
+    /// a cold container the stored session is read at the same time, as
+    /// [`App::authenticate`] does, since the send needs both.
+    async fn account_for_send(&self) -> Result<Arc<Account>, AppError> {
+        if self.ready.initialized() {
+            return self.configured_account().await;
+        }
+        let (account, _prefetched) = tokio::join!(self.configured_account(), self.ready());
+        account
+    }
+
     /// Checks `presented` against the account's keys.
     async fn check_key(&self, presented: Option<&str>) -> Result<Caller, AppError> {
         let presented = presented.filter(|key| !key.trim().is_empty());
@@ -167,7 +179,7 @@ impl App {
         caller: &Caller,
         names: &ChannelNames,
     ) -> Result<Vec<Target>, AppError> {
-        let account = self.configured_account().await?;
+        let account = self.account_for_send().await?;
         let unknown = |err| {
             let known = caller.visible_aliases(&account.channels);
             AppError::from(err).with_known_aliases(&known)
@@ -294,16 +306,24 @@ impl App {
     }
 
     async fn load(&self) -> Result<Ready, AppError> {
-        // Both reads at once: a cold container's first send waits for one.
-        let (account, stored) = tokio::join!(self.accounts.get(), self.vault.load());
-        let account = account?;
-        let gate: Arc<dyn LoginGate> = self.gate.clone();
-        let skype = SkypeClient::new(
+        // The Skype client's HTTPS setup (it loads the CA certificates)
+        // is CPU work: done on another thread while both reads travel, so
+        // a cold container's first send waits for one round trip to AWS.
+        let (urls, options) = (
             self.config.skype_urls.clone(),
             self.config.skype_options.clone(),
-            account.credentials.clone(),
-        )?
-        .with_login_gate(gate);
+        );
+        let building = tokio::task::spawn_blocking(move || SkypeClient::new(urls, options, None));
+        let (account, stored) = tokio::join!(self.accounts.get(), self.vault.load());
+        let skype = building.await.unwrap_or_else(|_| {
+            Err(SkypeError::Connection(
+                "cannot build the HTTP client".into(),
+            ))
+        })?;
+        let account = account?;
+        skype.set_credentials(account.credentials.clone());
+        let gate: Arc<dyn LoginGate> = self.gate.clone();
+        let skype = skype.with_login_gate(gate);
         if let Some(session) = stored? {
             skype.restore(session);
         }

@@ -12,6 +12,7 @@
 mod cold_start;
 mod concurrency;
 mod harness;
+mod latency;
 mod package;
 mod platforms;
 mod proxy;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use latency::{Timed, round_trips};
 pub use report::{Facts, Figure, Report};
 
 use harness::World;
@@ -64,6 +66,10 @@ pub struct Sizes {
     pub sqs_batch: usize,
     /// Batches (and as many rounds of single-record invocations).
     pub sqs_rounds: usize,
+    /// Cold containers timed with the latencies injected.
+    pub latency_runs: usize,
+    /// SQS batches (standard and FIFO) timed with the latencies injected.
+    pub latency_rounds: usize,
     /// Deflate level of the zip (cargo-lambda's is the default, 6).
     pub zip_level: u32,
 }
@@ -86,6 +92,8 @@ impl Sizes {
             cold_containers: 50,
             sqs_batch: 10,
             sqs_rounds: 5,
+            latency_runs: 7,
+            latency_rounds: 3,
             zip_level: 6,
         }
     }
@@ -107,6 +115,8 @@ impl Sizes {
             cold_containers: 6,
             sqs_batch: 10,
             sqs_rounds: 1,
+            latency_runs: 1,
+            latency_rounds: 1,
             // The debug binary is a few hundred MB.
             zip_level: 1,
         }
@@ -163,6 +173,7 @@ pub async fn run(params: &Params) -> Report {
         .await,
     );
     report.add(phase(sqs::IDS, sqs::sqs(w(), s())).await);
+    report.add(phase(latency::IDS, latency::latency(w(), s())).await);
 
     report.finish(started.elapsed());
     report

@@ -127,3 +127,31 @@ async fn the_bench_produces_every_figure_in_quick_mode() {
     assert!(facts.sqs_records.unwrap_or(0) > 0);
     assert_eq!(facts.sqs_failed, Some(0), "no SQS record failed");
 }
+
+/// The round-trip count of `cold_round_trips`: calls made at once are one
+/// round trip, in series as many as there are, whatever each upstream took,
+/// and the function's own time between calls counts in units of `unit`.
+#[test]
+fn round_trips_are_counted_from_the_calls_timeline() {
+    use bench::{Timed, round_trips};
+    use std::time::{Duration, Instant};
+    let t = Instant::now();
+    let at = |ms: u64| t + Duration::from_millis(ms);
+    let call = |start: u64, end: u64| Timed {
+        name: String::new(),
+        start: at(start),
+        end: at(end),
+    };
+    let unit = Duration::from_millis(20);
+    // Two reads at once (one slower), then the send.
+    let together = [call(0, 20), call(0, 35), call(35, 85)];
+    let trips = round_trips(t, at(85), &together, unit);
+    assert!((trips - 2.0).abs() < 1e-9, "{trips}");
+    let series = [call(0, 20), call(20, 40), call(40, 90), call(90, 140)];
+    let trips = round_trips(t, at(140), &series, unit);
+    assert!((trips - 4.0).abs() < 1e-9, "{trips}");
+    // 10 ms of the function's own work between two calls: half a unit.
+    let with_work = [call(0, 20), call(30, 80)];
+    let trips = round_trips(t, at(80), &with_work, unit);
+    assert!((trips - 2.5).abs() < 1e-9, "{trips}");
+}

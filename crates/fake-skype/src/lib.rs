@@ -235,6 +235,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The status the fake answered.
     pub status: u16,
+    /// When the whole request had arrived.
+    pub received_at: std::time::Instant,
     /// The fake's own service time: from the whole request having been
     /// received to its answer being ready (an injected delay included);
     /// `None` while it is still being answered. Benchmarks subtract it from
@@ -371,6 +373,12 @@ impl FakeSkype {
         let mut state = self.lock();
         let queue = state.faults.entry(op).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Every request is answered `latency` later (the benchmark's round
+    /// trip across the ocean); zero by default.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
     }
 
     /// Whether registration on the primary host answers 404 + `Location`

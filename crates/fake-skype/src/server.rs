@@ -96,8 +96,13 @@ async fn handle(AxumState(ctx): AxumState<Ctx>, request: Request) -> Response {
         headers: req.headers.clone(),
         body: req.body.clone(),
         status: 0,
+        received_at: received,
         service_time: None,
     });
+    let latency = state::lock(&ctx.state).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let (resp, delivery) = if body_ok {
         dispatch(&ctx, route, &req).await
     } else {

@@ -93,6 +93,8 @@ pub(crate) struct State {
     pub last_message_id: u64,
     pub objects: HashMap<String, ObjectRecord>,
     pub requests: Vec<RecordedRequest>,
+    /// Added to every answer (see `FakeSkype::set_latency`).
+    pub latency: std::time::Duration,
     pub rng: Rng,
     pub on_message: Option<MessageHook>,
     /// Messages accepted but not yet passed to `on_message` (called unlocked).
@@ -123,6 +125,7 @@ impl State {
             last_message_id: 0,
             objects: HashMap::new(),
             requests: Vec::new(),
+            latency: std::time::Duration::ZERO,
             rng: Rng::new(),
             on_message: None,
             pending_events: Vec::new(),
