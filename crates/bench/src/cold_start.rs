@@ -17,7 +17,7 @@ pub const COLD_IDS: &[&str] = &["cold_start"];
 /// The figure of [`first_invocation`].
 pub const FIRST_IDS: &[&str] = &["first_invocation"];
 
-const TARGET_RATIO: f64 = 1.5;
+const TARGET_RATIO: f64 = 1.1;
 
 /// Medians of spawn → first poll, the function (AWS mode, as deployed) and
 /// the hello-world binary taking turns; one unmeasured spawn of each first.

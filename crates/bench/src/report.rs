@@ -13,7 +13,7 @@ pub const CATALOGUE: [(&str, &str, &str); 17] = [
     (
         "cold_start",
         "cold start: spawn → first /next, vs hello-world lambda_runtime (medians)",
-        "≤ 1.5×",
+        "≤ 1.1×",
     ),
     (
         "first_invocation",
