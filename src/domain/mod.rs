@@ -1,5 +1,5 @@
 //! Values parsed once at the edge (whatever the trigger) and valid
-//! everywhere after: what to send, where, and who asks.
+//! everywhere after: what to send, where, when, and who asks.
 
 mod api_key;
 mod attachment;
@@ -9,6 +9,7 @@ mod delivery;
 mod mention;
 mod message;
 mod platform;
+mod schedule;
 mod webhook_url;
 
 pub use api_key::{ApiKeys, Caller, KeyEntry, KeyIdentity};
@@ -22,4 +23,7 @@ pub use delivery::{Delivered, DeliveryStatus, LoginOutcome};
 pub use mention::{MAX_MENTIONS, Mention, MentionProblem, Piece, split_inline};
 pub use message::{Content, Format, MAX_MESSAGE_CHARS, MessageError, MessageText};
 pub use platform::{Capability, Platform, SizeLimit};
+pub use schedule::{
+    CronExpr, Every, Rate, RateUnit, ScheduleError, ScheduleInput, ScheduleSpec, Timezone, When,
+};
 pub use webhook_url::{InvalidWebhookUrl, WebhookUrl};
