@@ -1,6 +1,8 @@
 //! The AWS adapters: the account from Secrets Manager, the token file in
-//! S3 with conditional writes. Errors are described by kind only: an SDK
-//! error can quote a request, and requests here carry secrets.
+//! S3 with conditional writes; and the SDK clients they (and the reminders'
+//! EventBridge Scheduler store, schedules.rs) share. Errors are described by
+//! kind only: an SDK error can quote a request, and requests here carry
+//! secrets.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,7 @@ pub struct AwsClients {
     config: OnceCell<aws_config::SdkConfig>,
     s3: OnceCell<aws_sdk_s3::Client>,
     secrets: OnceCell<aws_sdk_secretsmanager::Client>,
+    scheduler: OnceCell<aws_sdk_scheduler::Client>,
 }
 
 impl AwsClients {
@@ -33,6 +36,7 @@ impl AwsClients {
             config: OnceCell::new(),
             s3: OnceCell::new(),
             secrets: OnceCell::new(),
+            scheduler: OnceCell::new(),
         })
     }
 
@@ -43,6 +47,7 @@ impl AwsClients {
             config: OnceCell::new_with(Some(config)),
             s3: OnceCell::new(),
             secrets: OnceCell::new(),
+            scheduler: OnceCell::new(),
         })
     }
 
@@ -55,6 +60,20 @@ impl AwsClients {
             config: OnceCell::new(),
             s3: OnceCell::new_with(Some(s3)),
             secrets: OnceCell::new_with(Some(secrets)),
+            scheduler: OnceCell::new(),
+        })
+    }
+
+    /// These clients with `scheduler` as the EventBridge Scheduler client
+    /// (tests, tools), keeping [`AwsClients::from_clients`] as it is: the
+    /// clients built already are shared (an SDK client is a handle), the
+    /// others are built on first use.
+    pub fn with_scheduler(self: Arc<Self>, scheduler: aws_sdk_scheduler::Client) -> Arc<Self> {
+        Arc::new(Self {
+            config: self.config.clone(),
+            s3: self.s3.clone(),
+            secrets: self.secrets.clone(),
+            scheduler: OnceCell::new_with(Some(scheduler)),
         })
     }
 
@@ -79,6 +98,20 @@ impl AwsClients {
                     config.set_endpoint_url(Some(url));
                 }
                 aws_sdk_secretsmanager::Client::from_conf(config.build())
+            })
+            .await
+    }
+
+    /// The EventBridge Scheduler client (the reminders, schedules.rs).
+    pub(super) async fn scheduler(&self) -> &aws_sdk_scheduler::Client {
+        self.scheduler
+            .get_or_init(|| async {
+                let sdk = self.config().await;
+                let mut config = aws_sdk_scheduler::config::Builder::from(sdk);
+                if let Some(url) = env("AWS_ENDPOINT_URL_SCHEDULER") {
+                    config.set_endpoint_url(Some(url));
+                }
+                aws_sdk_scheduler::Client::from_conf(config.build())
             })
             .await
     }
@@ -331,7 +364,7 @@ impl ObjectStore for S3Objects {
 }
 
 /// What kind of failure an SDK error is, in words that quote nothing.
-fn kind<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> String {
+pub(super) fn kind<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> String {
     match err {
         SdkError::TimeoutError(_) => "timed out".into(),
         SdkError::DispatchFailure(_) => "cannot connect".into(),

@@ -2,11 +2,14 @@
 //! credentials and API keys, and the session token file. Each behind a
 //! trait, with a local implementation (files, environment) and an AWS one
 //! (Secrets Manager, S3), plus the caching and coordination built on them.
+//! Reminders are EventBridge Scheduler schedules (schedules.rs), with no
+//! second store.
 
 mod account;
 mod account_cache;
 mod aws;
 mod lease;
+mod schedules;
 mod token_store;
 mod vault;
 
@@ -16,6 +19,10 @@ pub use account::{
 pub use account_cache::AccountCache;
 pub use aws::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, LoginRecord, StoreLoginGate, login_outcome};
+pub use schedules::{
+    ListedSchedule, MAX_EVENT_AGE_SECONDS, MAX_PAGE, MAX_RETRY_ATTEMPTS, ReadSchedule, ReadTarget,
+    ScheduleStore, ScheduleStoreError, SchedulerStore, StoredSchedule,
+};
 pub use token_store::{
     FileObjects, FileTokenStore, ObjectStore, StoreError, StoredToken, TokenStore, Version,
 };

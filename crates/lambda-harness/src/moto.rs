@@ -1,7 +1,8 @@
-//! A moto server (S3 and Secrets Manager) on a free loopback port, from the
-//! venv `make test` installs, stopped when dropped; SDK clients for it
-//! that count every request they send; a secret created; and the text of
-//! an S3 object read and written whole (a token file, a lease, a record).
+//! A moto server (S3, Secrets Manager, EventBridge Scheduler) on a free
+//! loopback port, from the venv `make test` installs, stopped when dropped;
+//! SDK clients for it that count every request they send; a secret and a
+//! schedule group created; and the text of an S3 object read and written
+//! whole (a token file, a lease, a record).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -130,6 +131,31 @@ pub fn secrets(
             .interceptor(counter.clone())
             .build(),
     )
+}
+
+/// An EventBridge Scheduler client counting into `counter`.
+pub fn scheduler(
+    sdk: &aws_config::SdkConfig,
+    counter: &RequestCounter,
+) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::from_conf(
+        aws_sdk_scheduler::config::Builder::from(sdk)
+            .interceptor(counter.clone())
+            .build(),
+    )
+}
+
+/// Creates the schedule group `name` (a store's schedules live in one);
+/// its ARN.
+pub async fn create_schedule_group(scheduler: &aws_sdk_scheduler::Client, name: &str) -> String {
+    scheduler
+        .create_schedule_group()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .schedule_group_arn()
+        .to_string()
 }
 
 /// The text of `bucket`/`key` (UTF-8, or a test failure); the SDK's error
