@@ -16,7 +16,7 @@ pub enum StateLocation {
         /// `TOKEN_FILE`, default `.tokens-app`.
         token_file: PathBuf,
     },
-    /// Secrets Manager and S3.
+    /// Secrets Manager and S3 (and EventBridge Scheduler for reminders).
     Aws {
         /// `SECRET_ID`.
         secret_id: String,
@@ -25,6 +25,20 @@ pub enum StateLocation {
         /// `TOKEN_KEY`, default `skype/token`.
         key: String,
     },
+}
+
+/// EventBridge Scheduler, where reminders are schedules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderSettings {
+    /// `SCHEDULE_GROUP`: the stack's schedule group.
+    pub group: String,
+    /// `SCHEDULER_ROLE_ARN`: the role Scheduler assumes to invoke us.
+    pub role_arn: String,
+    /// `FUNCTION_ARN`: the schedules' target; unset, the ARN this function
+    /// is invoked by (the invocation context's).
+    pub function_arn: Option<String>,
+    /// `REMINDER_DEAD_LETTER_ARN`: the queue of runs that failed for good.
+    pub dead_letter_arn: Option<String>,
 }
 
 /// Everything the function reads from its environment.
@@ -52,6 +66,11 @@ pub struct Config {
     /// How long a container waits for another one's login
     /// (`LOGIN_WAIT_SECONDS`, default 10) before answering 503.
     pub login_wait: Duration,
+    /// Where reminders live (`SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`):
+    /// `None` without both, and reminders answer `reminders_not_configured`.
+    pub reminders: Option<ReminderSettings>,
+    /// The most reminders one API key may have (`REMINDERS_PER_KEY`).
+    pub reminders_per_key: usize,
 }
 
 /// A setting that cannot be used.
@@ -116,6 +135,22 @@ impl Config {
             secret_ttl: duration("SECRET_TTL_SECONDS", 300, 1)?,
             secret_miss_interval: duration("SECRET_MISS_REFRESH_SECONDS", 5, 1)?,
             login_wait: duration("LOGIN_WAIT_SECONDS", 10, 1)?,
+            reminders: match (get("SCHEDULE_GROUP"), get("SCHEDULER_ROLE_ARN")) {
+                (Some(group), Some(role_arn)) => Some(ReminderSettings {
+                    group,
+                    role_arn,
+                    function_arn: get("FUNCTION_ARN"),
+                    dead_letter_arn: get("REMINDER_DEAD_LETTER_ARN"),
+                }),
+                _ => None,
+            },
+            reminders_per_key: get("REMINDERS_PER_KEY")
+                .map(|v| {
+                    v.parse::<usize>()
+                        .map_err(|_| ConfigError::NotANumber("REMINDERS_PER_KEY"))
+                })
+                .transpose()?
+                .unwrap_or(100),
         })
     }
 }

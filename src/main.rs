@@ -8,7 +8,7 @@ use serde_json::Value;
 use skype_sender::app::App;
 use skype_sender::config::Config;
 use skype_sender::deadline::Deadline;
-use skype_sender::state::Stores;
+use skype_sender::state::{Stores, TargetArn};
 use skype_sender::triggers;
 
 /// One thread: a Lambda sandbox of 128 MB has a fraction of a vCPU, and
@@ -17,13 +17,20 @@ use skype_sender::triggers;
 async fn main() -> Result<(), lambda_runtime::Error> {
     skype_sender::telemetry::init();
     let config = Config::from_env()?;
-    let stores = Stores::open(&config.state);
+    // The reminders' target: FUNCTION_ARN, else the ARN we are invoked by.
+    let function_arn = TargetArn::default();
+    let stores = Stores::open(
+        &config.state,
+        config.reminders.as_ref(),
+        function_arn.clone(),
+    );
     let app = Arc::new(App::new(config, stores));
     // Several invocations at once when Lambda allows it
     // (AWS_LAMBDA_MAX_CONCURRENCY > 1); one at a time otherwise. They share
     // the session, and a renewal still happens once.
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
+        function_arn.note(&event.context.invoked_function_arn);
         let deadline = Deadline::from_epoch_millis(event.context.deadline);
         async move { triggers::handle_within(&app, event.payload, deadline).await }
     }))

@@ -8,6 +8,7 @@ mod bots;
 mod deliver;
 mod health;
 mod manage;
+mod reminders;
 mod send;
 mod teams;
 
@@ -20,6 +21,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 pub use health::{CredentialHealth, Health, SessionHealth, TeamsHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
+pub use reminders::{Created, Reminder, ReminderDraft, ReminderPage, schedule_of};
 pub use send::{FileRequest, Outcome, SendRequest};
 
 use crate::clock;
@@ -30,7 +32,8 @@ use crate::idempotency::Ledger;
 use crate::metrics;
 use crate::skype::{LoginGate, SkypeClient, SkypeError};
 use crate::state::{
-    Account, AccountCache, LeaseTiming, ObjectStore, Saved, SessionVault, StoreLoginGate, Stores,
+    Account, AccountCache, LeaseTiming, ObjectStore, Saved, ScheduleStore, SessionVault,
+    StoreLoginGate, Stores,
 };
 use crate::teams::{ConversationRef, TeamsClient};
 use crate::webhooks::{WebhookTimeouts, Webhooks};
@@ -68,6 +71,8 @@ pub struct App {
     /// Built on the first invocation, not at start, so a cold start
     /// reaches the runtime API as fast as an empty function.
     ready: OnceCell<Ready>,
+    /// Where reminders live (EventBridge Scheduler), if configured.
+    schedules: Option<Box<dyn ScheduleStore>>,
 }
 
 struct Ready {
@@ -107,6 +112,7 @@ impl App {
             teams_refs: std::sync::Mutex::default(),
             last_post_ms: AtomicU64::new(0),
             ready: OnceCell::new(),
+            schedules: stores.schedules,
         }
     }
 

@@ -254,7 +254,7 @@ impl App {
 
 /// Refuses a `thread` for targets whose platform has none, before
 /// anything is posted.
-fn threads_allowed(targets: &[Target], thread: Option<&str>) -> Result<(), AppError> {
+pub(super) fn threads_allowed(targets: &[Target], thread: Option<&str>) -> Result<(), AppError> {
     if thread.is_none() {
         return Ok(());
     }

@@ -45,6 +45,9 @@ error_codes! {
     InvalidBody = ("invalid_body", 400),
     /// A field has the wrong type or value.
     InvalidField = ("invalid_field", 400),
+    /// A reminder's when (`at`, `cron`, `rate`, `every`, `timezone`,
+    /// `start`, `end`) cannot be used; the message names the field.
+    InvalidSchedule = ("invalid_schedule", 400),
     /// A channel that is no conversation id, or too many channels.
     InvalidChannel = ("invalid_channel", 400),
     /// Neither an alias nor a conversation id.
@@ -83,6 +86,8 @@ error_codes! {
     NotFound = ("not_found", 404),
     /// No such message (or none posted with that idempotency key).
     MessageNotFound = ("message_not_found", 404),
+    /// No reminder of that id among those the key may see.
+    ReminderNotFound = ("reminder_not_found", 404),
     /// The route takes other methods (`Allow` says which).
     MethodNotAllowed = ("method_not_allowed", 405),
     /// A request with the same idempotency key is still being processed.
@@ -90,6 +95,8 @@ error_codes! {
     /// An earlier attempt with this key got no answer from a webhook,
     /// which cannot be asked: nothing is sent again under this key.
     EarlierOutcomeUnknown = ("earlier_outcome_unknown", 409),
+    /// The key has as many reminders as it may (`REMINDERS_PER_KEY`).
+    TooManyReminders = ("too_many_reminders", 409),
     /// The body is over its limit.
     BodyTooLarge = ("body_too_large", 413),
     /// The message is over its limit, as written or once rendered.
@@ -159,6 +166,10 @@ error_codes! {
     AllFailed = ("all_failed", 502),
     /// The secret still holds the template's placeholder credentials.
     NotConfigured = ("not_configured", 503),
+    /// Reminders need EventBridge Scheduler, which is not set up here.
+    RemindersNotConfigured = ("reminders_not_configured", 503),
+    /// EventBridge Scheduler cannot be reached or failed.
+    SchedulerUnavailable = ("scheduler_unavailable", 503),
     /// Skype is down or unreachable.
     SkypeUnavailable = ("skype_unavailable", 503),
     /// Skype throttles logins (errorCode 803).

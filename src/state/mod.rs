@@ -21,14 +21,14 @@ pub use aws::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource};
 pub use lease::{LeaseTiming, LoginRecord, StoreLoginGate, login_outcome};
 pub use schedules::{
     ListedSchedule, MAX_EVENT_AGE_SECONDS, MAX_PAGE, MAX_RETRY_ATTEMPTS, ReadSchedule, ReadTarget,
-    ScheduleStore, ScheduleStoreError, SchedulerStore, StoredSchedule,
+    ScheduleStore, ScheduleStoreError, SchedulerStore, StoredSchedule, TargetArn,
 };
 pub use token_store::{
     FileObjects, FileTokenStore, ObjectStore, StoreError, StoredToken, TokenStore, Version,
 };
 pub use vault::{Saved, SessionVault};
 
-use crate::config::StateLocation;
+use crate::config::{ReminderSettings, StateLocation};
 
 /// The S3 prefix of the Teams conversation references (docs/architecture.md §3).
 pub const TEAMS_PREFIX: &str = "teams/";
@@ -45,12 +45,19 @@ pub struct Stores {
     pub records: Box<dyn ObjectStore>,
     /// Teams conversation references (S3 prefix `teams/`, or a directory).
     pub teams: Box<dyn ObjectStore>,
+    /// Reminders (EventBridge Scheduler), when configured.
+    pub schedules: Option<Box<dyn ScheduleStore>>,
 }
 
 impl Stores {
     /// The stores `location` names (their AWS clients are built once per
-    /// container, on first use).
-    pub fn open(location: &StateLocation) -> Self {
+    /// container, on first use); reminders' schedules where `reminders`
+    /// says, invoking `target`.
+    pub fn open(
+        location: &StateLocation,
+        reminders: Option<&ReminderSettings>,
+        target: TargetArn,
+    ) -> Self {
         match location {
             StateLocation::Local { token_file } => {
                 let beside = |suffix: &str| {
@@ -64,6 +71,8 @@ impl Stores {
                     lock: Box::new(FileTokenStore::new(beside(".lock"))),
                     records: Box::new(FileObjects::new(beside(".idempotency"))),
                     teams: Box::new(FileObjects::new(beside(".teams"))),
+                    // Scheduler is an AWS service: no reminders without it.
+                    schedules: None,
                 }
             }
             StateLocation::Aws {
@@ -81,7 +90,19 @@ impl Stores {
                         format!("{key}.lock"),
                     )),
                     records: Box::new(S3Objects::new(aws.clone(), bucket, "idempotency/")),
-                    teams: Box::new(S3Objects::new(aws, bucket, TEAMS_PREFIX)),
+                    teams: Box::new(S3Objects::new(aws.clone(), bucket, TEAMS_PREFIX)),
+                    schedules: reminders.map(|settings| {
+                        if let Some(arn) = &settings.function_arn {
+                            target.note(arn);
+                        }
+                        Box::new(SchedulerStore::new(
+                            aws,
+                            &settings.group,
+                            target,
+                            &settings.role_arn,
+                            settings.dead_letter_arn.clone(),
+                        )) as Box<dyn ScheduleStore>
+                    }),
                 }
             }
         }

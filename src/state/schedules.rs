@@ -155,13 +155,42 @@ pub trait ScheduleStore: Send + Sync {
     ) -> Result<(Vec<ListedSchedule>, Option<String>), ScheduleStoreError>;
 }
 
+/// The function's own ARN, every schedule's target: `FUNCTION_ARN`, or
+/// the ARN the function is invoked by, which only the first invocation's
+/// context tells (main.rs notes it). A template cannot hand a function its
+/// own ARN without a circular reference.
+#[derive(Debug, Clone, Default)]
+pub struct TargetArn(Arc<std::sync::OnceLock<String>>);
+
+impl TargetArn {
+    /// Keeps `arn` unless one is known already (or it is empty).
+    pub fn note(&self, arn: &str) {
+        if !arn.trim().is_empty() {
+            let _ = self.0.set(arn.trim().to_string());
+        }
+    }
+
+    /// The ARN, once known.
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+impl From<&str> for TargetArn {
+    fn from(arn: &str) -> Self {
+        let target = TargetArn::default();
+        target.note(arn);
+        target
+    }
+}
+
 /// Reminders as EventBridge Scheduler schedules: all in `group`, each
 /// invoking `target_arn` (the function) as `role_arn` with the reminder's
 /// input.
 pub struct SchedulerStore {
     clients: Arc<AwsClients>,
     group: String,
-    target_arn: String,
+    target_arn: TargetArn,
     role_arn: String,
     dead_letter_arn: Option<String>,
 }
@@ -172,7 +201,7 @@ impl SchedulerStore {
     pub fn new(
         clients: Arc<AwsClients>,
         group: impl Into<String>,
-        target_arn: impl Into<String>,
+        target_arn: impl Into<TargetArn>,
         role_arn: impl Into<String>,
         dead_letter_arn: Option<String>,
     ) -> Self {
@@ -187,8 +216,13 @@ impl SchedulerStore {
 
     /// The target every schedule of the store has, with `input`.
     fn target(&self, input: &str) -> Result<Target, ScheduleStoreError> {
+        let arn = self.target_arn.get().ok_or_else(|| {
+            ScheduleStoreError::Unavailable(
+                "this function's ARN is not known yet (set FUNCTION_ARN)".into(),
+            )
+        })?;
         Target::builder()
-            .arn(&self.target_arn)
+            .arn(arn)
             .role_arn(&self.role_arn)
             .input(input)
             .retry_policy(

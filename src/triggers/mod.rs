@@ -6,6 +6,7 @@ mod answer;
 mod http;
 mod payload;
 mod python_literal;
+mod reminder;
 mod sqs;
 pub(crate) mod upload;
 
@@ -29,9 +30,11 @@ pub enum Trigger {
     Sqs,
     /// An EventBridge event envelope (rule or bus).
     EventBridge,
-    /// `{"action": "refresh"}`, usually from a schedule.
-    Refresh,
-    /// `{"msg", "channel"}` from another Lambda, or a rule's constant input.
+    /// `{"action": "refresh"}` (usually from a schedule) or
+    /// `{"action": "remind", ...}` (another Lambda creating a reminder).
+    Action,
+    /// `{"msg", "channel"}` from another Lambda, a rule's constant input,
+    /// or a reminder's schedule (with its `reminder` object).
     Direct,
     /// None of the above.
     Unknown,
@@ -74,7 +77,7 @@ pub fn classify(event: &Value) -> Trigger {
     } else if has("/detail-type") && has("/source") {
         Trigger::EventBridge
     } else if event.get("action").is_some() {
-        Trigger::Refresh
+        Trigger::Action
     } else if Payload::looks_like_send(event)
         || event
             .as_str()
@@ -95,10 +98,16 @@ pub async fn handle_within(
 ) -> Result<Value, FunctionError> {
     match classify(&event) {
         Trigger::Http(shape) => Ok(http::handle(app, event, shape, deadline).await),
-        Trigger::Direct => Ok(send_payload(app, event, None, deadline).await?),
+        Trigger::Direct => match reminder::delivery(&event) {
+            Some(due) => {
+                let (payload, key) = due?;
+                Ok(send_payload(app, payload, Some(&key), deadline).await?)
+            }
+            None => Ok(send_payload(app, event, None, deadline).await?),
+        },
         Trigger::EventBridge => eventbridge(app, event, deadline).await,
         Trigger::Sqs => Ok(sqs::handle(app, &event, deadline).await),
-        Trigger::Refresh => refresh(app, &event).await,
+        Trigger::Action => action(app, event).await,
         Trigger::Unknown => Err(AppError::new(ErrorCode::UnknownEvent,
             "expected an API Gateway / Function URL request, {\"msg\": ..., \"channel\": ...}, an EventBridge event whose detail holds them, an SQS batch of them, or {\"action\": \"refresh\"}",
         )
@@ -157,14 +166,45 @@ async fn eventbridge(app: &App, event: Value, deadline: Deadline) -> Result<Valu
     Ok(send_payload(app, detail, id.as_deref(), deadline).await?)
 }
 
-/// An SQS batch: each record on its own; only failures are reported, so
-/// only they are retried (the queue needs `ReportBatchItemFailures`).
-async fn refresh(app: &App, event: &Value) -> Result<Value, FunctionError> {
-    if event.get("action").and_then(Value::as_str) != Some("refresh") {
-        return Err(
-            AppError::new(ErrorCode::UnknownAction, "the only action is \"refresh\"").into(),
-        );
+/// `{"action": ...}`: `refresh` or `remind`.
+async fn action(app: &App, event: Value) -> Result<Value, FunctionError> {
+    match event.get("action").and_then(Value::as_str) {
+        Some("refresh") => refresh(app).await,
+        Some("remind") => Ok(remind(app, event).await?),
+        _ => Err(AppError::new(
+            ErrorCode::UnknownAction,
+            "the actions are \"refresh\" and \"remind\"",
+        )
+        .into()),
     }
+}
+
+/// `{"action": "remind", ...}`: `POST /reminders` for other Lambdas
+/// (`idempotency_key` in the event plays the header's part).
+async fn remind(app: &App, event: Value) -> Result<Value, AppError> {
+    let Value::Object(mut body) = event else {
+        return Err(AppError::new(ErrorCode::InvalidJson, "expected an object"));
+    };
+    body.remove("action");
+    let key = match body.remove("idempotency_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) => Some(key),
+        Some(_) => {
+            return Err(AppError::new(
+                ErrorCode::InvalidField,
+                "idempotency_key must be a string",
+            ));
+        }
+    };
+    let draft = reminder::draft(&body, jiff::Timestamp::now())?;
+    let (created, _) = app
+        .create_reminder(&Caller::Trusted, &draft, key.as_deref())
+        .await?;
+    Ok(reminder::view(&created))
+}
+
+/// Renews the session ahead of its expiry.
+async fn refresh(app: &App) -> Result<Value, FunctionError> {
     let expiries = match app.refresh().await {
         Ok(Some(expiries)) => expiries,
         Ok(None) => {

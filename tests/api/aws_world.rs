@@ -111,6 +111,7 @@ impl World {
                 )),
                 records: Box::new(S3Objects::new(aws.clone(), &self.bucket, "idempotency/")),
                 teams: Box::new(S3Objects::new(aws, &self.bucket, "teams/")),
+                schedules: None,
             },
         )
     }

@@ -60,6 +60,7 @@ pub fn stores_in(secret: &Value, dir: &std::path::Path) -> Stores {
         lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
         records: Box::new(FileObjects::new(dir.join("idempotency"))),
         teams: Box::new(FileObjects::new(dir.join("teams"))),
+        schedules: None,
     }
 }
 

@@ -22,6 +22,7 @@ mod fault_matrix;
 mod idempotency;
 mod messages_api;
 mod openapi;
+mod reminders;
 mod schedules;
 mod skpy_reference;
 mod skype_client;

@@ -475,6 +475,7 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
     delete_message(&mut run, &app, &fake).await;
     health(&mut run, &app).await;
     teams_messages(&mut run, &fake, &bad).await;
+    reminders(&mut run, &app, &bad).await;
     for (path, method) in [
         ("/send-message", "POST"),
         ("/send-file", "POST"),
@@ -565,6 +566,162 @@ async fn the_spec_declares_exactly_what_the_function_answers() {
         stale.is_empty(),
         "codes in openapi.yaml that ErrorCode does not have: {stale:?}"
     );
+}
+
+/// The reminder routes (and `/send-message` with `send_at`) against
+/// EventBridge Scheduler in moto; `local` has no Scheduler (503), `bad` a
+/// broken secret (500).
+async fn reminders(run: &mut Run, local: &App, bad: &App) {
+    use crate::reminders::{ADMIN, ALICE, app as reminder_app, reminder_world};
+    const P: &str = "/reminders";
+    const ONE: &str = "/reminders/{id}";
+    let world = reminder_world().await;
+    let counter = lambda_harness::moto::RequestCounter::default();
+    let app = reminder_app(&world, &counter, &[]);
+    let tight = reminder_app(&world, &counter, &[("REMINDERS_PER_KEY", "1")]);
+    let weekly = json!({"msg": "stand-up", "channel": "standup", "cron": "cron(55 9 ? * MON *)", "timezone": "Europe/London"});
+
+    let created = run
+        .expect(
+            &app,
+            P,
+            json_req("POST", P, Some(ALICE), weekly.clone()),
+            201,
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/reminders/{id}");
+    let mut bad_cron = weekly.clone();
+    bad_cron["cron"] = json!("cron(* * * * * *)");
+    run.expect(&app, P, json_req("POST", P, Some(ALICE), bad_cron), 400)
+        .await;
+    run.expect(
+        &app,
+        P,
+        json_req("POST", P, Some("wrong"), weekly.clone()),
+        401,
+    )
+    .await;
+    let mut elsewhere = weekly.clone();
+    elsewhere["channel"] = json!("other");
+    run.expect(&app, P, json_req("POST", P, Some(ALICE), elsewhere), 403)
+        .await;
+    let mut huge = weekly.clone();
+    huge["msg"] = json!("x".repeat(30_000));
+    run.expect(&app, P, json_req("POST", P, Some(ALICE), huge), 413)
+        .await;
+    run.expect(
+        &tight,
+        P,
+        json_req("POST", P, Some(ALICE), weekly.clone()),
+        409,
+    )
+    .await;
+    run.expect(bad, P, json_req("POST", P, Some(KEY), weekly.clone()), 500)
+        .await;
+    run.expect(
+        local,
+        P,
+        json_req("POST", P, Some(KEY), weekly.clone()),
+        503,
+    )
+    .await;
+    let later = json!({"msg": "later", "channel": "standup", "send_at": "2031-01-05T08:00"});
+    run.expect(
+        &app,
+        "/send-message",
+        json_req("POST", "/send-message", Some(ALICE), later),
+        201,
+    )
+    .await;
+
+    let listed = run
+        .expect(&app, P, bare_req("GET", P, Some(ALICE)), 200)
+        .await;
+    assert_eq!(listed["reminders"].as_array().unwrap().len(), 2, "{listed}");
+    let everything = with_query(bare_req("GET", P, Some(ADMIN)), "all", "true");
+    run.expect(&app, P, everything, 200).await;
+    run.expect(
+        &app,
+        P,
+        with_query(bare_req("GET", P, Some(ALICE)), "limit", "0"),
+        400,
+    )
+    .await;
+    run.expect(&app, P, bare_req("GET", P, Some("wrong")), 401)
+        .await;
+    run.expect(bad, P, bare_req("GET", P, Some(KEY)), 500).await;
+    run.expect(local, P, bare_req("GET", P, Some(KEY)), 503)
+        .await;
+
+    let missing = "/reminders/r.000000000000.0000000000000000";
+    run.expect(&app, ONE, bare_req("GET", &path, Some(ALICE)), 200)
+        .await;
+    run.expect(&app, ONE, bare_req("GET", &path, Some("wrong")), 401)
+        .await;
+    run.expect(&app, ONE, bare_req("GET", missing, Some(ALICE)), 404)
+        .await;
+    run.expect(bad, ONE, bare_req("GET", &path, Some(KEY)), 500)
+        .await;
+    run.expect(local, ONE, bare_req("GET", &path, Some(KEY)), 503)
+        .await;
+
+    let change = json!({"msg": "stand-up, moved", "cron": "cron(0 10 ? * MON *)"});
+    let changed = run
+        .expect(
+            &app,
+            ONE,
+            json_req("PATCH", &path, Some(ALICE), change.clone()),
+            200,
+        )
+        .await;
+    assert_eq!(changed["msg"], "stand-up, moved");
+    run.expect(
+        &app,
+        ONE,
+        json_req(
+            "PATCH",
+            &path,
+            Some(ALICE),
+            json!({"timezone": "Nowhere/Else"}),
+        ),
+        400,
+    )
+    .await;
+    run.expect(
+        &app,
+        ONE,
+        json_req("PATCH", &path, Some("wrong"), change.clone()),
+        401,
+    )
+    .await;
+    run.expect(
+        &app,
+        ONE,
+        json_req("PATCH", missing, Some(ALICE), change.clone()),
+        404,
+    )
+    .await;
+    run.expect(
+        bad,
+        ONE,
+        json_req("PATCH", &path, Some(KEY), change.clone()),
+        500,
+    )
+    .await;
+    run.expect(local, ONE, json_req("PATCH", &path, Some(KEY), change), 503)
+        .await;
+
+    run.expect(&app, ONE, bare_req("DELETE", &path, Some("wrong")), 401)
+        .await;
+    run.expect(bad, ONE, bare_req("DELETE", &path, Some(KEY)), 500)
+        .await;
+    run.expect(local, ONE, bare_req("DELETE", &path, Some(KEY)), 503)
+        .await;
+    run.expect(&app, ONE, bare_req("DELETE", &path, Some(ALICE)), 200)
+        .await;
+    run.expect(&app, ONE, bare_req("DELETE", &path, Some(ALICE)), 404)
+        .await;
 }
 
 /// A request each route would accept, for the apps that fail before

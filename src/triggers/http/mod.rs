@@ -94,6 +94,10 @@ enum Route {
     Health,
     /// The Teams bot's messaging endpoint.
     TeamsInbound,
+    /// `/reminders`.
+    Reminders,
+    /// `/reminders/{id}`.
+    Reminder(String),
 }
 
 impl Route {
@@ -107,6 +111,8 @@ impl Route {
             (_, "health") => Some(Self::Health),
             (Some("api"), "messages") => Some(Self::TeamsInbound),
             (Some("messages"), id) if !id.is_empty() => Some(Self::Message(id.to_string())),
+            (_, "reminders") => Some(Self::Reminders),
+            (Some("reminders"), id) if !id.is_empty() => Some(Self::Reminder(id.to_string())),
             _ => None,
         }
     }
@@ -117,6 +123,8 @@ impl Route {
             Self::SendMessage | Self::SendFile | Self::TeamsInbound => "POST",
             Self::Message(_) => "PATCH, DELETE",
             Self::Health => "GET",
+            Self::Reminders => "GET, POST",
+            Self::Reminder(_) => "GET, PATCH, DELETE",
         }
     }
 }
@@ -127,7 +135,7 @@ async fn route(app: &App, request: HttpRequest, deadline: Deadline) -> Result<Re
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!(
-                "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}}, GET /health and POST /api/messages (the Teams bot)",
+                "no route for {}; the routes are POST /send-message, POST /send-file (or /send-image), PATCH or DELETE /messages/{{id}}, GET or POST /reminders, GET, PATCH or DELETE /reminders/{{id}}, GET /health and POST /api/messages (the Teams bot)",
                 printable(path)
             ),
         ));
@@ -144,6 +152,11 @@ async fn route(app: &App, request: HttpRequest, deadline: Deadline) -> Result<Re
         }
         (Route::Health, Method::GET) => routes::health(app, &request).await,
         (Route::TeamsInbound, Method::POST) => routes::teams_inbound(app, &request, deadline).await,
+        (Route::Reminders, Method::POST) => routes::create_reminder(app, &request).await,
+        (Route::Reminders, Method::GET) => routes::list_reminders(app, &request).await,
+        (Route::Reminder(id), Method::GET) => routes::get_reminder(app, &request, id).await,
+        (Route::Reminder(id), Method::PATCH) => routes::change_reminder(app, &request, id).await,
+        (Route::Reminder(id), Method::DELETE) => routes::delete_reminder(app, &request, id).await,
         (route, method) => {
             let mut reply = Reply::from(AppError::new(
                 ErrorCode::MethodNotAllowed,

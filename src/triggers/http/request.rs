@@ -9,7 +9,7 @@ use base64::Engine;
 use http::Method;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Shape;
 use crate::error::{AppError, ErrorCode};
@@ -107,6 +107,36 @@ impl HttpRequest {
     /// The `Content-Type`, lower case (empty when absent).
     pub fn content_type(&self) -> String {
         self.content_type_raw().to_ascii_lowercase()
+    }
+
+    /// The body as a JSON object (reminders take JSON only); an empty
+    /// body is an empty object.
+    pub fn json_object(&self) -> Result<Map<String, Value>, AppError> {
+        let bytes = self.body.as_slice();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(AppError::new(
+                ErrorCode::BodyTooLarge,
+                "the request body is larger than 256 KiB",
+            ));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Map::new());
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(AppError::new(
+                ErrorCode::InvalidJson,
+                "the body must be a JSON object",
+            )),
+            Err(e) => Err(AppError::new(
+                ErrorCode::InvalidJson,
+                format!(
+                    "the body is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )),
+        }
     }
 
     /// The payload, from JSON (whatever the content type claims, as curl

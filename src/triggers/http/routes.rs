@@ -1,7 +1,8 @@
 //! What each HTTP route does: read the request into a use case call, and
 //! the result into an answer.
 
-use serde_json::json;
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
 
 use super::request::HttpRequest;
 use crate::app::{App, MessageRef};
@@ -10,14 +11,17 @@ use crate::domain::Caller;
 use crate::error::{AppError, ErrorCode};
 use crate::triggers::answer::{Posted, Reply};
 use crate::triggers::payload::Payload;
-use crate::triggers::upload;
+use crate::triggers::{reminder, upload};
 
-/// `POST /send-message`.
+/// `POST /send-message`; with `send_at`, a one-time reminder instead.
 pub async fn send_message(
     app: &App,
     request: &HttpRequest,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
+    if let Some(body) = send_later(request) {
+        return create_reminder_from(app, request, body).await;
+    }
     let payload = request.payload()?;
     let caller = authenticate(app, request, &payload).await?;
     let idempotency_key = request.header("idempotency-key");
@@ -162,6 +166,110 @@ pub async fn teams_inbound(
     app.teams_inbound(authorization.as_deref(), &request.body, deadline)
         .await?;
     Ok(Reply::ok(json!({})))
+}
+
+/// A JSON body with `send_at`, as a reminder's body: `at` (and its
+/// `timezone`) for a message sent once, later.
+fn send_later(request: &HttpRequest) -> Option<Map<String, Value>> {
+    let mut body = request.json_object().ok()?;
+    let send_at = body.remove("send_at")?;
+    body.insert("at".into(), send_at);
+    Some(body)
+}
+
+/// `POST /reminders`: 201 with the reminder (the same one again for a
+/// repeated `Idempotency-Key`).
+pub async fn create_reminder(app: &App, request: &HttpRequest) -> Result<Reply, AppError> {
+    create_reminder_from(app, request, request.json_object()?).await
+}
+
+async fn create_reminder_from(
+    app: &App,
+    request: &HttpRequest,
+    body: Map<String, Value>,
+) -> Result<Reply, AppError> {
+    let caller = authenticate_json(app, request, &body).await?;
+    let draft = reminder::draft(&body, Timestamp::now())?;
+    let key = request.header("idempotency-key");
+    let (created, _) = app.create_reminder(&caller, &draft, key.as_deref()).await?;
+    Ok(Reply::new(201, reminder::view(&created)))
+}
+
+/// `GET /reminders[?all=true][&limit=N][&next_token=T]`: the caller's
+/// reminders (all of them for an unscoped key that asks), a page at a time.
+pub async fn list_reminders(app: &App, request: &HttpRequest) -> Result<Reply, AppError> {
+    let caller = authenticate(app, request, &Payload::default()).await?;
+    let all = request.query.get("all").is_some_and(|v| v == "true");
+    let limit = match request.query.get("limit") {
+        None => 20,
+        Some(limit) => limit
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidField,
+                    "limit must be a number from 1 to 100",
+                )
+            })?,
+    };
+    let next_token = request.query.get("next_token").map(str::to_string);
+    let page = app.list_reminders(&caller, all, next_token, limit).await?;
+    Ok(Reply::ok(json!({
+        "reminders": page.reminders.iter().map(reminder::view).collect::<Vec<_>>(),
+        "next_token": page.next_token,
+    })))
+}
+
+/// `GET /reminders/{id}`.
+pub async fn get_reminder(app: &App, request: &HttpRequest, id: &str) -> Result<Reply, AppError> {
+    let caller = authenticate(app, request, &Payload::default()).await?;
+    let found = app.reminder(&caller, id).await?;
+    Ok(Reply::ok(reminder::view(&found)))
+}
+
+/// `PATCH /reminders/{id}`: the fields given replace the stored ones, and
+/// the whole is checked again as a new reminder would be.
+pub async fn change_reminder(
+    app: &App,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Reply, AppError> {
+    let patch = request.json_object()?;
+    let caller = authenticate_json(app, request, &patch).await?;
+    let current = app.reminder(&caller, id).await?;
+    let mut merged = reminder::patched(&current, &patch);
+    merged.remove("API_KEY");
+    merged.remove("api_key");
+    let draft = reminder::draft(&merged, Timestamp::now())?;
+    let changed = app.change_reminder(&caller, id, &draft).await?;
+    Ok(Reply::ok(reminder::view(&changed)))
+}
+
+/// `DELETE /reminders/{id}`.
+pub async fn delete_reminder(
+    app: &App,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Reply, AppError> {
+    let caller = authenticate(app, request, &Payload::default()).await?;
+    app.delete_reminder(&caller, id).await?;
+    Ok(Reply::ok(json!({"msg": "Deleted reminder", "id": id})))
+}
+
+/// The caller of a JSON body that may carry `API_KEY` / `api_key`.
+async fn authenticate_json(
+    app: &App,
+    request: &HttpRequest,
+    body: &Map<String, Value>,
+) -> Result<Caller, AppError> {
+    let key_only: Map<String, Value> = body
+        .iter()
+        .filter(|(name, _)| matches!(name.as_str(), "API_KEY" | "api_key"))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let payload = Payload::from_json(Value::Object(key_only))?;
+    authenticate(app, request, &payload).await
 }
 
 async fn authenticate(

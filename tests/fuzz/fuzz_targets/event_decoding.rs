@@ -39,6 +39,7 @@ fn harness() -> &'static Harness {
             lock: Box::new(FileTokenStore::new(dir.join("token.lock"))),
             records: Box::new(FileObjects::new(dir.join("idempotency"))),
             teams: Box::new(FileObjects::new(dir.join("teams"))),
+            schedules: None,
         };
         Harness {
             runtime: tokio::runtime::Builder::new_current_thread()
