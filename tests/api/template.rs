@@ -143,11 +143,27 @@ fn the_environment_is_what_the_function_reads() {
     assert_eq!(value(&variables, "TOKEN_KEY"), "skype/token");
     assert_eq!(unquote(&value(&variables, "REFRESH_WINDOW_MINUTES")), "120");
     assert_eq!(value(&variables, "RUST_LOG"), "info");
+    assert_eq!(
+        value(&variables, "SCHEDULE_GROUP"),
+        "!Ref ReminderScheduleGroup"
+    );
+    assert_eq!(
+        value(&variables, "SCHEDULER_ROLE_ARN"),
+        "!GetAtt ReminderSchedulerRole.Arn"
+    );
+    assert_eq!(
+        value(&variables, "REMINDER_DEAD_LETTER_ARN"),
+        "!GetAtt FailedEventsQueue.Arn"
+    );
     for name in [
         "SECRET_ID",
         "TOKEN_BUCKET",
         "TOKEN_KEY",
         "REFRESH_WINDOW_MINUTES",
+        "SCHEDULE_GROUP",
+        "SCHEDULER_ROLE_ARN",
+        "REMINDER_DEAD_LETTER_ARN",
+        "REMINDERS_PER_KEY",
     ] {
         assert!(
             CONFIG_RS.contains(&format!("\"{name}\"")),
@@ -258,9 +274,15 @@ fn the_function_may_do_only_what_it_needs() {
     assert_eq!(
         actions,
         [
+            "iam:PassRole",
             "s3:GetObject",
             "s3:ListBucket",
             "s3:PutObject",
+            "scheduler:CreateSchedule",
+            "scheduler:DeleteSchedule",
+            "scheduler:GetSchedule",
+            "scheduler:ListSchedules",
+            "scheduler:UpdateSchedule",
             "secretsmanager:GetSecretValue",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
@@ -277,7 +299,17 @@ fn the_function_may_do_only_what_it_needs() {
             // The Teams bot's conversation references: the one prefix it adds.
             "!Sub \"${TokenBucket.Arn}/teams/*\"",
             "!GetAtt TokenBucket.Arn",
+            // Reminders: the schedules of the stack's group only ...
+            "!Sub \"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ReminderScheduleGroup}/*\"",
+            // ... listed (ListSchedules has no resource) ...
+            "\"*\"",
+            // ... and the one role they run as, passed to Scheduler only.
+            "!GetAtt ReminderSchedulerRole.Arn",
         ]
+    );
+    assert_eq!(
+        value(&policies, "iam:PassedToService"),
+        "scheduler.amazonaws.com"
     );
     assert_eq!(
         values(&policies, "s3:prefix"),
@@ -359,6 +391,11 @@ fn the_http_api_routes_every_endpoint_and_is_throttled() {
         ("EditMessage", "PATCH", "/messages/{id}"),
         ("DeleteMessage", "DELETE", "/messages/{id}"),
         ("Health", "GET", "/health"),
+        ("CreateReminder", "POST", "/reminders"),
+        ("ListReminders", "GET", "/reminders"),
+        ("GetReminder", "GET", "/reminders/{id}"),
+        ("ChangeReminder", "PATCH", "/reminders/{id}"),
+        ("DeleteReminder", "DELETE", "/reminders/{id}"),
         ("Everything", "ANY", "/{proxy+}"),
     ] {
         let route = block(&events, 8, event);
@@ -1140,4 +1177,22 @@ fn the_dashboards_url_is_an_output() {
     for output in ["DashboardUrl", "ApiAccessLogGroupName"] {
         assert!(readme.contains(&format!("out {output}")), "{output}");
     }
+}
+
+#[test]
+fn reminders_run_as_a_role_that_may_invoke_only_this_function() {
+    assert_eq!(
+        value(&resource("ReminderScheduleGroup"), "Type"),
+        "AWS::Scheduler::ScheduleGroup"
+    );
+    let role = resource("ReminderSchedulerRole");
+    assert_eq!(value(&role, "Service"), "scheduler.amazonaws.com");
+    assert_eq!(value(&role, "aws:SourceAccount"), "!Ref AWS::AccountId");
+    let policy = resource("ReminderSchedulerPolicy");
+    assert_eq!(value(&policy, "Roles"), "!Ref ReminderSchedulerRole");
+    let mut actions = values(&policy, "Action");
+    actions.sort();
+    assert_eq!(actions, ["lambda:InvokeFunction", "sqs:SendMessage"]);
+    assert!(policy.contains("!GetAtt SkypeSenderFunction.Arn"));
+    assert!(policy.contains("!GetAtt FailedEventsQueue.Arn"));
 }

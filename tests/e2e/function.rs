@@ -163,6 +163,26 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
                 assert!(response["id"].as_str().is_some_and(|id| !id.is_empty()));
                 expected_messages += 1;
             }
+            // A reminder's run, as Scheduler delivers it: posts once.
+            "scheduler-reminder" => {
+                let response = outcome.response();
+                assert_eq!(response["ok"], true, "{name}: {response}");
+                assert_eq!(response["channel"], GROUP);
+                expected_messages += 1;
+            }
+            // Reminders need EventBridge Scheduler, which local mode has not.
+            "apigw-http-create-reminder" => {
+                let (status, body) = status_and_body(&outcome.response());
+                assert_eq!(
+                    (status, &body["error"]),
+                    (503, &json!("reminders_not_configured")),
+                    "{name}: {body}"
+                );
+            }
+            "direct-invoke-remind" => {
+                let error = outcome.error();
+                assert_eq!(error["errorType"], "reminders_not_configured", "{name}");
+            }
             "eventbridge-scheduled-event" => {
                 let error = outcome.error();
                 assert_eq!(error["errorType"], "empty_event_detail");
@@ -190,7 +210,7 @@ async fn every_sample_event_is_handled_in_its_own_shape() {
         }
         seen.push(name);
     }
-    assert_eq!(seen.len(), 13, "every sample event is used: {seen:?}");
+    assert_eq!(seen.len(), 16, "every sample event is used: {seen:?}");
 
     // The log readers trail the answers by a moment: wait for them.
     let sent_count = |emf: &[Value]| {
@@ -949,4 +969,36 @@ async fn no_log_level_prints_a_key_and_a_repeat_counts_as_deduplicated() {
             );
         }
     }
+}
+
+/// A reminder's runs through the real binary: Scheduler's retries of one
+/// occurrence (a new execution id each) post once; the next occurrence
+/// posts again.
+#[tokio::test]
+async fn a_reminder_posts_once_per_occurrence_whatever_the_retries() {
+    let fake = fake().await;
+    let file = token_file("reminder-runs");
+    let function = start(&fake, &file).await;
+    let run = sample("scheduler-reminder");
+    let first = function.invoke(run.clone()).await.response();
+    assert_eq!(first["ok"], true, "{first}");
+
+    let mut retry = run.clone();
+    retry["reminder"]["execution"] = json!("0c9d1e2f-retry");
+    let again = function.invoke(retry).await.response();
+    assert_eq!(again["id"], first["id"], "the same post answered: {again}");
+    assert_eq!(fake.messages(GROUP).len(), 1, "posted once");
+
+    let mut next = run.clone();
+    next["reminder"]["at"] = json!("2026-12-08T09:55:00Z");
+    let later = function.invoke(next).await.response();
+    assert_ne!(later["id"], first["id"]);
+    assert_eq!(fake.messages(GROUP).len(), 2);
+
+    // A run whose placeholders were never filled in is no occurrence.
+    let mut raw = run;
+    raw["reminder"]["at"] = json!("<aws.scheduler.scheduled-time>");
+    let error = function.invoke(raw).await.error();
+    assert_eq!(error["errorType"], "invalid_field");
+    assert_eq!(fake.messages(GROUP).len(), 2);
 }
