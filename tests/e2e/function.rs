@@ -1002,3 +1002,113 @@ async fn a_reminder_posts_once_per_occurrence_whatever_the_retries() {
     assert_eq!(error["errorType"], "invalid_field");
     assert_eq!(fake.messages(GROUP).len(), 2);
 }
+
+/// Reminders through the real binary in AWS mode, against moto's
+/// EventBridge Scheduler: `POST /reminders` creates the schedule (its
+/// target the ARN the function is invoked by), and the schedule's own
+/// input, filled in as Scheduler fills it, posts once per run.
+#[tokio::test]
+async fn a_reminder_made_over_http_runs_from_its_schedule_once_per_occurrence() {
+    let fake = fake().await;
+    let moto = moto::Moto::start().await;
+    let sdk = moto::sdk_config(&moto.endpoint).await;
+    let counter = moto::RequestCounter::default();
+    moto::s3(&sdk, &counter)
+        .create_bucket()
+        .bucket("tokens")
+        .send()
+        .await
+        .unwrap();
+    let secret = json!({
+        "username": "fred.adams@example.com",
+        "password": PASSWORD,
+        "api_keys": [KEY],
+        "channels": {"standup": GROUP}
+    });
+    moto::create_secret(
+        &moto::secrets(&sdk, &counter),
+        "skype-sender",
+        &secret.to_string(),
+    )
+    .await;
+    let scheduler = moto::scheduler(&sdk, &counter);
+    moto::create_schedule_group(&scheduler, "skype-sender-reminders").await;
+    let role = "arn:aws:iam::123456789012:role/skype-sender-reminders";
+    let function = start_with(
+        &fake,
+        &[
+            ("SECRET_ID", "skype-sender"),
+            ("TOKEN_BUCKET", "tokens"),
+            ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("SCHEDULE_GROUP", "skype-sender-reminders"),
+            ("SCHEDULER_ROLE_ARN", role),
+        ],
+    )
+    .await;
+
+    let create = lambda_harness::events::json_request(
+        "POST",
+        "/reminders",
+        KEY,
+        json!({"msg": "stand-up in 5", "channel": "standup", "every": {"days": "weekdays", "time": "09:55"}, "timezone": "America/New_York"}),
+    );
+    let (status, created) = status_and_body(&function.invoke(create).await.response());
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let stored = scheduler
+        .get_schedule()
+        .group_name("skype-sender-reminders")
+        .name(id)
+        .send()
+        .await
+        .unwrap();
+    let target = stored.target().unwrap();
+    assert_eq!(
+        target.arn(),
+        "arn:aws:lambda:us-east-1:123456789012:function:skype-sender",
+        "the target is the function, as it is invoked"
+    );
+    assert_eq!(target.role_arn(), role);
+    let run = |at: &str, execution: &str| -> Value {
+        let input = target
+            .input()
+            .unwrap()
+            .replace("<aws.scheduler.schedule-arn>", stored.arn().unwrap())
+            .replace("<aws.scheduler.scheduled-time>", at)
+            .replace("<aws.scheduler.execution-id>", execution);
+        serde_json::from_str(&input).unwrap()
+    };
+    let first = function
+        .invoke(run("2026-12-07T14:55:00Z", "e-1"))
+        .await
+        .response();
+    assert_eq!(first["ok"], true, "{first}");
+    function
+        .invoke(run("2026-12-07T14:55:00Z", "e-2"))
+        .await
+        .response();
+    assert_eq!(fake.messages(GROUP).len(), 1, "one post per run");
+    function
+        .invoke(run("2026-12-08T14:55:00Z", "e-3"))
+        .await
+        .response();
+    assert_eq!(fake.messages(GROUP).len(), 2);
+
+    let (status, listed) = status_and_body(
+        &function
+            .invoke(lambda_harness::events::json_request(
+                "GET",
+                "/reminders",
+                KEY,
+                json!(null),
+            ))
+            .await
+            .response(),
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["reminders"][0]["id"], id);
+    assert!(!function.logs().contains(KEY));
+}
