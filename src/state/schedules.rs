@@ -279,27 +279,32 @@ fn to_u32(value: Option<i32>) -> Option<u32> {
     value.and_then(|value| u32::try_from(value).ok())
 }
 
+/// Every field of `$schedule` on `$request`, a CreateSchedule or an
+/// UpdateSchedule builder: the SDK gives the two no common trait, and an
+/// update must send exactly what a create does (a field it leaves out is
+/// reset to its default), so both are written by this one list.
+macro_rules! with_schedule {
+    ($store:expr, $request:expr, $schedule:expr) => {
+        $request
+            .group_name(&$store.group)
+            .name(&$schedule.name)
+            .schedule_expression(&$schedule.expression)
+            .schedule_expression_timezone(&$schedule.timezone)
+            .set_start_date(to_date($schedule.start))
+            .set_end_date(to_date($schedule.end))
+            .state(state($schedule.enabled))
+            .action_after_completion(after_run($schedule.delete_after_run))
+            .set_description($schedule.description.clone())
+            .flexible_time_window(window_off()?)
+            .target($store.target(&$schedule.input)?)
+    };
+}
+
 #[async_trait::async_trait]
 impl ScheduleStore for SchedulerStore {
     async fn create(&self, schedule: &StoredSchedule) -> Result<String, ScheduleStoreError> {
-        let output = self
-            .clients
-            .scheduler()
-            .await
-            .create_schedule()
-            .group_name(&self.group)
-            .name(&schedule.name)
-            .schedule_expression(&schedule.expression)
-            .schedule_expression_timezone(&schedule.timezone)
-            .set_start_date(to_date(schedule.start))
-            .set_end_date(to_date(schedule.end))
-            .state(state(schedule.enabled))
-            .action_after_completion(after_run(schedule.delete_after_run))
-            .set_description(schedule.description.clone())
-            .flexible_time_window(window_off()?)
-            .target(self.target(&schedule.input)?)
-            .send()
-            .await;
+        let request = self.clients.scheduler().await.create_schedule();
+        let output = with_schedule!(self, request, schedule).send().await;
         match output {
             Ok(output) => Ok(output.schedule_arn().to_string()),
             Err(e) => Err(match Failure::of(&e) {
@@ -373,24 +378,8 @@ impl ScheduleStore for SchedulerStore {
     async fn update(&self, schedule: &StoredSchedule) -> Result<(), ScheduleStoreError> {
         // UpdateSchedule replaces the whole schedule (a field left out
         // takes its default), so every field is sent, as for a create.
-        let output = self
-            .clients
-            .scheduler()
-            .await
-            .update_schedule()
-            .group_name(&self.group)
-            .name(&schedule.name)
-            .schedule_expression(&schedule.expression)
-            .schedule_expression_timezone(&schedule.timezone)
-            .set_start_date(to_date(schedule.start))
-            .set_end_date(to_date(schedule.end))
-            .state(state(schedule.enabled))
-            .action_after_completion(after_run(schedule.delete_after_run))
-            .set_description(schedule.description.clone())
-            .flexible_time_window(window_off()?)
-            .target(self.target(&schedule.input)?)
-            .send()
-            .await;
+        let request = self.clients.scheduler().await.update_schedule();
+        let output = with_schedule!(self, request, schedule).send().await;
         match output {
             Ok(_) => Ok(()),
             Err(e) => Err(match Failure::of(&e) {
