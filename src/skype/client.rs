@@ -1,6 +1,7 @@
 //! The stateful client: one logged-in session shared by every caller,
 //! renewed by the clock and recovered once when Skype refuses it.
 
+use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -535,9 +536,9 @@ impl SkypeClient {
     /// login or from the token store knows it; one from a bare SkPy token
     /// file costs one profile read, and the named session then counts as
     /// new, so that its owner stores the name beside the file.
-    async fn display_name(&self, session: &Session) -> Result<String, SkypeError> {
+    async fn display_name<'s>(&self, session: &'s Session) -> Result<Cow<'s, str>, SkypeError> {
         if let Some(name) = &session.auth.display_name {
-            return Ok(name.clone());
+            return Ok(Cow::Borrowed(name));
         }
         let known = self.read_state(|state| {
             state
@@ -547,7 +548,7 @@ impl SkypeClient {
                 .and_then(|current| current.auth.display_name.clone())
         });
         if let Some(name) = known {
-            return Ok(name);
+            return Ok(Cow::Owned(name));
         }
         let profile = self.api.profile(&session.auth.token).await?;
         self.write_state(|state| {
@@ -561,7 +562,7 @@ impl SkypeClient {
                 state.generation += 1;
             }
         });
-        Ok(profile.display_name)
+        Ok(Cow::Owned(profile.display_name))
     }
 
     /// Makes `session` the one in use. A session without a name (a token

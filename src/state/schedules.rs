@@ -163,9 +163,10 @@ pub trait ScheduleStore: Send + Sync {
 pub struct TargetArn(Arc<std::sync::OnceLock<String>>);
 
 impl TargetArn {
-    /// Keeps `arn` unless one is known already (or it is empty).
+    /// Keeps `arn` unless one is known already (or it is empty); called
+    /// on every invocation, only the first allocates.
     pub fn note(&self, arn: &str) {
-        if !arn.trim().is_empty() {
+        if self.0.get().is_none() && !arn.trim().is_empty() {
             let _ = self.0.set(arn.trim().to_string());
         }
     }
