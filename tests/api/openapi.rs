@@ -617,6 +617,8 @@ async fn reminders(run: &mut Run, local: &App, bad: &App) {
         409,
     )
     .await;
+    let text = raw_req("POST", P, Some(ALICE), "text/plain", "stand-up");
+    run.expect(&app, P, text, 415).await;
     run.expect(bad, P, json_req("POST", P, Some(KEY), weekly.clone()), 500)
         .await;
     run.expect(
@@ -702,6 +704,8 @@ async fn reminders(run: &mut Run, local: &App, bad: &App) {
         404,
     )
     .await;
+    let text = raw_req("PATCH", &path, Some(ALICE), "text/plain", "moved");
+    run.expect(&app, ONE, text, 415).await;
     run.expect(
         bad,
         ONE,

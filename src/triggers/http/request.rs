@@ -109,39 +109,10 @@ impl HttpRequest {
         self.content_type_raw().to_ascii_lowercase()
     }
 
-    /// The body as a JSON object (reminders take JSON only); an empty
-    /// body is an empty object.
-    pub fn json_object(&self) -> Result<Map<String, Value>, AppError> {
-        let bytes = self.body.as_slice();
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(AppError::new(
-                ErrorCode::BodyTooLarge,
-                "the request body is larger than 256 KiB",
-            ));
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Map::new());
-        }
-        match serde_json::from_slice(bytes) {
-            Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(AppError::new(
-                ErrorCode::InvalidJson,
-                "the body must be a JSON object",
-            )),
-            Err(e) => Err(AppError::new(
-                ErrorCode::InvalidJson,
-                format!(
-                    "the body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            )),
-        }
-    }
-
-    /// The payload, from JSON (whatever the content type claims, as curl
-    /// users often forget `-H 'Content-Type: application/json'`) or a form.
-    pub fn payload(&self) -> Result<Payload, AppError> {
+    /// The body, read once: JSON (whatever the content type claims, as
+    /// curl users often forget `-H 'Content-Type: application/json'`), a
+    /// form, or nothing.
+    pub fn body(&self) -> Result<RequestBody, AppError> {
         let bytes = self.body.as_slice();
         if bytes.len() > MAX_BODY_BYTES {
             return Err(AppError::new(
@@ -158,10 +129,10 @@ impl HttpRequest {
         let content_type = self.content_type();
         let trimmed = text.trim_start();
         if trimmed.is_empty() {
-            return Ok(Payload::default());
+            return Ok(RequestBody::Empty);
         }
         if trimmed.starts_with('{') || trimmed.starts_with('[') || content_type.contains("json") {
-            let value: Value = serde_json::from_str(text).map_err(|e| {
+            let value = serde_json::from_str(text).map_err(|e| {
                 AppError::new(
                     ErrorCode::InvalidJson,
                     format!(
@@ -171,19 +142,30 @@ impl HttpRequest {
                     ),
                 )
             })?;
-            return Payload::from_json(value);
+            return Ok(RequestBody::Json(value));
         }
         if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded")
         {
             let pairs = serde_urlencoded::from_str(text).map_err(|_| {
                 AppError::new(ErrorCode::InvalidBody, "the form body cannot be decoded")
             })?;
-            return Payload::from_form(pairs);
+            return Ok(RequestBody::Form(pairs));
         }
         Err(AppError::new(
             ErrorCode::UnsupportedMediaType,
             "send JSON (application/json) or a form (application/x-www-form-urlencoded)",
         ))
+    }
+
+    /// The payload of a send, an edit or a delete (JSON or a form).
+    pub fn payload(&self) -> Result<Payload, AppError> {
+        self.body()?.payload()
+    }
+
+    /// The body as a JSON object (reminders take JSON only); an empty
+    /// body is an empty object.
+    pub fn json_object(&self) -> Result<Map<String, Value>, AppError> {
+        self.body()?.json_object()
     }
 
     /// The API key: the body's `API_KEY` (as the original service took it),
@@ -194,6 +176,40 @@ impl HttpRequest {
             .clone()
             .or_else(|| self.header("x-api-key"))
             .or_else(|| bearer(&self.headers))
+    }
+}
+
+/// A request body as read: each route takes what it needs from it.
+#[derive(Debug)]
+pub enum RequestBody {
+    /// No body, or only white space.
+    Empty,
+    /// JSON, parsed.
+    Json(Value),
+    /// `application/x-www-form-urlencoded` pairs.
+    Form(Vec<(String, String)>),
+}
+
+impl RequestBody {
+    /// The payload it holds.
+    pub fn payload(self) -> Result<Payload, AppError> {
+        match self {
+            Self::Empty => Ok(Payload::default()),
+            Self::Json(value) => Payload::from_json(value),
+            Self::Form(pairs) => Payload::from_form(pairs),
+        }
+    }
+
+    /// The JSON object it is (empty for no body).
+    pub fn json_object(self) -> Result<Map<String, Value>, AppError> {
+        match self {
+            Self::Empty => Ok(Map::new()),
+            Self::Json(Value::Object(map)) => Ok(map),
+            _ => Err(AppError::new(
+                ErrorCode::InvalidJson,
+                "the body must be a JSON object",
+            )),
+        }
     }
 }
 

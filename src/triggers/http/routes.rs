@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use super::request::HttpRequest;
+use super::request::{HttpRequest, RequestBody};
 use crate::app::{App, MessageRef};
 use crate::deadline::Deadline;
 use crate::domain::Caller;
@@ -19,10 +19,16 @@ pub async fn send_message(
     request: &HttpRequest,
     deadline: Deadline,
 ) -> Result<Reply, AppError> {
-    if let Some(body) = send_later(request) {
-        return create_reminder_from(app, request, body).await;
-    }
-    let payload = request.payload()?;
+    let payload = match request.body()? {
+        RequestBody::Json(Value::Object(mut body)) if body.contains_key("send_at") => {
+            // `at` (and its `timezone`): a message sent once, later.
+            if let Some(send_at) = body.remove("send_at") {
+                body.insert("at".into(), send_at);
+            }
+            return create_reminder_from(app, request, body).await;
+        }
+        body => body.payload()?,
+    };
     let caller = authenticate(app, request, &payload).await?;
     let idempotency_key = request.header("idempotency-key");
     let send = payload.send_request(idempotency_key.as_deref())?;
@@ -166,15 +172,6 @@ pub async fn teams_inbound(
     app.teams_inbound(authorization.as_deref(), &request.body, deadline)
         .await?;
     Ok(Reply::ok(json!({})))
-}
-
-/// A JSON body with `send_at`, as a reminder's body: `at` (and its
-/// `timezone`) for a message sent once, later.
-fn send_later(request: &HttpRequest) -> Option<Map<String, Value>> {
-    let mut body = request.json_object().ok()?;
-    let send_at = body.remove("send_at")?;
-    body.insert("at".into(), send_at);
-    Some(body)
 }
 
 /// `POST /reminders`: 201 with the reminder (the same one again for a
