@@ -2,6 +2,8 @@
 //! Manager) through the real SDK, the fake Skype, and in-process
 //! "containers" (apps with their own clients) sharing them.
 
+use std::sync::Arc;
+
 use fake_skype::{Account as FakeAccount, FakeSkype};
 use lambda_harness::moto::{self, Moto, RequestCounter};
 use serde_json::json;
@@ -11,7 +13,9 @@ use skype_sender::deadline::Deadline;
 use skype_sender::domain::{Caller, ChannelNames, Content, Delivered, Format, MessageText};
 use skype_sender::error::AppError;
 use skype_sender::skype::{ClientOptions, Credentials, Session, SkypeClient, SkypeUrls};
-use skype_sender::state::{AwsClients, S3Objects, S3TokenStore, SecretsManagerSource, Stores};
+use skype_sender::state::{
+    AwsClients, S3Objects, S3TokenStore, ScheduleStore, SecretsManagerSource, Stores,
+};
 
 use crate::local_app;
 
@@ -99,21 +103,28 @@ impl World {
             moto::s3(s3_sdk, counter),
             moto::secrets(secrets_sdk, counter),
         );
-        App::new(
-            self.config(overrides),
-            Stores {
-                accounts: Box::new(SecretsManagerSource::new(aws.clone(), &self.secret_id)),
-                tokens: Box::new(S3TokenStore::new(aws.clone(), &self.bucket, KEY)),
-                lock: Box::new(S3TokenStore::new(
-                    aws.clone(),
-                    &self.bucket,
-                    format!("{KEY}.lock"),
-                )),
-                records: Box::new(S3Objects::new(aws.clone(), &self.bucket, "idempotency/")),
-                teams: Box::new(S3Objects::new(aws, &self.bucket, "teams/")),
-                schedules: None,
-            },
-        )
+        App::new(self.config(overrides), self.stores(aws, None))
+    }
+
+    /// The stores of a container in AWS mode over `aws` (the bucket and
+    /// secret of this world), with `schedules` for reminders.
+    pub fn stores(
+        &self,
+        aws: Arc<AwsClients>,
+        schedules: Option<Box<dyn ScheduleStore>>,
+    ) -> Stores {
+        Stores {
+            accounts: Box::new(SecretsManagerSource::new(aws.clone(), &self.secret_id)),
+            tokens: Box::new(S3TokenStore::new(aws.clone(), &self.bucket, KEY)),
+            lock: Box::new(S3TokenStore::new(
+                aws.clone(),
+                &self.bucket,
+                format!("{KEY}.lock"),
+            )),
+            records: Box::new(S3Objects::new(aws.clone(), &self.bucket, "idempotency/")),
+            teams: Box::new(S3Objects::new(aws, &self.bucket, "teams/")),
+            schedules,
+        }
     }
 
     /// A session from a real login at the fake (as a trusted machine would make).

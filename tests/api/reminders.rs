@@ -8,11 +8,9 @@ use lambda_harness::events::{json_request, status_and_body};
 use lambda_harness::moto::{self, RequestCounter};
 use serde_json::{Value, json};
 use skype_sender::app::App;
-use skype_sender::state::{
-    AwsClients, S3Objects, S3TokenStore, SchedulerStore, SecretsManagerSource, Stores, TargetArn,
-};
+use skype_sender::state::{AwsClients, SchedulerStore, TargetArn};
 
-use crate::aws_world::{GROUP, KEY, World, world};
+use crate::aws_world::{GROUP, World, world};
 
 const SCHEDULE_GROUP: &str = "skype-sender";
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:skype-sender";
@@ -57,26 +55,10 @@ pub(crate) fn app(world: &World, counter: &RequestCounter, overrides: &[(&str, &
     .with_scheduler(moto::scheduler(&world.sdk, counter));
     let target = TargetArn::default();
     target.note(FUNCTION_ARN);
+    let schedules = SchedulerStore::new(aws.clone(), SCHEDULE_GROUP, target, ROLE_ARN, None);
     App::new(
         world.config(overrides),
-        Stores {
-            accounts: Box::new(SecretsManagerSource::new(aws.clone(), &world.secret_id)),
-            tokens: Box::new(S3TokenStore::new(aws.clone(), &world.bucket, KEY)),
-            lock: Box::new(S3TokenStore::new(
-                aws.clone(),
-                &world.bucket,
-                format!("{KEY}.lock"),
-            )),
-            records: Box::new(S3Objects::new(aws.clone(), &world.bucket, "idempotency/")),
-            teams: Box::new(S3Objects::new(aws.clone(), &world.bucket, "teams/")),
-            schedules: Some(Box::new(SchedulerStore::new(
-                aws,
-                SCHEDULE_GROUP,
-                target,
-                ROLE_ARN,
-                None,
-            ))),
-        },
+        world.stores(aws, Some(Box::new(schedules))),
     )
 }
 
