@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, OnceCell};
 
 pub use health::{CredentialHealth, Health, SessionHealth, TeamsHealth};
 pub use manage::{Deleted, Edited, MessageRef, MessageRequest};
-pub use reminders::{Created, Reminder, ReminderDraft, ReminderPage, schedule_of};
+pub use reminders::{Created, Reminder, ReminderDraft, ReminderPage};
 pub use send::{FileRequest, Outcome, SendRequest};
 
 use crate::clock;

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::App;
 use super::send::{SendRequest, threads_allowed};
-use crate::domain::{Caller, ScheduleError, ScheduleInput, ScheduleSpec};
+use crate::domain::{Caller, ScheduleSpec};
 use crate::error::{AppError, ErrorCode};
 use crate::state::{MAX_PAGE, ScheduleStore, ScheduleStoreError, StoredSchedule};
 
@@ -82,46 +82,6 @@ pub enum Created {
     New,
     /// The same idempotency key again: nothing new was created.
     Replayed,
-}
-
-/// The when of a reminder (`at`/`cron`/`rate`/`every`, `timezone`,
-/// `start`, `end`, as JSON fields), parsed as of `now`.
-pub fn schedule_of(
-    when: &Map<String, Value>,
-    now: Timestamp,
-) -> Result<ScheduleSpec, ScheduleError> {
-    let mut input = ScheduleInput {
-        every: when.get("every").filter(|every| !every.is_null()),
-        ..ScheduleInput::default()
-    };
-    for (name, slot) in [
-        ("at", &mut input.at),
-        ("cron", &mut input.cron),
-        ("rate", &mut input.rate),
-        ("timezone", &mut input.timezone),
-        ("start", &mut input.start),
-        ("end", &mut input.end),
-    ] {
-        match when.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(text)) => *slot = Some(text.as_str()),
-            Some(_) => return Err(not_text(name)),
-        }
-    }
-    ScheduleSpec::parse(&input, now)
-}
-
-/// A when field that is no string, named.
-fn not_text(name: &str) -> ScheduleError {
-    let why = "must be a string".to_string();
-    match name {
-        "at" => ScheduleError::At(why),
-        "cron" => ScheduleError::Cron(why),
-        "rate" => ScheduleError::Rate(why),
-        "timezone" => ScheduleError::Timezone(why),
-        "start" => ScheduleError::Start(why),
-        _ => ScheduleError::End(why),
-    }
 }
 
 /// The owner part of a schedule name: 12 hex digits of a digest of the
@@ -404,7 +364,7 @@ fn reminder_of(stored: &StoredSchedule) -> Result<Reminder, AppError> {
         .cloned()
         .unwrap_or_default();
     let now = Timestamp::now();
-    let next_run = schedule_of(&when, now)
+    let next_run = ScheduleSpec::from_json(&when, now)
         .ok()
         .and_then(|spec| spec.next_run(now));
     Ok(Reminder {

@@ -26,7 +26,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Longest text read for any one schedule field; longer is refused before
 /// any work.
@@ -74,6 +74,20 @@ pub enum ScheduleError {
 }
 
 impl ScheduleError {
+    /// `why`, said of the text field `name` (the reverse of
+    /// [`ScheduleError::field`]).
+    fn of_field(name: &str, why: &str) -> Self {
+        let why = why.to_string();
+        match name {
+            "at" => Self::At(why),
+            "cron" => Self::Cron(why),
+            "rate" => Self::Rate(why),
+            "timezone" => Self::Timezone(why),
+            "start" => Self::Start(why),
+            _ => Self::End(why),
+        }
+    }
+
     /// The request field at fault, for answers that point at it (the
     /// choice among `at`/`cron`/`rate`/`every` itself: `"at"`, the first).
     pub fn field(&self) -> &'static str {
@@ -1117,6 +1131,31 @@ pub struct ScheduleSpec {
 }
 
 impl ScheduleSpec {
+    /// The when fields of a JSON request (`at`, `cron`, `rate`, `every`,
+    /// `timezone`, `start`, `end`; others are not looked at), parsed as of
+    /// `now`. A field that should be text and is not is its own error.
+    pub fn from_json(when: &Map<String, Value>, now: Timestamp) -> Result<Self, ScheduleError> {
+        let mut input = ScheduleInput {
+            every: when.get("every").filter(|every| !every.is_null()),
+            ..ScheduleInput::default()
+        };
+        for (name, slot) in [
+            ("at", &mut input.at),
+            ("cron", &mut input.cron),
+            ("rate", &mut input.rate),
+            ("timezone", &mut input.timezone),
+            ("start", &mut input.start),
+            ("end", &mut input.end),
+        ] {
+            match when.get(name) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(text)) => *slot = Some(text.as_str()),
+                Some(_) => return Err(ScheduleError::of_field(name, "must be a string")),
+            }
+        }
+        Self::parse(&input, now)
+    }
+
     /// Checks the request's schedule fields against `now`: exactly one of
     /// `at`/`cron`/`rate`/`every`; `at` in the future and a local time that
     /// exists; `start`/`end` only on a recurring schedule, `end` after
@@ -1302,6 +1341,29 @@ fn shown(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_fields_are_read_as_text_and_named_when_they_are_not() {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let when = |value: Value| value.as_object().cloned().unwrap();
+        let spec = ScheduleSpec::from_json(
+            &when(serde_json::json!({"cron": "cron(0 9 ? * MON *)", "every": null, "timezone": "Europe/London"})),
+            now,
+        )
+        .unwrap();
+        assert_eq!(spec.schedule_expression(), "cron(0 9 ? * MON *)");
+        let err = ScheduleSpec::from_json(&when(serde_json::json!({"cron": 9})), now).unwrap_err();
+        assert_eq!(
+            (err.field(), err.to_string().as_str()),
+            ("cron", "cron: must be a string")
+        );
+        let err = ScheduleSpec::from_json(
+            &when(serde_json::json!({"at": "2030-01-01T09:00", "end": true})),
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), "end");
+    }
     use proptest::prelude::*;
     use serde_json::json;
 

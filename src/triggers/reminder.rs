@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::payload::Payload;
-use crate::app::{Reminder, ReminderDraft, schedule_of};
+use crate::app::{Reminder, ReminderDraft};
+use crate::domain::ScheduleSpec;
 use crate::error::{AppError, ErrorCode};
 
 /// The send fields a reminder keeps and delivers.
@@ -50,7 +51,7 @@ pub fn draft(body: &Map<String, Value>, now: Timestamp) -> Result<ReminderDraft,
         payload.entry("msg").or_insert(text);
     }
     let when = present(WHEN_FIELDS);
-    let schedule = schedule_of(&when, now)
+    let schedule = ScheduleSpec::from_json(&when, now)
         .map_err(|err| AppError::new(ErrorCode::InvalidSchedule, err.to_string()))?;
     let label = match body.get("name") {
         None | Some(Value::Null) => None,
